@@ -1,0 +1,121 @@
+# The hypervisor image and everything around it. `make` builds the images
+# with the default configuration; `make run` boots it under QEMU + OVMF;
+# `make test` runs every test. See README.md.
+
+BUILD   ?= build
+CC      ?= gcc
+LD      := ld
+OBJCOPY := objcopy
+PYTHON  ?= python3
+
+# `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+COMPILER_INCLUDE := $(shell $(CC) -print-file-name=include 2>/dev/null)
+ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+COMPILER_INCLUDE := $(shell $(CC) -print-resource-dir)/include
+endif
+
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
+HV_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(COMPILER_INCLUDE) -I. \
+	-O2 -g -fno-pic -fno-pie -mcmodel=small -mno-red-zone \
+	-mno-mmx -mno-sse -mno-sse2 -mno-avx -msoft-float \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-strict-aliasing \
+	-fno-asynchronous-unwind-tables -fno-common $(WARN) $(EXTRA_CFLAGS)
+HV_ASFLAGS := -I. -D__ASSEMBLER__ -fno-pic -fno-pie -g
+HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T linker.ld
+
+HV_SRCS := boot/entry.S \
+	$(wildcard arch/x86_64/*.c) $(wildcard arch/x86_64/*.S) \
+	$(wildcard kernel/*.c) $(wildcard drivers/*.c)
+HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
+
+.PHONY: all iso esp run test unit clean
+.SECONDEXPANSION:
+all: $(BUILD)/hv.elf $(BUILD)/BOOTX64.EFI $(BUILD)/esp $(BUILD)/hv.iso
+
+# ---- tools ---------------------------------------------------------------
+# tool:debian-package pairs; a missing one stops the build with the fix.
+need = $(if $(shell command -v $(1) 2>/dev/null),,$(error $(1) not found: run 'apt-get install $(2)' (or .ci/run as root, which installs everything)))
+
+# ---- the hypervisor --------------------------------------------------------
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/hv.elf: $(HV_OBJS) linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+	@$(PYTHON) scripts/check-image $@
+
+-include $(HV_OBJS:.o=.d)
+
+# ---- the UEFI loader -------------------------------------------------------
+include boot/efi/efi.mk
+
+# ---- images ----------------------------------------------------------------
+HV_CMDLINE ?=
+
+$(BUILD)/esp: $(BUILD)/hv.elf $(BUILD)/BOOTX64.EFI
+	rm -rf $@ && mkdir -p $@/EFI/BOOT $@/hv
+	cp $(BUILD)/BOOTX64.EFI $@/EFI/BOOT/BOOTX64.EFI
+	cp $(BUILD)/hv.elf $@/hv/hv.elf
+	printf '%s\n' '$(HV_CMDLINE)' > $@/hv/cmdline.txt
+	@touch $@
+
+$(BUILD)/hv.iso: $(BUILD)/hv.elf scripts/mkiso
+	$(call need,grub-mkrescue,grub-common grub-pc-bin grub-efi-amd64-bin)
+	$(call need,xorriso,xorriso)
+	$(call need,mformat,mtools)
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)scripts/mkiso --elf $(BUILD)/hv.elf --out $@ --cmdline '$(HV_CMDLINE)'
+
+iso: $(BUILD)/hv.iso
+esp: $(BUILD)/esp
+
+# ---- run and test ----------------------------------------------------------
+run: $(BUILD)/esp
+	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
+	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
+
+UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline
+UNIT_SRCS_acpi    := kernel/acpi.c
+UNIT_SRCS_memmap  := kernel/memmap.c
+UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c
+UNIT_SRCS_mb2     := kernel/mb2.c
+UNIT_SRCS_pgtable := kernel/pgtable.c arch/x86_64/pt_host.c
+UNIT_SRCS_format  := kernel/format.c
+UNIT_SRCS_cmdline := kernel/cmdline.c
+HOST_CC ?= cc
+UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -I.
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host_stubs.c tests/unit/host_stubs.h $$(UNIT_SRCS_$$*)
+	@test -f /usr/include/cmocka.h || { echo "cmocka not found: run 'apt-get install libcmocka-dev'"; exit 1; }
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOST_CC) $(UNIT_CFLAGS) $(UNIT_SRCS_$*) $< tests/unit/host_stubs.c -lcmocka -o $@
+
+unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+test: all unit
+	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
+	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,49 @@
+/*
+ * Per-CPU data, reached through GS base (the first field points to itself
+ * so `this_cpu()` is one load). Only the boot CPU exists until the SMP
+ * issue; the layout is ready for the others.
+ */
+#ifndef ARCH_X86_64_PERCPU_H
+#define ARCH_X86_64_PERCPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86_64/desc.h"
+
+#define MAX_CPUS 64
+
+enum ist_slot { IST_NMI = 1, IST_DF = 2, IST_MC = 3, IST_COUNT = 3 };
+
+struct stack_range {
+	uintptr_t bottom;	/* lowest usable byte; a guard page lies below */
+	uintptr_t top;		/* exclusive */
+};
+
+struct percpu {
+	struct percpu *self;
+	uint32_t cpu_id;	/* index in MADT order */
+	uint32_t apic_id;
+	struct stack_range stack;
+	struct stack_range ist[IST_COUNT + 1];	/* [1..3] used */
+	struct tss64 tss;
+	uint64_t gdt[GDT_ENTRIES];
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct percpu, self) == 0, "this_cpu() reads %gs:0");
+
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+/* Set up the boot CPU: per-CPU block, GDT, TSS with IST stacks, IDT. */
+void percpu_init_boot_cpu(uintptr_t stack_bottom, uintptr_t stack_top);
+/* Unmap the guard pages below every stack of the boot CPU. */
+void percpu_protect_stacks(void);
+/* The percpu block of `cpu`, or NULL. */
+struct percpu *percpu_of(uint32_t cpu);
+
+#endif

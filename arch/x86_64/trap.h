@@ -1,0 +1,28 @@
+/* Exceptions taken by the hypervisor itself. */
+#ifndef ARCH_X86_64_TRAP_H
+#define ARCH_X86_64_TRAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Saved by arch/x86_64/isr.S, lowest address first. */
+struct trap_frame {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;	/* pushed by the CPU */
+};
+
+/* isr.S relies on these. */
+_Static_assert(offsetof(struct trap_frame, vector) == 15 * 8, "isr.S frame layout");
+_Static_assert(offsetof(struct trap_frame, rip) == 17 * 8, "isr.S frame layout");
+_Static_assert(sizeof(struct trap_frame) % 16 == 0, "isr.S keeps RSP 16-aligned");
+
+void trap_handler(struct trap_frame *f);
+
+/* The entry stubs, one per vector 0..31, laid out every ISR_STUB_SIZE bytes. */
+extern const char isr_stubs[];
+#define ISR_STUB_SIZE 16
+#define ISR_VECTORS 32
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * The shared console: the one physical UART the hypervisor owns (ACPI
+ * SPCR, else COM1). Everything printed goes through here.
+ */
+#ifndef KERNEL_CONSOLE_H
+#define KERNEL_CONSOLE_H
+
+#include <stddef.h>
+
+#include "drivers/uart16550.h"
+#include "kernel/acpi.h"
+
+/* COM1 at 115200, before anything else is known. */
+void console_early_init(void);
+/* Switch to the UART that ACPI SPCR names, if any and if usable. */
+void console_use_spcr(const struct acpi_spcr *spcr);
+/* Write bytes ("\n" becomes "\r\n"); callers hold no lock. */
+void console_write(const char *s, size_t len);
+/* The UART in use, for the boot log. */
+const struct uart *console_uart(void);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * The boot CPU's init sequence, from the entry stub to the boot summary:
+ * console, boot info, exceptions, memory, own page tables, ACPI, CPU.
+ */
+#include <stdint.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpuinfo.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/percpu.h"
+#include "kernel/acpi.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/mm.h"
+#include "kernel/printk.h"
+#include "kernel/selftest.h"
+
+extern char boot_stack_guard[], boot_stack_top[];
+
+static struct boot_info boot_info;
+static struct acpi_info acpi;
+static struct cpu_info boot_cpu;
+
+static __attribute__((noreturn)) void boot_stop(const char *why)
+{
+	pr_err("%s; halting\n", why);
+	cpu_halt_forever();
+}
+
+/* ACPI tables are reached through the identity map; refuse what it does
+ * not cover rather than fault on it. */
+static const void *acpi_map_identity(uint64_t phys, size_t len)
+{
+	if (phys < 4096 || phys + len < phys || !paging_is_mapped((uintptr_t)phys, len))
+		return NULL;
+	return (const void *)(uintptr_t)phys;
+}
+
+static void apply_cmdline(const char *cmdline)
+{
+	char v[8];
+
+	if (cmdline_get(cmdline, "loglevel", v, sizeof(v)) && v[0] >= '1' && v[0] <= '4')
+		printk_set_level((enum log_level)(v[0] - '0'));
+}
+
+static void acpi_init(void)
+{
+	int err;
+
+	if (boot_info.rsdp) {
+		err = acpi_parse(boot_info.rsdp, boot_info.rsdp_len, acpi_map_identity, &acpi);
+	} else {
+		uint64_t rsdp = boot_info.path == BOOT_MB2_BIOS
+					? acpi_find_rsdp_legacy(acpi_map_identity) : 0;
+		const void *p = rsdp ? acpi_map_identity(rsdp, 36) : NULL;
+		if (!p) {
+			pr_warn("acpi: no RSDP from the boot loader or the BIOS areas: no ACPI\n");
+			return;
+		}
+		err = acpi_parse(p, 36, acpi_map_identity, &acpi);
+	}
+	if (err)
+		pr_warn("acpi: tables unusable (error %d): going on without ACPI\n", err);
+	if (acpi.has_spcr)
+		console_use_spcr(&acpi.spcr);
+}
+
+void kernel_main(uint32_t magic, uint64_t info_phys);
+
+void kernel_main(uint32_t magic, uint64_t info_phys)
+{
+	console_early_init();
+	percpu_init_boot_cpu((uintptr_t)boot_stack_guard + 4096, (uintptr_t)boot_stack_top);
+	pr_info("hypervisor starting\n");
+
+	if (mb2_parse(magic, (const void *)(uintptr_t)info_phys, info_phys, &boot_info))
+		boot_stop("boot: unusable boot information");
+	apply_cmdline(boot_info.cmdline);
+	pr_info("boot: %s via %s%s%s\n", boot_path_name(boot_info.path),
+		boot_info.loader_name[0] ? boot_info.loader_name : "unnamed loader",
+		boot_info.cmdline[0] ? ", cmdline: " : "", boot_info.cmdline);
+
+	if (mm_init(&boot_info))
+		boot_stop("mm: cannot set up memory");
+	if (paging_init(&hv_memmap))
+		boot_stop("paging: cannot build the hypervisor's page tables");
+	percpu_protect_stacks();
+
+	acpi_init();
+
+	cpu_identify(&boot_cpu);
+	pr_info("cpu: %s, %s family 0x%x model 0x%x stepping %u\n", boot_cpu.vendor_id,
+		boot_cpu.brand[0] ? boot_cpu.brand : "(no brand string)", boot_cpu.family,
+		boot_cpu.model, boot_cpu.stepping);
+	if (!boot_cpu.virt_ok) {
+		pr_err("cpu: %s: no domain can run\n", boot_cpu.virt_reason);
+		boot_stop("cpu: no usable hardware virtualization");
+	}
+	cpu_print_virt(&boot_cpu);
+
+	uint32_t ncpus = acpi.has_madt && acpi.ncpus_enabled ? acpi.ncpus_enabled : 1;
+	pr_info("boot=%s cpu=%s cpus=%u ram=%lluMiB\n", boot_path_name(boot_info.path),
+		cpu_vendor_name(boot_cpu.vendor), ncpus,
+		(unsigned long long)(mm_ram_bytes() >> 20));
+
+	selftest_run(boot_info.cmdline);
+	boot_stop("no domains to run yet");
+}

@@ -1,0 +1,75 @@
+/*
+ * printk: format, prefix "hv: " at the start of every line, write to the
+ * console under one lock so lines from different CPUs never interleave.
+ */
+#include <stdbool.h>
+
+#include "kernel/console.h"
+#include "kernel/errno.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+
+static struct spinlock printk_lock = SPINLOCK_INIT;
+static enum log_level console_level = LOG_INFO;
+static bool at_line_start = true;
+static bool panic_mode;
+
+void printk_panic_mode(void)
+{
+	panic_mode = true;
+	if (!at_line_start) {
+		console_write("\n", 1);
+		at_line_start = true;
+	}
+}
+
+void printk_set_level(enum log_level level) { console_level = level; }
+
+void vprintk(enum log_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	if (level > console_level)
+		return;
+	int n = hv_vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n;
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;	/* truncated: still a whole line below */
+
+	if (!panic_mode)
+		spin_lock(&printk_lock);
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (at_line_start) {
+			console_write("hv: ", 4);
+			at_line_start = false;
+		}
+		if (buf[i] == '\n') {
+			console_write(buf + start, i + 1 - start);
+			start = i + 1;
+			at_line_start = true;
+		}
+	}
+	if (start < len)
+		console_write(buf + start, len - start);
+	if ((size_t)n >= sizeof(buf) && !at_line_start) {
+		console_write("...\n", 4);
+		at_line_start = true;
+	}
+	if (!panic_mode)
+		spin_unlock(&printk_lock);
+}
+
+void printk(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintk(level, fmt, ap);
+	va_end(ap);
+}
+
+int trace_error_at(const char *file, int line, int code)
+{
+	pr_debug("error %d at %s:%d\n", code, file, line);
+	return code;
+}

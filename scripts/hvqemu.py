@@ -1,0 +1,69 @@
+"""Build QEMU command lines for booting the hypervisor (shared by
+scripts/run-qemu and tests/run.py). Python standard library only.
+
+Firmware: "uefi" (OVMF, package ovmf) or "bios" (SeaBIOS, QEMU's default).
+Images: an ESP folder (our EFI loader; UEFI only) or a GRUB ISO (either).
+Acceleration: TCG by default (-cpu max has SVM+NPT: the AMD-V path); with
+kvm=True, `-accel kvm -cpu host`, for hosts whose /dev/kvm offers nested
+virtualization (real VT-x or AMD-V under the hypervisor).
+"""
+import os
+import shutil
+import tempfile
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+class QemuError(Exception):
+    pass
+
+
+def qemu_binary():
+    exe = shutil.which("qemu-system-x86_64")
+    if not exe:
+        raise QemuError("qemu-system-x86_64 not found: run 'apt-get install -t "
+                        "bookworm-backports qemu-system-x86' (see README)")
+    return exe
+
+
+def ovmf_vars_copy(workdir):
+    """OVMF writes its variable store: give each run its own copy."""
+    if not os.path.exists(OVMF_CODE):
+        raise QemuError(f"{OVMF_CODE} not found: run 'apt-get install ovmf'")
+    path = os.path.join(workdir, "OVMF_VARS.fd")
+    shutil.copyfile(OVMF_VARS, path)
+    return path
+
+
+def build_cmd(*, esp=None, iso=None, firmware=None, machine="q35", smp=2, mem=512,
+              cpu="max", kvm=False, serial="stdio", workdir=None, extra=()):
+    """Return the argument list. serial: "stdio" (console on the terminal,
+    with QEMU's monitor on Ctrl-A c) or a file path to log into."""
+    if bool(esp) == bool(iso):
+        raise QemuError("give exactly one of an ESP folder or an ISO")
+    if firmware is None:
+        firmware = "uefi" if esp else "bios"
+    if esp and firmware != "uefi":
+        raise QemuError("an ESP folder boots only under UEFI firmware")
+    workdir = workdir or tempfile.mkdtemp(prefix="hv-qemu-")
+    cmd = [qemu_binary(), "-machine", machine, "-smp", str(smp), "-m", f"{mem}M",
+           "-no-reboot", "-display", "none"]
+    if kvm:
+        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+            raise QemuError("--kvm needs a usable /dev/kvm with nested virtualization")
+        cmd += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        cmd += ["-accel", "tcg", "-cpu", cpu]
+    if firmware == "uefi":
+        cmd += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                "-drive", f"if=pflash,format=raw,file={ovmf_vars_copy(workdir)}"]
+    if esp:
+        cmd += ["-drive", f"format=raw,file=fat:rw:{os.path.abspath(esp)}"]
+    else:
+        cmd += ["-cdrom", os.path.abspath(iso), "-boot", "d"]
+    if serial == "stdio":
+        cmd += ["-serial", "mon:stdio"]
+    else:
+        cmd += ["-serial", f"file:{serial}", "-monitor", "none"]
+    return cmd + list(extra)

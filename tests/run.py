@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""The test runner behind `make test`: host unit tests, the clang build,
+and integration tests that boot the real image under QEMU.
+
+Each integration case boots one image (GRUB ISO or ESP folder) with a
+timeout, watches the serial log, and passes when every expected line has
+appeared (then QEMU is stopped at once). A forbidden line, QEMU exiting or
+the timeout fails the case. Serial logs are kept in BUILD/test-logs/; the
+tail of a failing one is printed.
+
+The last line is always `N passed, N failed`.
+
+  tests/run.py [--build DIR] [--only SUBSTRING] [--jobs N] [--list]
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import hvqemu  # noqa: E402
+
+SUMMARY = r"hv: boot=(?P<boot>\S+) cpu=(?P<cpu>\S+) cpus=(?P<cpus>\d+) ram=(?P<ram>\d+)MiB"
+PANIC = r"hv: PANIC"
+
+
+class Case:
+    def __init__(self, name, *, image, firmware, expect, forbid=(PANIC,), machine="q35",
+                 smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
+                 acpi_tables=(), watch_com2=False):
+        self.name, self.image, self.firmware = name, image, firmware
+        # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
+        # watch_com2: the console is expected on the second UART.
+        self.acpi_tables, self.watch_com2 = list(acpi_tables), watch_com2
+        self.expect, self.forbid = list(expect), list(forbid)
+        self.machine, self.smp, self.mem, self.cpu = machine, smp, mem, cpu
+        self.cmdline, self.timeout, self.check = cmdline, timeout, check
+
+
+def summary(boot, cpus, mem):
+    """The boot summary line, with ram= within 64 MiB below -m."""
+    def check(log):
+        m = re.search(SUMMARY, log)
+        ram = int(m.group("ram"))
+        if not mem - 64 <= ram <= mem:
+            return f"ram={ram}MiB, expected {mem - 64}..{mem} for -m {mem}"
+        return None
+    return rf"hv: boot={boot} cpu=amd cpus={cpus} ram=\d+MiB\r?$", check
+
+
+def integration_cases():
+    cases = []
+
+    def boot(name, image, firmware, boot_name, machine, smp, mem):
+        line, check = summary(boot_name, smp, mem)
+        cases.append(Case(name, image=image, firmware=firmware, machine=machine, smp=smp,
+                          mem=mem, expect=[line], check=check))
+
+    # Every boot path reaches the summary line with -smp's CPU count.
+    boot("boot-iso-bios-q35", "iso", "bios", "multiboot2-bios", "q35", 2, 512)
+    boot("boot-iso-bios-i440fx", "iso", "bios", "multiboot2-bios", "pc", 3, 256)
+    boot("boot-iso-uefi-q35", "iso", "uefi", "multiboot2-uefi", "q35", 4, 512)
+    boot("boot-esp-uefi-q35", "esp", "uefi", "uefi", "q35", 3, 1024)
+
+    # A machine without usable virtualization is told so in one line.
+    cases.append(Case("no-svm", image="iso", firmware="bios", cpu="max,-svm",
+                      expect=[r"hv: cpu: AMD-V \(SVM\) is not available on this CPU: no domain can run"]))
+    cases.append(Case("no-vmx-intel", image="iso", firmware="bios", cpu="max,vendor=GenuineIntel",
+                      expect=[r"hv: cpu: VT-x \(VMX\) is not available on this CPU: no domain can run"]))
+    # No ACPI at all: a clear warning, one CPU assumed, still boots.
+    cases.append(Case("no-acpi", image="iso", firmware="bios", machine="pc,acpi=off",
+                      expect=[r"hv: acpi: no RSDP", r"hv: boot=multiboot2-bios cpu=amd cpus=1 "]))
+
+    # ACPI SPCR names the console: a table pointing at COM2 moves it there.
+    cases.append(Case("spcr-com2", image="iso", firmware="bios", watch_com2=True,
+                      acpi_tables=[("spcr.bin", spcr_table(0x2f8))],
+                      expect=[r"hv: hypervisor starting", r"hv: console: switching to the SPCR UART at port 0x2f8",
+                              r"hv: boot=multiboot2-bios cpu=amd cpus=2 "]))
+
+    # Deliberate faults: protections hold and the reporter reports.
+    def fault(name, expect, image="iso", firmware="bios"):
+        cases.append(Case(f"fault-{name}", image=image, firmware=firmware,
+                          cmdline=f"hv.selftest={name}", forbid=(),
+                          expect=[r"hv: selftest: " + name] + expect +
+                                 [r"hv: RIP [0-9a-f]{16}", r"hv: stack trace", r"hv: CPU 0 halted"]))
+    fault("ud", [r"hv: PANIC: CPU 0: exception 6 \(#UD invalid opcode\)"])
+    fault("null", [r"hv: page fault at 0x8: page not present, read, data access"])
+    fault("wp", [r"hv: page fault at 0x[0-9a-f]+: protection violation, write, data access"])
+    fault("nx", [r"hv: page fault at 0x[0-9a-f]+: protection violation, read, instruction fetch"])
+    fault("stack", [r"hv: PANIC: CPU 0: exception 8 \(#DF double fault\)"])
+    # The same reporter through the UEFI loader path.
+    fault("ud", [r"hv: PANIC: CPU 0: exception 6"], image="esp", firmware="uefi")
+    cases[-1].name = "fault-ud-esp"
+    return cases
+
+
+def acpi_checksum_fix(table):
+    table = bytearray(table)
+    table[9] = (-sum(table)) & 0xFF
+    return bytes(table)
+
+
+def spcr_table(port):
+    """A Serial Port Console Redirection table (Microsoft SPCR spec, rev 2)
+    for a 16550 at an I/O port, 115200 baud."""
+    body = bytearray(80 - 36)
+    body[0] = 0                                      # interface type: 16550
+    struct.pack_into("<BBBBQ", body, 4, 1, 8, 0, 1, port)   # GAS: I/O, 8 bit
+    body[58 - 36] = 7                                # baud 115200
+    header = struct.pack("<4sIBB6s8sI4sI", b"SPCR", 80, 2, 0, b"HVTEST",
+                         b"HVTEST  ", 1, b"HVT ", 1)
+    return acpi_checksum_fix(header + bytes(body))
+
+
+def prepare_image(case, build, workdir):
+    if case.image == "esp":
+        esp = os.path.join(workdir, "esp")
+        shutil.copytree(os.path.join(build, "esp"), esp)
+        with open(os.path.join(esp, "hv", "cmdline.txt"), "w") as f:
+            f.write(case.cmdline + "\n")
+        return {"esp": esp}
+    if not case.cmdline:
+        return {"iso": os.path.join(build, "hv.iso")}
+    iso = os.path.join(workdir, "hv.iso")
+    subprocess.run([os.path.join(ROOT, "scripts", "mkiso"), "--elf", os.path.join(build, "hv.elf"),
+                    "--out", iso, "--cmdline", case.cmdline], check=True)
+    return {"iso": iso}
+
+
+def run_integration(case, build):
+    workdir = os.path.join(build, "test-work", case.name)
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    logdir = os.path.join(build, "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    log = os.path.join(logdir, case.name + ".log")
+    if os.path.exists(log):
+        os.unlink(log)
+    img = prepare_image(case, build, workdir)
+    extra = []
+    for fname, data in case.acpi_tables:
+        path = os.path.join(workdir, fname)
+        with open(path, "wb") as f:
+            f.write(data)
+        extra += ["-acpitable", f"file={path}"]
+    com1 = log
+    if case.watch_com2:
+        com1 = os.path.join(workdir, "com1.log")
+        extra += ["-serial", f"file:{log}"]
+    cmd = hvqemu.build_cmd(firmware=case.firmware, machine=case.machine, smp=case.smp,
+                           mem=case.mem, cpu=case.cpu, serial=com1, workdir=workdir,
+                           extra=extra, **img)
+    with open(os.path.join(workdir, "qemu.cmd"), "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    qemu_err = open(os.path.join(workdir, "qemu.stderr"), "w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qemu_err, stderr=qemu_err)
+    deadline = time.monotonic() + case.timeout
+    verdict = None
+    text = ""
+    try:
+        while verdict is None:
+            time.sleep(0.25)
+            text = open(log, errors="replace").read() if os.path.exists(log) else ""
+            for pat in case.forbid:
+                if re.search(pat, text, re.M):
+                    verdict = f"forbidden line /{pat}/ appeared"
+            missing = [p for p in case.expect if not re.search(p, text, re.M)]
+            if verdict is None and not missing:
+                verdict = (case.check(text) if case.check else None) or ""
+            elif verdict is None and proc.poll() is not None:
+                verdict = f"QEMU exited ({proc.returncode}) before /{missing[0]}/"
+            elif verdict is None and time.monotonic() > deadline:
+                verdict = f"timeout after {case.timeout}s waiting for /{missing[0]}/"
+    finally:
+        proc.kill()
+        proc.wait()
+        qemu_err.close()
+    return verdict or None, log
+
+
+def run_cmd(name, argv, build):
+    logdir = os.path.join(build, "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    log = os.path.join(logdir, name + ".log")
+    with open(log, "w") as f:
+        rc = subprocess.run(argv, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode
+    return (None if rc == 0 else f"exit status {rc}"), log
+
+
+def all_tests(build):
+    tests = []
+    unit_dir = os.path.join(build, "unit")
+    for exe in sorted(os.listdir(unit_dir)) if os.path.isdir(unit_dir) else []:
+        if exe.startswith("test_"):
+            tests.append(("unit-" + exe[5:], lambda b, e=exe: run_cmd(
+                "unit-" + e[5:], [os.path.join(unit_dir, e)], b)))
+    tests.append(("build-clang", lambda b: run_cmd("build-clang", [
+        "make", "-s", "CC=clang", f"BUILD={os.path.join(b, 'clang')}",
+        f"{os.path.join(b, 'clang')}/hv.elf", f"{os.path.join(b, 'clang')}/BOOTX64.EFI"], b)))
+    for case in integration_cases():
+        tests.append((case.name, lambda b, c=case: run_integration(c, b)))
+    return tests
+
+
+def tail(path, n=25):
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except OSError:
+        return ""
+    return "\n".join("    | " + l for l in lines[-n:])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--only", action="append", help="run tests whose name contains this")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    tests = [t for t in all_tests(build) if not a.only or any(o in t[0] for o in a.only)]
+    if a.list:
+        for name, _ in tests:
+            print(name)
+        return 0
+    passed = failed = 0
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        futures = {pool.submit(fn, build): name for name, fn in tests}
+        for fut in concurrent.futures.as_completed(futures):
+            name = futures[fut]
+            try:
+                err, log = fut.result()
+            except Exception as e:  # a broken test is a failed test
+                err, log = f"{type(e).__name__}: {e}", ""
+            if err is None:
+                passed += 1
+                print(f"PASS {name}", flush=True)
+            else:
+                failed += 1
+                print(f"FAIL {name}: {err}" + (f" (log: {log})" if log else ""), flush=True)
+                if log:
+                    print(tail(log), flush=True)
+    print(f"({time.monotonic() - start:.0f}s)")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
