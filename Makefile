@@ -36,7 +36,9 @@ HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
 
 HV_SRCS := boot/entry.S \
 	$(wildcard arch/x86_64/*.c) $(wildcard arch/x86_64/*.S) \
-	$(wildcard kernel/*.c) $(wildcard drivers/*.c)
+	$(wildcard arch/x86_64/svm/*.c) $(wildcard arch/x86_64/svm/*.S) \
+	$(wildcard kernel/*.c) $(wildcard kernel/*.S) \
+	$(wildcard vmm/*.c) $(wildcard drivers/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
 
 .PHONY: all iso esp run test unit clean
@@ -46,6 +48,9 @@ all: $(BUILD)/hv.elf $(BUILD)/BOOTX64.EFI $(BUILD)/esp $(BUILD)/hv.iso
 # ---- tools ---------------------------------------------------------------
 # tool:debian-package pairs; a missing one stops the build with the fix.
 need = $(if $(shell command -v $(1) 2>/dev/null),,$(error $(1) not found: run 'apt-get install $(2)' (or .ci/run as root, which installs everything)))
+
+# ---- guests (built first: the default configuration names them) ------------
+include guest-images/hvtest/hvtest.mk
 
 # ---- the hypervisor --------------------------------------------------------
 $(BUILD)/obj/%.c.o: %.c
@@ -58,6 +63,15 @@ $(BUILD)/obj/%.S.o: %.S
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
 
+# The default configuration, compiled and linked into the image.
+DEFAULT_CONFIG := guest-images/default.toml
+DEFAULT_BLOB := $(BUILD)/default.cfg
+$(DEFAULT_BLOB): $(DEFAULT_CONFIG) scripts/hvconfig $(HVTEST_ELF)
+	@$(if $(Q),echo "  HVCFG   $@")
+	$(Q)scripts/hvconfig compile $(DEFAULT_CONFIG) --base $(BUILD)/guests -o $@
+$(BUILD)/obj/kernel/default_config.S.o: $(DEFAULT_BLOB)
+$(BUILD)/obj/kernel/default_config.S.o: HV_ASFLAGS += -DDEFAULT_CONFIG_BLOB='"$(DEFAULT_BLOB)"'
+
 $(BUILD)/hv.elf: $(HV_OBJS) linker.ld
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
@@ -69,23 +83,32 @@ $(BUILD)/hv.elf: $(HV_OBJS) linker.ld
 include boot/efi/efi.mk
 
 # ---- images ----------------------------------------------------------------
+# `make iso CONFIG=path/system.toml OUT=path/hv.iso`: any configuration,
+# guest paths relative to the TOML. Without CONFIG: the default one.
 HV_CMDLINE ?=
+IMAGE_DEPS := $(BUILD)/hv.elf $(HVTEST_ELF) $(DEFAULT_CONFIG) scripts/mkimage scripts/mkiso scripts/hvconfig
+DEFAULT_IMAGE_ARGS := --config $(DEFAULT_CONFIG) --base $(BUILD)/guests --cmdline '$(HV_CMDLINE)'
 
-$(BUILD)/esp: $(BUILD)/hv.elf $(BUILD)/BOOTX64.EFI
-	rm -rf $@ && mkdir -p $@/EFI/BOOT $@/hv
-	cp $(BUILD)/BOOTX64.EFI $@/EFI/BOOT/BOOTX64.EFI
-	cp $(BUILD)/hv.elf $@/hv/hv.elf
-	printf '%s\n' '$(HV_CMDLINE)' > $@/hv/cmdline.txt
+$(BUILD)/esp: $(IMAGE_DEPS) $(BUILD)/BOOTX64.EFI
+	@$(if $(Q),echo "  ESP     $@")
+	$(Q)scripts/mkimage esp $(DEFAULT_IMAGE_ARGS) --elf $(BUILD)/hv.elf --efi $(BUILD)/BOOTX64.EFI --out $@
 	@touch $@
 
-$(BUILD)/hv.iso: $(BUILD)/hv.elf scripts/mkiso
+$(BUILD)/hv.iso: $(IMAGE_DEPS)
 	$(call need,grub-mkrescue,grub-common grub-pc-bin grub-efi-amd64-bin)
 	$(call need,xorriso,xorriso)
 	$(call need,mformat,mtools)
 	@$(if $(Q),echo "  ISO     $@")
-	$(Q)scripts/mkiso --elf $(BUILD)/hv.elf --out $@ --cmdline '$(HV_CMDLINE)'
+	$(Q)scripts/mkimage iso $(DEFAULT_IMAGE_ARGS) --elf $(BUILD)/hv.elf --out $@
 
+ifdef CONFIG
+OUT ?= $(BUILD)/custom.iso
+iso: $(BUILD)/hv.elf scripts/mkimage
+	scripts/mkimage iso --config $(CONFIG) --elf $(BUILD)/hv.elf --out $(OUT) --cmdline '$(HV_CMDLINE)'
+	@echo "built $(OUT) for $(CONFIG)"
+else
 iso: $(BUILD)/hv.iso
+endif
 esp: $(BUILD)/esp
 
 # ---- run and test ----------------------------------------------------------
@@ -93,7 +116,7 @@ run: $(BUILD)/esp
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
-UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline
+UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config loader
 UNIT_SRCS_acpi    := kernel/acpi.c
 UNIT_SRCS_memmap  := kernel/memmap.c
 UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c
@@ -101,6 +124,8 @@ UNIT_SRCS_mb2     := kernel/mb2.c
 UNIT_SRCS_pgtable := kernel/pgtable.c arch/x86_64/pt_host.c
 UNIT_SRCS_format  := kernel/format.c
 UNIT_SRCS_cmdline := kernel/cmdline.c
+UNIT_SRCS_config  := kernel/config.c
+UNIT_SRCS_loader  := $(wildcard vmm/loader*.c)
 HOST_CC ?= cc
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -I.

@@ -16,6 +16,10 @@ void console_early_init(void);
 void console_use_spcr(const struct acpi_spcr *spcr);
 /* Write bytes ("\n" becomes "\r\n"); callers hold no lock. */
 void console_write(const char *s, size_t len);
+/* Print one line of a domain's console output as "[NAME] text", whole,
+ * under the console lock (kernel/printk.c). */
+void console_write_tagged(const char *name, const char *text, size_t len);
+
 /* The UART in use, for the boot log. */
 const struct uart *console_uart(void);
 

@@ -8,13 +8,18 @@
 #include "arch/x86_64/cpuinfo.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/pic.h"
 #include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
+#include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
+#include "kernel/power.h"
 #include "kernel/selftest.h"
+#include "kernel/string.h"
+#include "vmm/vmm.h"
 
 extern char boot_stack_guard[], boot_stack_top[];
 
@@ -67,11 +72,50 @@ static void acpi_init(void)
 		console_use_spcr(&acpi.spcr);
 }
 
+/* The configuration: a boot module named "hv.config", else the default
+ * blob built into the image. A bad blob boots no domain at all. */
+static int load_config(struct hv_config *cfg)
+{
+	for (uint32_t i = 0; i < boot_info.nmodules; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+		if (!strcmp(m->string, HVCFG_MODULE_NAME)) {
+			pr_info("config: from boot module %u (%llu bytes)\n", i,
+				(unsigned long long)(m->end - m->start));
+			return config_parse((const void *)(uintptr_t)m->start, m->end - m->start, cfg);
+		}
+	}
+	pr_info("config: built-in default\n");
+	return config_parse(default_config_blob,
+			    (size_t)(default_config_blob_end - default_config_blob), cfg);
+}
+
+static __attribute__((noreturn)) void idle(enum hvcfg_on_idle action)
+{
+	if (action == HVCFG_ON_IDLE_POWEROFF)
+		power_off(&acpi);	/* says what it does; halts if it cannot */
+	boot_stop("idle");
+}
+
+static __attribute__((noreturn)) void run_domains(uint32_t ncpus)
+{
+	static struct hv_config cfg;
+
+	if (load_config(&cfg)) {
+		pr_err("config: refused; no domain started\n");
+		idle(HVCFG_ON_IDLE_HALT);
+	}
+	if (vmm_run(&cfg, &boot_info, &boot_cpu, ncpus))
+		idle(HVCFG_ON_IDLE_HALT);
+	pr_info("all domains stopped\n");
+	idle(cfg.on_idle);
+}
+
 void kernel_main(uint32_t magic, uint64_t info_phys);
 
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
 	console_early_init();
+	pic_disable();
 	percpu_init_boot_cpu((uintptr_t)boot_stack_guard + 4096, (uintptr_t)boot_stack_top);
 	pr_info("hypervisor starting\n");
 
@@ -106,5 +150,5 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 		(unsigned long long)(mm_ram_bytes() >> 20));
 
 	selftest_run(boot_info.cmdline);
-	boot_stop("no domains to run yet");
+	run_domains(ncpus);
 }

@@ -2,6 +2,7 @@
 #include "kernel/errno.h"
 #include "kernel/mm.h"
 #include "kernel/palloc.h"
+#include "kernel/pgtable.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 
@@ -10,12 +11,20 @@
 struct memmap hv_memmap;
 struct palloc hv_palloc;
 
+/* Is [base, end) RAM that the firmware called usable? Parts of it may
+ * already be reserved for other boot data sharing its pages (GRUB packs
+ * modules and the info block tightly). */
 static bool range_is_usable(const struct memmap *m, uint64_t base, uint64_t end)
 {
-	for (uint32_t i = 0; i < m->count; i++)
-		if (m->r[i].type == MEM_USABLE && m->r[i].base <= base && end <= m->r[i].end)
-			return true;
-	return false;
+	for (uint32_t i = 0; i < m->count && base < end; i++) {
+		const struct mem_region *r = &m->r[i];
+		if (r->end <= base)
+			continue;
+		if (r->base > base || (r->type != MEM_USABLE && r->type != MEM_BOOT))
+			return false;
+		base = r->end;
+	}
+	return base >= end;
 }
 
 static int build_map(const struct boot_info *bi)
@@ -97,3 +106,27 @@ uint64_t alloc_pages(uint64_t npages, uint64_t align, uint64_t limit)
 }
 
 uint64_t alloc_page(void) { return alloc_pages(1, PAGE_SIZE, 0); }
+
+static uint64_t pt_alloc_page(void *ctx)
+{
+	(void)ctx;
+	return alloc_page();
+}
+
+static void pt_free_page(void *ctx, uint64_t phys)
+{
+	(void)ctx;
+	palloc_free(&hv_palloc, phys, 1);
+}
+
+static void *pt_phys_to_virt(void *ctx, uint64_t phys)
+{
+	(void)ctx;
+	return (void *)(uintptr_t)phys;	/* everything is identity mapped */
+}
+
+const struct pt_mem hv_pt_mem = {
+	.alloc_page = pt_alloc_page,
+	.free_page = pt_free_page,
+	.phys_to_virt = pt_phys_to_virt,
+};

@@ -24,4 +24,10 @@ int mm_init(const struct boot_info *bi);
  * what the hypervisor and the boot modules occupy. */
 uint64_t mm_ram_bytes(void);
 
+/* Page-table pages for every table the hypervisor builds (its own,
+ * NPT/EPT): from hv_palloc, reached through the identity map. Replaced
+ * subtrees go back right away; callers flush TLBs after each change. */
+struct pt_mem;
+extern const struct pt_mem hv_pt_mem;
+
 #endif

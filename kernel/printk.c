@@ -8,6 +8,7 @@
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
+#include "kernel/string.h"
 
 static struct spinlock printk_lock = SPINLOCK_INIT;
 static enum log_level console_level = LOG_INFO;
@@ -56,6 +57,22 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 		console_write("...\n", 4);
 		at_line_start = true;
 	}
+	if (!panic_mode)
+		spin_unlock(&printk_lock);
+}
+
+void console_write_tagged(const char *name, const char *text, size_t len)
+{
+	if (!panic_mode)
+		spin_lock(&printk_lock);
+	if (!at_line_start)
+		console_write("\n", 1);
+	console_write("[", 1);
+	console_write(name, strlen(name));
+	console_write("] ", 2);
+	console_write(text, len);
+	console_write("\n", 1);
+	at_line_start = true;
 	if (!panic_mode)
 		spin_unlock(&printk_lock);
 }

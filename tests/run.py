@@ -33,11 +33,14 @@ PANIC = r"hv: PANIC"
 class Case:
     def __init__(self, name, *, image, firmware, expect, forbid=(PANIC,), machine="q35",
                  smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
-                 acpi_tables=(), watch_com2=False):
+                 acpi_tables=(), watch_com2=False, config=None, base=None):
         self.name, self.image, self.firmware = name, image, firmware
         # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
         # watch_com2: the console is expected on the second UART.
         self.acpi_tables, self.watch_com2 = list(acpi_tables), watch_com2
+        # config: a TOML of tests/configs/ (default: the built-in default);
+        # base: the folder its guest paths are relative to (default BUILD/guests).
+        self.config, self.base = config, base
         self.expect, self.forbid = list(expect), list(forbid)
         self.machine, self.smp, self.mem, self.cpu = machine, smp, mem, cpu
         self.cmdline, self.timeout, self.check = cmdline, timeout, check
@@ -67,6 +70,39 @@ def integration_cases():
     boot("boot-iso-bios-i440fx", "iso", "bios", "multiboot2-bios", "pc", 3, 256)
     boot("boot-iso-uefi-q35", "iso", "uefi", "multiboot2-uefi", "q35", 4, 512)
     boot("boot-esp-uefi-q35", "esp", "uefi", "uefi", "q35", 3, 1024)
+
+    # The default configuration: hvtest in a domain on AMD-V, all checks
+    # pass, it powers its domain off, the counters are printed, then the
+    # hypervisor powers the machine off.
+    hvtest_ok = [rf"\[test0\] hvtest: PASS {c}" for c in
+                 ("boot-magic", "cpuid-hypervisor", "memory-map", "memory-rw", "port-refused",
+                  "hypercall", "long-mode")]
+    hvtest_ok += [r"\[test0\] hvtest: done, 7 passed, 0 failed",
+                  r"hv: domain test0 stopped: poweroff",
+                  r"hv: domain test0 exits: total=\d+ cpuid=\d+ .*io=\d+ .*hypercall=2",
+                  r"hv: all domains stopped", r"hv: power: powering off"]
+    for image, fw in (("iso", "bios"), ("iso", "uefi"), ("esp", "uefi")):
+        cases.append(Case(f"hvtest-{image}-{fw}", image=image, firmware=fw, expect=hvtest_ok,
+                          forbid=(PANIC, r"hvtest: FAIL")))
+
+    # Hostile guests stop only themselves, with the reason the contract gives.
+    def hostile(what, expect, image="iso", firmware="bios"):
+        cases.append(Case(f"hostile-{what}-{image}", image=image, firmware=firmware,
+                          config=f"tests/configs/hostile-{what}.toml",
+                          forbid=(PANIC, r"hvtest: FAIL"),
+                          expect=[rf"\[evil\] hvtest: hostile {what}: trying"] + expect +
+                                 [r"hv: domain evil exits: total=\d+", r"hv: all domains stopped"]))
+    hostile("memory", [r"hv: domain evil stopped: memory violation at GPA 0x1001000 \(read\)"])
+    hostile("port", [r"\[evil\] hvtest: PASS hostile-port",
+                     r"hv: domain evil refused: ports=[1-9]", r"hv: domain evil stopped: poweroff"])
+    hostile("triple", [r"hv: domain evil stopped: triple fault"])
+    hostile("memory", [r"hv: domain evil stopped: memory violation at GPA 0x1001000"],
+            image="esp", firmware="uefi")
+    # A kernel that is no kernel: refused with a clear line, nothing runs.
+    cases.append(Case("bad-kernel", image="iso", firmware="bios", config="tests/configs/bad-kernel.toml",
+                      base=".", expect=[r"hv: domain broken: kernel: .*bad magic",
+                                        r"hv: domain broken: not started",
+                                        r"hv: vmm: no domain could be started"]))
 
     # A machine without usable virtualization is told so in one line.
     cases.append(Case("no-svm", image="iso", firmware="bios", cpu="max,-svm",
@@ -119,18 +155,18 @@ def spcr_table(port):
 
 
 def prepare_image(case, build, workdir):
-    if case.image == "esp":
-        esp = os.path.join(workdir, "esp")
-        shutil.copytree(os.path.join(build, "esp"), esp)
-        with open(os.path.join(esp, "hv", "cmdline.txt"), "w") as f:
-            f.write(case.cmdline + "\n")
-        return {"esp": esp}
-    if not case.cmdline:
-        return {"iso": os.path.join(build, "hv.iso")}
-    iso = os.path.join(workdir, "hv.iso")
-    subprocess.run([os.path.join(ROOT, "scripts", "mkiso"), "--elf", os.path.join(build, "hv.elf"),
-                    "--out", iso, "--cmdline", case.cmdline], check=True)
-    return {"iso": iso}
+    """The default images as built, or one made for the case's
+    configuration and command line with scripts/mkimage."""
+    if not case.cmdline and not case.config:
+        return {case.image: os.path.join(build, "esp" if case.image == "esp" else "hv.iso")}
+    out = os.path.join(workdir, "esp" if case.image == "esp" else "hv.iso")
+    config = os.path.join(ROOT, case.config or "guest-images/default.toml")
+    base = os.path.join(ROOT, case.base) if case.base else os.path.join(build, "guests")
+    subprocess.run([os.path.join(ROOT, "scripts", "mkimage"), case.image, "--config", config,
+                    "--base", base, "--elf", os.path.join(build, "hv.elf"),
+                    "--efi", os.path.join(build, "BOOTX64.EFI"), "--out", out,
+                    "--cmdline", case.cmdline], check=True, stdout=subprocess.DEVNULL)
+    return {case.image: out}
 
 
 def run_integration(case, build):
@@ -197,9 +233,15 @@ def all_tests(build):
     tests = []
     unit_dir = os.path.join(build, "unit")
     for exe in sorted(os.listdir(unit_dir)) if os.path.isdir(unit_dir) else []:
-        if exe.startswith("test_"):
+        if exe.startswith("test_") and exe != "test_config":
             tests.append(("unit-" + exe[5:], lambda b, e=exe: run_cmd(
                 "unit-" + e[5:], [os.path.join(unit_dir, e)], b)))
+    # The config compiler's own tests, then the hypervisor's blob parser on
+    # a blob the compiler wrote: both sides of the format agree.
+    sample = os.path.join(unit_dir, "hvconfig-sample.bin")
+    tests.append(("unit-config", lambda b: run_cmd("unit-config", ["sh", "-c",
+        f"HVCFG_SAMPLE_OUT={sample} python3 tests/hvconfig_test.py && "
+        f"HVCFG_SAMPLE_BLOB={sample} {os.path.join(unit_dir, 'test_config')}"], b)))
     tests.append(("build-clang", lambda b: run_cmd("build-clang", [
         "make", "-s", "CC=clang", f"BUILD={os.path.join(b, 'clang')}",
         f"{os.path.join(b, 'clang')}/hv.elf", f"{os.path.join(b, 'clang')}/BOOTX64.EFI"], b)))

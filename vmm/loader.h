@@ -8,7 +8,10 @@
  *    spec 3.1); loaded from its ELF program headers, or with the address
  *    tag (3.1.5) when present; entry from the entry-address tag or e_entry.
  *  - ELF (32- or 64-bit, ET_EXEC): PT_LOAD segments at p_paddr; entry at
- *    e_entry (its low 32 bits for ELF64).
+ *    e_entry translated to physical through the PT_LOAD whose
+ *    [p_vaddr, p_vaddr + p_memsz) holds it (as GRUB does: the same number
+ *    when p_vaddr == p_paddr, the right one for a higher-half kernel); it
+ *    must end up below 4 GiB.
  * Either is entered as multiboot2 specifies (3.3): 32-bit protected mode,
  * paging off, flat 4 GiB segments, EAX = 0x36d76289, EBX = guest-physical
  * address of a multiboot2 information block that the loader builds in
@@ -36,8 +39,13 @@ struct guest_entry {
  * the domain's name, only for messages. Returns 0, or a negative errno
  * after one clear line "hv: domain NAME: kernel: <what is wrong>" (bad
  * magic, truncated, segment outside the domain's memory, entry outside
- * the image, no room for the info block...). Never reads outside
- * [image, image+len) nor writes outside [mem, mem+mem_size).
+ * the image, no room for the info block...): -ENOEXEC for a malformed
+ * image, -ENOTSUP for one that needs what a domain lacks (EFI boot
+ * services, an unknown required multiboot2 header tag, an entry above
+ * 4 GiB), -ENOMEM when it or the info block does not fit the domain.
+ * Never reads outside [image, image+len) nor writes outside
+ * [mem, mem+mem_size); on failure it writes no guest memory at all and
+ * *out is zeroed.
  */
 int guest_load(const char *name, const void *image, size_t len, uint8_t *mem,
 	       uint64_t mem_size, const char *cmdline, struct guest_entry *out);

@@ -65,6 +65,13 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 #define DEFINE_CR_ACCESS(n)                                                  \
 	static inline uint64_t read_cr##n(void)                              \
 	{                                                                    \

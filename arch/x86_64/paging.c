@@ -17,23 +17,6 @@
 
 #define GIB (1ull << 30)
 
-static uint64_t hv_alloc_pt_page(void *ctx)
-{
-	(void)ctx;
-	return alloc_page();
-}
-
-static void *hv_phys_to_virt(void *ctx, uint64_t phys)
-{
-	(void)ctx;
-	return (void *)(uintptr_t)phys;
-}
-
-static const struct pt_mem hv_pt_mem = {
-	.alloc_page = hv_alloc_pt_page,
-	.phys_to_virt = hv_phys_to_virt,
-};
-
 static struct pgtable hv_pt;
 static bool hv_pt_live;
 

@@ -944,6 +944,792 @@ static void test_spcr_too_short(void **state)
 	assert_true(test_log_has(" too short (46 bytes), ignored\n"));
 }
 
+/* ---- FADT, DSDT \_S5, S5 sequence ------------------------------------ */
+
+/* Offsets in the FADT (ACPI 6.5 table 5.9). */
+#define FADT_DSDT        40
+#define FADT_PM1A_CNT    64
+#define FADT_PM1B_CNT    68
+#define FADT_PM1_CNT_LEN 89
+#define FADT_FLAGS       112
+#define FADT_RESET_REG   116
+#define FADT_X_DSDT      140
+#define FADT_X_PM1A_CNT  172
+#define FADT_X_PM1B_CNT  184
+#define FADT_RESET_REG_SUP   (1u << 10)
+#define FADT_HW_REDUCED_ACPI (1u << 20)
+
+/* Give a region exactly len bytes (ASan then catches reads past them),
+ * set the table's Length to match and fix its checksum. */
+static void resize_table(struct region *r, size_t len)
+{
+	uint8_t *p = malloc(len);
+
+	assert_non_null(p);
+	memset(p, 0, len);
+	memcpy(p, r->data, len < r->len ? len : r->len);
+	free(r->data);
+	r->data = p;
+	r->len = len;
+	put32(r->data + 4, (uint32_t)len);
+	fix_table_sum(r);
+}
+
+static void put_gas(uint8_t *p, uint8_t space, uint8_t width, uint64_t addr)
+{
+	p[0] = space;
+	p[1] = width;
+	p[2] = 0;
+	p[3] = width == 8 ? 1 : width == 16 ? 2 : 0;
+	put64(p + 4, addr);
+}
+
+static void fadt_flags_set(struct region *facp, uint32_t set, uint32_t clear)
+{
+	put32(facp->data + FADT_FLAGS, (get32(facp->data + FADT_FLAGS) | set) & ~clear);
+	fix_table_sum(facp);
+}
+
+/* Point the fixture's FADT at a DSDT: both the 32-bit field and, when
+ * the table has it, X_DSDT. */
+static void fadt_set_dsdt(struct region *facp, uint64_t dsdt)
+{
+	put32(facp->data + FADT_DSDT, (uint32_t)dsdt);
+	if (facp->len >= FADT_X_DSDT + 8)
+		put64(facp->data + FADT_X_DSDT, dsdt);
+	fix_table_sum(facp);
+}
+
+/* The q35 tables with a DSDT of our own holding aml[0..n). */
+static int parse_q35_with_aml(const uint8_t *aml, size_t n)
+{
+	static struct tbuf t;
+
+	load_fixture("q35");
+	tb_init(&t, "DSDT", 2);
+	tb_put(&t, aml, n);
+	fadt_set_dsdt(region_by_sig("FACP"), tb_place(&t));
+	return parse_fixture_rsdp();
+}
+
+/* QEMU's Name (_S4_, Package (0x04) { 0x02, 0x02, Zero, Zero }): 14 bytes
+ * put before our _S5_ so that it is not at the start of the AML. */
+static const uint8_t aml_s4[] = {
+	0x08, '_', 'S', '4', '_', 0x12, 0x08, 0x04, 0x0a, 0x02, 0x0a, 0x02, 0x00, 0x00,
+};
+#define S5_AT_AFTER_S4 (36 + sizeof(aml_s4))	/* the NameOp's offset */
+
+/*
+ * Name ([\]_S5_, Package (0x04) { a, b, "xx..x" (pad chars) or Zero, Zero })
+ * into out, PkgLength in its shortest form (its byte count in *pkglen_bytes).
+ * a and b are the elements' encodings. Returns the length.
+ */
+static size_t aml_s5(uint8_t *out, bool root, const uint8_t *a, size_t na,
+		     const uint8_t *b, size_t nb, size_t pad, size_t *pkglen_bytes)
+{
+	size_t body = 1 + na + nb + (pad ? pad + 2 : 1) + 1;	/* NumElements .. */
+	size_t k = body + 1 <= 0x3f ? 1 : body + 2 <= 0xfff ? 2 : body + 3 <= 0xfffff ? 3 : 4;
+	size_t v = body + k, n = 0;
+
+	out[n++] = 0x08;
+	if (root)
+		out[n++] = 0x5c;
+	memcpy(out + n, "_S5_", 4);
+	n += 4;
+	out[n++] = 0x12;
+	if (k == 1) {
+		out[n++] = (uint8_t)v;
+	} else {
+		out[n++] = (uint8_t)((k - 1) << 6 | (v & 0xf));
+		for (size_t i = 1; i < k; i++)
+			out[n++] = (uint8_t)(v >> (8 * i - 4));
+	}
+	out[n++] = 4;
+	memcpy(out + n, a, na);
+	n += na;
+	memcpy(out + n, b, nb);
+	n += nb;
+	if (pad) {
+		out[n++] = 0x0d;			/* StringPrefix */
+		memset(out + n, 'x', pad);
+		n += pad;
+		out[n++] = 0;
+	} else {
+		out[n++] = 0x00;
+	}
+	out[n++] = 0x00;
+	if (pkglen_bytes)
+		*pkglen_bytes = k;
+	return n;
+}
+
+static uint8_t *find_bytes(struct region *r, const char *what, size_t n)
+{
+	for (size_t i = 0; i + n <= r->len; i++)
+		if (memcmp(r->data + i, what, n) == 0)
+			return r->data + i;
+	return NULL;
+}
+
+static void check_q35_pm(void)
+{
+	assert_true(info.pm.has_fadt);
+	assert_false(info.pm.hw_reduced);
+	assert_int_equal(info.pm.pm1a_cnt, 0x604);
+	assert_int_equal(info.pm.pm1b_cnt, 0);
+}
+
+/* q35: FADT revision 3, 244 bytes, with X_ fields (X_PM1a_CNT_BLK is I/O
+ * 0x604, as PM1a_CNT_BLK), RESET_REG_SUP and RESET_REG I/O 0xcf9 <- 0x0f;
+ * its DSDT has Name (_S5_, Package (0x04) { Zero, Zero, Zero, Zero }). */
+static void test_q35_fadt(void **state)
+{
+	struct acpi_io_write w[2];
+
+	(void)state;
+	load_fixture("q35");
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	check_q35_pm();
+	assert_true(info.pm.s5_valid);
+	assert_int_equal(info.pm.s5_typ_a, 0);
+	assert_int_equal(info.pm.s5_typ_b, 0);
+	assert_true(info.pm.reset_valid);
+	assert_int_equal(info.pm.reset_space, ACPI_GAS_IO);
+	assert_int_equal(info.pm.reset_addr, 0xcf9);
+	assert_int_equal(info.pm.reset_value, 0x0f);
+	assert_true(test_log_has("hv: acpi: FADT: PM1a_CNT 0x604, PM1b_CNT 0x0, \\_S5 SLP_TYP 0/0\n"));
+	assert_true(test_log_has("hv: acpi: FADT: reset register I/O 0xcf9, value 0xf\n"));
+	assert_false(test_log_has("unavailable"));
+	assert_false(test_log_has("FACP not used"));
+
+	assert_int_equal(acpi_s5_sequence(&info, w), 1);
+	assert_int_equal(w[0].port, 0x604);
+	assert_int_equal(w[0].mask, 0x3c00);
+	assert_int_equal(w[0].value, 0x2000);	/* SLP_TYP 0, SLP_EN */
+	assert_int_equal(acpi_io_write_value(&w[0], 0x0001), 0x2001);	/* SCI_EN kept */
+}
+
+/* i440fx: an ACPI 1.0 FADT (revision 1, 116 bytes): 32-bit fields only,
+ * no reset register (and RESET_REG_SUP clear); same \_S5 as q35. */
+static void test_i440fx_fadt(void **state)
+{
+	(void)state;
+	load_fixture("i440fx");
+	assert_int_equal(region_by_sig("FACP")->len, 116);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	check_q35_pm();
+	assert_true(info.pm.s5_valid);
+	assert_int_equal(info.pm.s5_typ_a, 0);
+	assert_int_equal(info.pm.s5_typ_b, 0);
+	assert_false(info.pm.reset_valid);
+	assert_true(test_log_has("hv: acpi: FADT: PM1a_CNT 0x604, PM1b_CNT 0x0, \\_S5 SLP_TYP 0/0\n"));
+	assert_true(test_log_has("hv: acpi: FADT: no reset register\n"));
+	assert_false(test_log_has("unavailable"));
+}
+
+static void test_fadt_bad_checksum(void **state)
+{
+	struct acpi_io_write w[2];
+	struct region *r;
+	char msg[128];
+
+	(void)state;
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put32(r->data + FADT_PM1A_CNT, 0x605);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	snprintf(msg, sizeof(msg), "hv: acpi: table FACP at 0x%" PRIx64
+		 " has bad checksum, ignored\n", r->phys);
+	assert_true(test_log_has(msg));
+	assert_true(test_log_has("hv: acpi: no FADT: ACPI poweroff and reset register unavailable\n"));
+	assert_false(info.pm.has_fadt);
+	assert_false(info.pm.s5_valid);
+	assert_false(info.pm.reset_valid);
+	assert_int_equal(info.pm.pm1a_cnt, 0);
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENODEV);
+	check_qemu_cpus_and_ioapic();		/* the rest still counts */
+}
+
+static void test_fadt_too_short(void **state)
+{
+	struct region *r;
+	char msg[128];
+
+	(void)state;
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	resize_table(r, 115);			/* one byte short of ACPI 1.0 */
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	snprintf(msg, sizeof(msg), "hv: acpi: FADT at 0x%" PRIx64
+		 " too short (115 bytes), ignored\n", r->phys);
+	assert_true(test_log_has(msg));
+	assert_true(test_log_has("hv: acpi: no FADT: ACPI poweroff and reset register unavailable\n"));
+	assert_false(info.pm.has_fadt);
+}
+
+/* A FADT cut before its X_ fields uses the 32-bit ones, even when the
+ * bytes that would have been X_ fields say otherwise. */
+static void test_fadt_without_x_fields(void **state)
+{
+	struct region *r;
+
+	(void)state;
+	/* 172 bytes: X_DSDT yes, X_PM1a_CNT_BLK no. */
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put32(r->data + FADT_PM1A_CNT, 0x704);
+	resize_table(r, 172);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_int_equal(info.pm.pm1a_cnt, 0x704);
+	assert_true(info.pm.s5_valid);
+	assert_true(info.pm.reset_valid);	/* RESET_REG ends at 129 */
+
+	/* 140 bytes: no X_DSDT either; the 32-bit DSDT field is used. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put32(r->data + FADT_PM1A_CNT, 0x704);
+	put32(r->data + FADT_PM1B_CNT, 0x744);
+	resize_table(r, 140);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_int_equal(info.pm.pm1a_cnt, 0x704);
+	assert_int_equal(info.pm.pm1b_cnt, 0x744);
+	assert_true(info.pm.s5_valid);
+	assert_true(test_log_has("hv: acpi: FADT: PM1a_CNT 0x704, PM1b_CNT 0x744, \\_S5 SLP_TYP 0/0\n"));
+
+	/* 128 bytes: RESET_REG is there but not RESET_VALUE. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	resize_table(region_by_sig("FACP"), 128);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	check_q35_pm();
+	assert_false(info.pm.reset_valid);
+	assert_true(test_log_has("hv: acpi: FADT sets RESET_REG_SUP but is too short "
+				 "(128 bytes) for the reset register, ignored\n"));
+}
+
+/* Where both are there, X_PM1x_CNT_BLK and X_DSDT win. */
+static void test_fadt_x_fields_preferred(void **state)
+{
+	struct region *r;
+
+	(void)state;
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put_gas(r->data + FADT_X_PM1A_CNT, 1, 16, 0x608);
+	put_gas(r->data + FADT_X_PM1B_CNT, 1, 16, 0x648);
+	put32(r->data + FADT_DSDT, 0x0badf000);		/* X_DSDT stays good */
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_int_equal(info.pm.pm1a_cnt, 0x608);
+	assert_int_equal(info.pm.pm1b_cnt, 0x648);
+	assert_true(info.pm.s5_valid);
+
+	/* And a bad X_DSDT is not rescued by a good DSDT field. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put64(r->data + FADT_X_DSDT, 0x0badf000);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_true(info.pm.has_fadt);
+	assert_false(info.pm.s5_valid);
+	assert_true(test_log_has("hv: acpi: DSDT at 0xbadf000 unreadable: ACPI poweroff unavailable\n"));
+}
+
+static void test_fadt_x_pm1_not_io(void **state)
+{
+	struct acpi_io_write w[2];
+	struct region *r;
+
+	(void)state;
+	/* X_PM1a_CNT_BLK in memory space: fall back to PM1a_CNT_BLK. */
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put_gas(r->data + FADT_X_PM1A_CNT, 0, 16, 0xfed00604);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	check_q35_pm();
+	assert_true(test_log_has("hv: acpi: FADT X_PM1a_CNT_BLK (space 0, address 0xfed00604) "
+				 "is not an I/O port, using PM1a_CNT_BLK 0x604\n"));
+	assert_int_equal(acpi_s5_sequence(&info, w), 1);
+
+	/* An I/O address no port can have: the same. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put_gas(r->data + FADT_X_PM1A_CNT, 1, 16, 0x10000);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	check_q35_pm();
+	assert_true(test_log_has("hv: acpi: FADT X_PM1a_CNT_BLK (space 1, address 0x10000) "
+				 "is not an I/O port, using PM1a_CNT_BLK 0x604\n"));
+
+	/* Nothing to fall back to: no poweroff. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put_gas(r->data + FADT_X_PM1A_CNT, 0, 16, 0xfed00604);
+	put32(r->data + FADT_PM1A_CNT, 0);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_true(info.pm.has_fadt);
+	assert_int_equal(info.pm.pm1a_cnt, 0);
+	assert_true(info.pm.s5_valid);
+	assert_true(test_log_has("hv: acpi: FADT X_PM1a_CNT_BLK (space 0, address 0xfed00604) "
+				 "is not an I/O port: ACPI poweroff unavailable\n"));
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENOTSUP);
+
+	/* A PM1b block that cannot be written: PM1a alone would not do. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put_gas(r->data + FADT_X_PM1B_CNT, 0, 16, 0xfed00644);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_int_equal(info.pm.pm1a_cnt, 0);
+	assert_int_equal(info.pm.pm1b_cnt, 0);
+	assert_true(test_log_has("hv: acpi: FADT X_PM1b_CNT_BLK (space 0, address 0xfed00644) "
+				 "is not an I/O port: ACPI poweroff unavailable\n"));
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENOTSUP);
+}
+
+static void test_fadt_pm1_odd(void **state)
+{
+	struct region *r;
+
+	(void)state;
+	/* 32-bit field beyond the I/O space (ACPI 1.0 table: no X_ field). */
+	load_fixture("i440fx");
+	r = region_by_sig("FACP");
+	put32(r->data + FADT_PM1A_CNT, 0x12345);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_int_equal(info.pm.pm1a_cnt, 0);
+	assert_true(test_log_has("hv: acpi: FADT PM1a_CNT_BLK 0x12345 is not an I/O port: "
+				 "ACPI poweroff unavailable\n"));
+
+	/* No PM1a block at all. */
+	free_regions();
+	test_log_clear();
+	load_fixture("i440fx");
+	r = region_by_sig("FACP");
+	put32(r->data + FADT_PM1A_CNT, 0);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_true(info.pm.has_fadt);
+	assert_int_equal(info.pm.pm1a_cnt, 0);
+	assert_true(test_log_has("hv: acpi: FADT has no PM1a control block: ACPI poweroff unavailable\n"));
+
+	/* PM1_CNT_LEN below 2: reported, the block still used. */
+	free_regions();
+	test_log_clear();
+	load_fixture("i440fx");
+	r = region_by_sig("FACP");
+	r->data[FADT_PM1_CNT_LEN] = 1;
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	check_q35_pm();
+	assert_true(test_log_has("hv: acpi: FADT PM1_CNT_LEN is 1 (should be 2 or more), "
+				 "using 16-bit accesses anyway\n"));
+}
+
+static void test_fadt_hw_reduced(void **state)
+{
+	struct acpi_io_write w[2];
+
+	(void)state;
+	load_fixture("q35");
+	fadt_flags_set(region_by_sig("FACP"), FADT_HW_REDUCED_ACPI, 0);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_true(info.pm.has_fadt);
+	assert_true(info.pm.hw_reduced);
+	assert_int_equal(info.pm.pm1a_cnt, 0);
+	assert_int_equal(info.pm.pm1b_cnt, 0);
+	assert_true(info.pm.s5_valid);		/* the DSDT is still read */
+	assert_true(info.pm.reset_valid);	/* RESET_REG is not a PM1 block */
+	assert_true(test_log_has("hv: acpi: FADT says hardware-reduced ACPI (no PM1 control "
+				 "blocks): ACPI poweroff unavailable\n"));
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENOTSUP);
+}
+
+static void test_fadt_reset_register(void **state)
+{
+	struct region *r;
+
+	(void)state;
+	/* RESET_REG_SUP clear: RESET_REG is not looked at, nothing said. */
+	load_fixture("q35");
+	fadt_flags_set(region_by_sig("FACP"), 0, FADT_RESET_REG_SUP);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.reset_valid);
+	assert_true(test_log_has("hv: acpi: FADT: no reset register\n"));
+	assert_false(test_log_has("reset register ("));
+
+	/* Memory space. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put_gas(r->data + FADT_RESET_REG, 0, 8, 0xfed01234);
+	r->data[128] = 0x42;
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_true(info.pm.reset_valid);
+	assert_int_equal(info.pm.reset_space, ACPI_GAS_MEMORY);
+	assert_int_equal(info.pm.reset_addr, 0xfed01234);
+	assert_int_equal(info.pm.reset_value, 0x42);
+	assert_true(test_log_has("hv: acpi: FADT: reset register memory 0xfed01234, value 0x42\n"));
+
+	/* PCI configuration space: not supported. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	r->data[FADT_RESET_REG] = 2;
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.reset_valid);
+	assert_true(test_log_has("hv: acpi: FADT reset register (space 2, address 0xcf9) "
+				 "not usable, ignored\n"));
+	check_q35_pm();
+
+	/* Address 0. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACP");
+	put_gas(r->data + FADT_RESET_REG, 1, 8, 0);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.reset_valid);
+	assert_true(test_log_has("hv: acpi: FADT reset register (space 1, address 0x0) not usable, ignored\n"));
+
+	/* An ACPI 1.0 FADT that claims a reset register it has no room for. */
+	free_regions();
+	test_log_clear();
+	load_fixture("i440fx");
+	fadt_flags_set(region_by_sig("FACP"), FADT_RESET_REG_SUP, 0);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.reset_valid);
+	assert_true(test_log_has("hv: acpi: FADT sets RESET_REG_SUP but is too short "
+				 "(116 bytes) for the reset register, ignored\n"));
+}
+
+static void test_dsdt_missing(void **state)
+{
+	struct acpi_io_write w[2];
+	struct region *r;
+	char msg[160];
+
+	(void)state;
+	load_fixture("q35");
+	fadt_set_dsdt(region_by_sig("FACP"), 0);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	check_q35_pm();
+	assert_false(info.pm.s5_valid);
+	assert_true(info.pm.reset_valid);
+	assert_true(test_log_has("hv: acpi: FADT has no DSDT address: ACPI poweroff unavailable\n"));
+	assert_true(test_log_has("hv: acpi: FADT: PM1a_CNT 0x604, PM1b_CNT 0x0, no \\_S5\n"));
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENODATA);
+
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	fadt_set_dsdt(region_by_sig("FACP"), 0x0badf000);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.s5_valid);
+	assert_true(test_log_has("hv: acpi: DSDT at 0xbadf000 unreadable: ACPI poweroff unavailable\n"));
+
+	/* The FADT pointing at the FACS (which has no SDT header). */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("FACS");
+	fadt_set_dsdt(region_by_sig("FACP"), r->phys);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.s5_valid);
+	snprintf(msg, sizeof(msg), "hv: acpi: DSDT at 0x%" PRIx64
+		 " has signature \"FACS\": ACPI poweroff unavailable\n", r->phys);
+	assert_true(test_log_has(msg));
+}
+
+static void test_dsdt_bad_checksum(void **state)
+{
+	struct acpi_io_write w[2];
+	struct region *r;
+	char msg[160];
+
+	(void)state;
+	load_fixture("i440fx");
+	r = region_by_sig("DSDT");
+	r->data[r->len - 1] ^= 0x40;
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	snprintf(msg, sizeof(msg), "hv: acpi: table DSDT at 0x%" PRIx64
+		 " has bad checksum: ACPI poweroff unavailable\n", r->phys);
+	assert_true(test_log_has(msg));
+	assert_true(info.pm.has_fadt);
+	assert_false(info.pm.s5_valid);
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENODATA);
+
+	/* Length past the end of its memory. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("DSDT");
+	put32(r->data + 4, (uint32_t)r->len + 1);
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	snprintf(msg, sizeof(msg), "hv: acpi: table DSDT at 0x%" PRIx64
+		 " unreadable (length %zu): ACPI poweroff unavailable\n", r->phys, r->len + 1);
+	assert_true(test_log_has(msg));
+	assert_false(info.pm.s5_valid);
+}
+
+static void test_dsdt_without_s5(void **state)
+{
+	struct region *r;
+	uint8_t *s5;
+
+	(void)state;
+	load_fixture("q35");
+	r = region_by_sig("DSDT");
+	s5 = find_bytes(r, "\x08_S5_", 5);
+	assert_non_null(s5);
+	s5[3] = '6';				/* Name (_S6_, ...) */
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.s5_valid);
+	assert_true(test_log_has("hv: acpi: DSDT has no \\_S5 package: ACPI poweroff unavailable\n"));
+
+	/* The bytes "_S5_" alone, not after a NameOp, do not count. */
+	free_regions();
+	test_log_clear();
+	load_fixture("q35");
+	r = region_by_sig("DSDT");
+	s5 = find_bytes(r, "\x08_S5_", 5);
+	s5[0] = 0x10;				/* ScopeOp */
+	fix_table_sum(r);
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_false(info.pm.s5_valid);
+	assert_true(test_log_has("hv: acpi: DSDT has no \\_S5 package: ACPI poweroff unavailable\n"));
+}
+
+/* Each encoding of the SLP_TYP elements, with and without the root prefix. */
+static void test_s5_element_encodings(void **state)
+{
+	static const struct {
+		bool root;
+		uint8_t a[3], na, b[3], nb;
+		uint8_t typ_a, typ_b;
+	} cases[] = {
+		{ false, { 0x00 }, 1, { 0x00 }, 1, 0, 0 },			/* Zero, Zero */
+		{ false, { 0x01 }, 1, { 0x00 }, 1, 1, 0 },			/* One, Zero */
+		{ false, { 0x00 }, 1, { 0x01 }, 1, 0, 1 },			/* Zero, One */
+		{ false, { 0x0a, 0x05 }, 2, { 0x0a, 0x07 }, 2, 5, 7 },		/* Byte */
+		{ false, { 0x0b, 0x06, 0x00 }, 3, { 0x0b, 0x03, 0x01 }, 3, 6, 3 },	/* Word */
+		{ false, { 0x0a, 0xfd }, 2, { 0x01 }, 1, 5, 1 },		/* low 3 bits */
+		{ true, { 0x0a, 0x02 }, 2, { 0x0b, 0x04, 0x00 }, 3, 2, 4 },	/* \_S5_ */
+	};
+	uint8_t aml[64];
+	struct acpi_io_write w[2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n;
+
+		free_regions();
+		test_log_clear();
+		memcpy(aml, aml_s4, sizeof(aml_s4));
+		n = sizeof(aml_s4) + aml_s5(aml + sizeof(aml_s4), cases[i].root,
+					    cases[i].a, cases[i].na, cases[i].b, cases[i].nb,
+					    0, NULL);
+		assert_int_equal(parse_q35_with_aml(aml, n), 0);
+		assert_true(info.pm.s5_valid);
+		assert_int_equal(info.pm.s5_typ_a, cases[i].typ_a);
+		assert_int_equal(info.pm.s5_typ_b, cases[i].typ_b);
+		assert_false(test_log_has("unavailable"));
+		assert_int_equal(acpi_s5_sequence(&info, w), 1);
+		assert_int_equal(w[0].value, cases[i].typ_a << 10 | 0x2000);
+	}
+}
+
+/* PkgLength in its 1-, 2- and 3-byte forms (the package padded with a
+ * string to need them), and a 4-byte one (not the shortest, but valid). */
+static void test_s5_pkglength_forms(void **state)
+{
+	static uint8_t aml[8192];
+	static const size_t pads[] = { 0, 100, 5000 };
+	const uint8_t a[] = { 0x0a, 0x05 }, b[] = { 0x0a, 0x06 };
+	const uint8_t four[] = { 0x08, '_', 'S', '5', '_', 0x12, 0xc8, 0, 0, 0,
+				 0x02, 0x0a, 0x03, 0x01 };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		size_t k, n;
+
+		free_regions();
+		test_log_clear();
+		n = aml_s5(aml, false, a, 2, b, 2, pads[i], &k);
+		assert_int_equal(k, i + 1);
+		assert_int_equal(aml[6] >> 6, i);	/* the lead byte says so */
+		assert_int_equal(parse_q35_with_aml(aml, n), 0);
+		assert_true(info.pm.s5_valid);
+		assert_int_equal(info.pm.s5_typ_a, 5);
+		assert_int_equal(info.pm.s5_typ_b, 6);
+	}
+
+	free_regions();
+	test_log_clear();
+	assert_int_equal(parse_q35_with_aml(four, sizeof(four)), 0);
+	assert_true(info.pm.s5_valid);
+	assert_int_equal(info.pm.s5_typ_a, 3);
+	assert_int_equal(info.pm.s5_typ_b, 1);
+}
+
+static void test_s5_malformed(void **state)
+{
+#define S5 0x08, '_', 'S', '5', '_'
+	static const struct {
+		uint8_t aml[16];
+		size_t n;
+		const char *why;
+	} cases[] = {
+		{ { S5, 0x0a, 0x05 }, 7, "not a package" },
+		{ { S5, 0x12, 0x77, 0x00, 0x02, 0x00, 0x00 }, 11, "bad PkgLength" },	/* bits 5:4 */
+		{ { S5, 0x12, 0x01, 0x02, 0x00, 0x00 }, 10, "bad PkgLength" },	/* < itself + 1 */
+		{ { S5, 0x12, 0xcf, 0xff, 0xff, 0x0f, 0x02, 0x00, 0x00 }, 13,
+		  "package runs past the end of the table" },
+		{ { S5, 0x12, 0x04, 0x01, 0x0a, 0x05 }, 10, "fewer than 2 elements" },
+		{ { S5, 0x12, 0x04, 0x02, 0x0a, 0x05, 0x0a, 0x05 }, 12,
+		  "elements run past the end of the package" },
+		{ { S5, 0x12, 0x05, 0x02, 0x0a, 0x05, 0x0b, 0x05, 0x00 }, 13,
+		  "elements run past the end of the package" },
+		{ { S5, 0x12, 0x07, 0x02, 0x0d, 'x', 0x00, 0x00, 0x00 }, 13,
+		  "SLP_TYPa is not an integer constant" },
+		{ { S5, 0x12, 0x08, 0x02, 0x00, 0x0c, 0x05, 0x00, 0x00, 0x00 }, 14,
+		  "SLP_TYPb is not an integer constant" },
+		{ { 0x08, 0x5c, '_', 'S', '5', '_', 0x12, 0x02, 0x00 }, 9,
+		  "fewer than 2 elements" },
+	};
+#undef S5
+	char msg[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		free_regions();
+		test_log_clear();
+		assert_int_equal(parse_q35_with_aml(cases[i].aml, cases[i].n), 0);
+		assert_true(info.pm.has_fadt);
+		assert_false(info.pm.s5_valid);
+		snprintf(msg, sizeof(msg), "hv: acpi: DSDT \\_S5 at offset 36 malformed (%s): "
+			 "ACPI poweroff unavailable\n", cases[i].why);
+		if (!test_log_has(msg))
+			fail_msg("case %zu: no \"%s\" in:\n%s", i, msg, test_log());
+	}
+}
+
+/* A bad Name (_S5_, ...) followed by a good one: the good one counts, and
+ * nothing is said about the bad one. */
+static void test_s5_first_good_counts(void **state)
+{
+	uint8_t aml[64];
+	const uint8_t bad[] = { 'x', '_', 'S', '5', '_', 0x08, '_', 'S', '5', '_', 0x0a, 0x01 };
+	const uint8_t a[] = { 0x0a, 0x05 }, b[] = { 0x0a, 0x05 };
+	size_t n;
+
+	(void)state;
+	memcpy(aml, bad, sizeof(bad));
+	n = sizeof(bad) + aml_s5(aml + sizeof(bad), false, a, 2, b, 2, 0, NULL);
+	assert_int_equal(parse_q35_with_aml(aml, n), 0);
+	assert_true(info.pm.s5_valid);
+	assert_int_equal(info.pm.s5_typ_a, 5);
+	assert_false(test_log_has("malformed"));
+	assert_false(test_log_has("unavailable"));
+}
+
+/* The DSDT ending anywhere inside Name (_S5_, Package ...): never a read
+ * past the table (ASan watches the exact-size copy), never a \_S5. */
+static void test_s5_cut_at_table_end(void **state)
+{
+	static uint8_t aml[512];
+	const uint8_t a[] = { 0x0b, 0x05, 0x00 }, b[] = { 0x0b, 0x05, 0x00 };
+	size_t full, k;
+
+	(void)state;
+	memcpy(aml, aml_s4, sizeof(aml_s4));
+	full = aml_s5(aml + sizeof(aml_s4), false, a, 3, b, 3, 100, &k);
+	assert_int_equal(k, 2);
+	for (size_t cut = 1; cut <= full; cut++) {
+		free_regions();
+		test_log_clear();
+		assert_int_equal(parse_q35_with_aml(aml, sizeof(aml_s4) + cut), 0);
+		assert_true(info.pm.has_fadt);
+		if (cut == full) {
+			assert_true(info.pm.s5_valid);
+			assert_int_equal(info.pm.s5_typ_a, 5);
+			continue;
+		}
+		assert_false(info.pm.s5_valid);
+		if (cut < 5)
+			assert_true(test_log_has("hv: acpi: DSDT has no \\_S5 package: "
+						 "ACPI poweroff unavailable\n"));
+		else if (cut <= 7)	/* nothing after the name, or half a PkgLength */
+			assert_true(test_log_has("hv: acpi: DSDT \\_S5 at offset 50 malformed "
+						 "(cut off by the end of the table): "
+						 "ACPI poweroff unavailable\n"));
+		else
+			assert_true(test_log_has("hv: acpi: DSDT \\_S5 at offset 50 malformed "
+						 "(package runs past the end of the table): "
+						 "ACPI poweroff unavailable\n"));
+	}
+}
+
+static void test_s5_sequence(void **state)
+{
+	struct acpi_io_write w[2];
+
+	(void)state;
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(acpi_s5_sequence(NULL, w), -ENODEV);
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENODEV);
+	info.pm.has_fadt = true;
+	info.pm.s5_valid = true;
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENOTSUP);	/* no PM1a */
+	info.pm.pm1a_cnt = 0x1804;
+	info.pm.hw_reduced = true;
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENOTSUP);
+	info.pm.hw_reduced = false;
+	info.pm.s5_valid = false;
+	assert_int_equal(acpi_s5_sequence(&info, w), -ENODATA);
+
+	info.pm.s5_valid = true;
+	info.pm.s5_typ_a = 5;
+	info.pm.s5_typ_b = 6;
+	assert_int_equal(acpi_s5_sequence(&info, w), 1);
+	assert_int_equal(w[0].port, 0x1804);
+	assert_int_equal(w[0].mask, 0x3c00);
+	assert_int_equal(w[0].value, 5 << 10 | 1 << 13);
+
+	info.pm.pm1b_cnt = 0x1844;
+	info.pm.s5_typ_a = 0xff;		/* only 3 bits are SLP_TYP */
+	assert_int_equal(acpi_s5_sequence(&info, w), 2);
+	assert_int_equal(w[0].value, 7 << 10 | 1 << 13);
+	assert_int_equal(w[1].port, 0x1844);
+	assert_int_equal(w[1].mask, 0x3c00);
+	assert_int_equal(w[1].value, 6 << 10 | 1 << 13);
+
+	/* Read-modify-write: SLP_TYP replaced, SLP_EN set, the rest kept. */
+	assert_int_equal(acpi_io_write_value(&w[1], 0xffff), 0xfbff);
+	assert_int_equal(acpi_io_write_value(&w[1], 0x0003), 0x3803);
+}
+
 /* ---- legacy RSDP search ---------------------------------------------- */
 
 #define LOWMEM 0x100000
@@ -1083,6 +1869,25 @@ int main(void)
 		T(test_spcr_mmio),
 		T(test_spcr_odd),
 		T(test_spcr_too_short),
+		T(test_q35_fadt),
+		T(test_i440fx_fadt),
+		T(test_fadt_bad_checksum),
+		T(test_fadt_too_short),
+		T(test_fadt_without_x_fields),
+		T(test_fadt_x_fields_preferred),
+		T(test_fadt_x_pm1_not_io),
+		T(test_fadt_pm1_odd),
+		T(test_fadt_hw_reduced),
+		T(test_fadt_reset_register),
+		T(test_dsdt_missing),
+		T(test_dsdt_bad_checksum),
+		T(test_dsdt_without_s5),
+		T(test_s5_element_encodings),
+		T(test_s5_pkglength_forms),
+		T(test_s5_malformed),
+		T(test_s5_first_good_counts),
+		T(test_s5_cut_at_table_end),
+		T(test_s5_sequence),
 		T(test_legacy_in_ebda),
 		T(test_legacy_in_bios_area),
 		T(test_legacy_not_found),

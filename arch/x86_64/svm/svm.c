@@ -1,0 +1,344 @@
+/*
+ * AMD-V (APM Vol. 2 chapter 15): per-CPU enable, VMCB set-up, the run loop
+ * and exit decoding into the vendor-neutral struct vm_exit.
+ *
+ * Intercepted: CPUID, HLT, all port I/O (IOPM all ones), MSRs outside
+ * the allow-list of vmm/msr.c, VMMCALL and every SVM instruction, INIT,
+ * NMI, physical interrupts, shutdown. Nested paging maps the domain's RAM
+ * at guest-physical 0; everything else faults (NPF).
+ */
+#include <stddef.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpuinfo.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/svm/svm.h"
+#include "arch/x86_64/svm/vmcb.h"
+#include "kernel/errno.h"
+#include "kernel/mm.h"
+#include "kernel/palloc.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "vmm/msr.h"
+#include "vmm/vcpu.h"
+
+#define IOPM_PAGES  3	/* 64 K ports + 3 bits (15.10.1) */
+#define MSRPM_PAGES 2	/* 15.11: three 2 KiB ranges, 2 bits per MSR */
+#define DEFAULT_PAT 0x0007040600070406ull
+
+/* svm_run.S reads struct guest_regs at these offsets. */
+_Static_assert(offsetof(struct guest_regs, rbx) == 8, "svm_run.S");
+_Static_assert(offsetof(struct guest_regs, rbp) == 48, "svm_run.S");
+_Static_assert(offsetof(struct guest_regs, r8) == 56, "svm_run.S");
+_Static_assert(offsetof(struct guest_regs, r15) == 112, "svm_run.S");
+
+struct svm_cpu {
+	uint64_t hsave_pa;	/* VM_HSAVE_PA: where VMRUN keeps host state */
+	uint64_t host_vmcb_pa;	/* VMSAVE/VMLOAD of host FS/GS/TR/... */
+};
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	uint64_t vmcb_pa;
+};
+
+static struct svm_cpu svm_cpus[MAX_CPUS];
+static struct svm_vcpu svm_vcpus[MAX_CPUS];
+static uint64_t iopm_pa, msrpm_pa;
+static bool have_nrips;
+
+/* ---- permission maps (shared by every vCPU: the policy is global) ---- */
+
+static void msrpm_allow(uint8_t *pm, uint32_t msr, bool read, bool write)
+{
+	uint32_t base;
+
+	if (msr <= 0x1fff)
+		base = 0;
+	else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+		base = 0x800;
+	else if (msr >= 0xc0010000u && msr <= 0xc0011fffu)
+		base = 0x1000;
+	else
+		return;	/* outside the map: always intercepted */
+	uint32_t bit = (msr & 0x1fff) * 2;
+	if (read)
+		pm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	if (write)
+		pm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8 + 1));
+}
+
+static int svm_build_maps(void)
+{
+	iopm_pa = alloc_pages(IOPM_PAGES, PAGE_SIZE, 0);
+	msrpm_pa = alloc_pages(MSRPM_PAGES, PAGE_SIZE, 0);
+	if (!iopm_pa || !msrpm_pa)
+		return trace_error(-ENOMEM);
+	memset((void *)(uintptr_t)iopm_pa, 0xff, IOPM_PAGES * PAGE_SIZE);
+	uint8_t *pm = (uint8_t *)(uintptr_t)msrpm_pa;
+	memset(pm, 0xff, MSRPM_PAGES * PAGE_SIZE);
+	for (unsigned i = 0; i < msr_passthrough_count; i++)
+		msrpm_allow(pm, msr_passthrough_list[i].index, msr_passthrough_list[i].read,
+			    msr_passthrough_list[i].write);
+	return 0;
+}
+
+/* ---- per CPU ---- */
+
+static int svm_cpu_enable(void)
+{
+	uint32_t cpu = this_cpu()->cpu_id;
+	struct svm_cpu *c = &svm_cpus[cpu];
+
+	if (cpu == 0 && !iopm_pa && svm_build_maps()) {
+		pr_err("svm: out of memory for the I/O and MSR permission maps\n");
+		return -ENOMEM;
+	}
+	c->hsave_pa = alloc_page();
+	c->host_vmcb_pa = alloc_page();
+	if (!c->hsave_pa || !c->host_vmcb_pa) {
+		pr_err("svm: CPU %u: out of memory for the host save area\n", cpu);
+		return trace_error(-ENOMEM);
+	}
+	have_nrips = cpuid(0x8000000a).edx & (1u << 3);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, c->hsave_pa);
+	/* The host's FS/GS/TR/LDTR as they are now: restored after each exit. */
+	__asm__ volatile("vmsave %%rax" ::"a"(c->host_vmcb_pa) : "memory");
+	return 0;
+}
+
+/* ---- vCPU set-up ---- */
+
+static void flat_segment(struct vmcb_seg *s, uint16_t sel, uint16_t attrib)
+{
+	*s = (struct vmcb_seg){ .selector = sel, .attrib = attrib, .limit = 0xffffffff, .base = 0 };
+}
+
+/* Multiboot's entry state (spec 3.3): 32-bit protected mode, paging off,
+ * flat 4 GiB code (0x08) and data (0x10) segments. Attribute encoding:
+ * APM Vol. 2 15.5.1 (descriptor bits 40-47, then 52-55). */
+static void vmcb_init_state(struct vmcb_save *s, const struct guest_regs *r)
+{
+	flat_segment(&s->cs, 0x08, 0xc9b);	/* P, DPL0, code RX accessed, D, G */
+	flat_segment(&s->ds, 0x10, 0xc93);	/* P, DPL0, data RW accessed, B, G */
+	s->es = s->ds;
+	s->ss = s->ds;
+	s->fs = s->ds;
+	s->gs = s->ds;
+	s->gdtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->idtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->ldtr = (struct vmcb_seg){ .attrib = 0x82, .limit = 0xffff };
+	s->tr = (struct vmcb_seg){ .attrib = 0x8b, .limit = 0xffff };
+	s->cpl = 0;
+	s->efer = EFER_SVME;	/* required in the guest's EFER (15.5.1) */
+	s->cr0 = 0x11;		/* PE | ET */
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->dr6 = 0xffff0ff0;
+	s->dr7 = 0x400;
+	s->g_pat = DEFAULT_PAT;
+	s->rip = r->rip;
+	s->rsp = r->rsp;
+	s->rflags = r->rflags;
+	s->rax = r->rax;
+}
+
+static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
+{
+	struct svm_vcpu *sv = &svm_vcpus[v->cpu];
+	uint32_t nasids = cpuid(0x8000000a).ebx;
+
+	if (tag == 0 || tag >= nasids) {
+		pr_err("svm: no ASID for domain tag %u (the CPU has %u)\n", tag, nasids);
+		return trace_error(-ENOSPC);
+	}
+	sv->vmcb_pa = alloc_page();
+	if (!sv->vmcb_pa)
+		return trace_error(-ENOMEM);
+	sv->vmcb = (struct vmcb *)(uintptr_t)sv->vmcb_pa;
+	v->arch = sv;
+
+	struct vmcb_control *c = &sv->vmcb->control;
+	c->intercept_exceptions = 0;
+	c->intercept_misc1 = SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_INIT | SVM_MISC1_CPUID |
+			     SVM_MISC1_HLT | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN;
+	c->intercept_misc2 = SVM_MISC2_VMRUN | SVM_MISC2_VMMCALL | SVM_MISC2_VMLOAD |
+			     SVM_MISC2_VMSAVE | SVM_MISC2_STGI | SVM_MISC2_CLGI |
+			     SVM_MISC2_SKINIT;
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	c->guest_asid = tag;
+	c->tlb_control = SVM_TLB_FLUSH_ALL;	/* first entry: the ASID may be stale */
+	c->vintr = SVM_VINTR_MASKING;		/* guest IF masks only virtual interrupts */
+	c->np_control = SVM_NP_ENABLE;
+	c->n_cr3 = slat_root;
+	vmcb_init_state(&sv->vmcb->save, &v->regs);
+	return 0;
+}
+
+/* ---- running ---- */
+
+static uint8_t io_size(uint64_t info1)
+{
+	return info1 & SVM_IOIO_SZ32 ? 4 : info1 & SVM_IOIO_SZ16 ? 2 : 1;
+}
+
+/* Without next-RIP saving (QEMU's TCG has none), the length of the few
+ * instructions we skip is their fixed encoding: CPUID 0f a2, RDMSR 0f 32,
+ * WRMSR 0f 30, VMMCALL 0f 01 d9, HLT f4 (prefixes are not expected). */
+static uint8_t insn_len(const struct vmcb *vmcb, uint8_t fallback)
+{
+	if (have_nrips && vmcb->control.next_rip > vmcb->save.rip)
+		return (uint8_t)(vmcb->control.next_rip - vmcb->save.rip);
+	return fallback;
+}
+
+static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
+			    struct vm_exit *e)
+{
+	const struct vmcb_control *c = &vmcb->control;
+
+	memset(e, 0, sizeof(*e));
+	e->vendor_code = c->exitcode;
+	switch (c->exitcode) {
+	case SVM_EXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		e->insn_len = insn_len(vmcb, 2);
+		break;
+	case SVM_EXIT_MSR:
+		e->reason = c->exitinfo1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+		e->msr.index = (uint32_t)r->rcx;
+		e->insn_len = insn_len(vmcb, 2);
+		break;
+	case SVM_EXIT_IOIO:
+		e->reason = EXIT_IO;
+		e->io.port = (uint16_t)(c->exitinfo1 >> 16);
+		e->io.size = io_size(c->exitinfo1);
+		e->io.in = c->exitinfo1 & SVM_IOIO_IN;
+		e->io.string = c->exitinfo1 & SVM_IOIO_STR;
+		e->io.rep = c->exitinfo1 & SVM_IOIO_REP;
+		e->insn_len = (uint8_t)(c->exitinfo2 - vmcb->save.rip);	/* EXITINFO2 = next RIP */
+		break;
+	case SVM_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		e->insn_len = insn_len(vmcb, 1);
+		break;
+	case SVM_EXIT_NPF:
+		e->reason = EXIT_MEM_VIOLATION;
+		e->mem.gpa = c->exitinfo2;
+		e->mem.write = c->exitinfo1 & SVM_NPF_WRITE;
+		e->mem.exec = c->exitinfo1 & SVM_NPF_EXEC;
+		e->mem.read = !e->mem.write && !e->mem.exec;
+		break;
+	case SVM_EXIT_VMMCALL:
+		e->reason = EXIT_HYPERCALL;
+		e->insn_len = insn_len(vmcb, 3);
+		break;
+	case SVM_EXIT_SHUTDOWN: e->reason = EXIT_SHUTDOWN; break;
+	case SVM_EXIT_INIT: e->reason = EXIT_INIT; break;
+	case SVM_EXIT_INTR: e->reason = EXIT_INTR; break;
+	case SVM_EXIT_NMI: e->reason = EXIT_NMI; break;
+	case SVM_EXIT_VMRUN: case SVM_EXIT_VMLOAD: case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI: case SVM_EXIT_CLGI: case SVM_EXIT_SKINIT:
+		e->reason = EXIT_VIRT_INSN;
+		break;
+	case SVM_EXIT_INVALID:
+		e->reason = EXIT_ENTRY_FAILED;
+		break;
+	default:
+		e->reason = EXIT_OTHER;
+		e->other.info1 = c->exitinfo1;
+		e->other.info2 = c->exitinfo2;
+		break;
+	}
+}
+
+static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
+{
+	struct svm_vcpu *sv = v->arch;
+	struct vmcb *vmcb = sv->vmcb;
+
+	vmcb->save.rax = v->regs.rax;
+	vmcb->save.rsp = v->regs.rsp;
+	vmcb->save.rip = v->regs.rip;
+	vmcb->save.rflags = v->regs.rflags;
+
+	__asm__ volatile("clgi" ::: "memory");
+	svm_vmrun(sv->vmcb_pa, &v->regs, svm_cpus[v->cpu].host_vmcb_pa);
+	__asm__ volatile("stgi" ::: "memory");
+
+	v->regs.rax = vmcb->save.rax;
+	v->regs.rsp = vmcb->save.rsp;
+	v->regs.rip = vmcb->save.rip;
+	v->regs.rflags = vmcb->save.rflags;
+	vmcb->control.tlb_control = SVM_TLB_NOTHING;
+	vmcb->control.eventinj = 0;
+
+	svm_decode_exit(vmcb, &v->regs, e);
+	/* An event the exit interrupted (e.g. an exception whose delivery hit
+	 * a nested page fault) is delivered again at the next entry (15.7.2). */
+	if (vmcb->control.exitintinfo & SVM_EVT_VALID)
+		vmcb->control.eventinj = vmcb->control.exitintinfo;
+}
+
+static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	struct svm_vcpu *sv = v->arch;
+	uint64_t ev = vector | SVM_EVT_TYPE_EXC | SVM_EVT_VALID;
+
+	if (has_error)
+		ev |= SVM_EVT_ERR_VALID | ((uint64_t)error << 32);
+	sv->vmcb->control.eventinj = ev;
+}
+
+static uint64_t svm_get_efer(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.efer; }
+
+static void svm_set_efer(struct vcpu *v, uint64_t efer)
+{
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	uint64_t lma = 1ull << 10;
+
+	/* LMA is the CPU's to set; SVME must stay on in guest mode. */
+	vmcb->save.efer = (efer & ~lma) | (vmcb->save.efer & lma) | EFER_SVME;
+}
+
+static uint64_t svm_get_pat(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat; }
+static void svm_set_pat(struct vcpu *v, uint64_t pat) { ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat = pat; }
+
+static void svm_dump(struct vcpu *v)
+{
+	const struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	const struct vmcb_save *s = &vmcb->save;
+
+	pr_err("svm: exit 0x%llx info1 0x%llx info2 0x%llx intinfo 0x%llx\n",
+	       (unsigned long long)vmcb->control.exitcode, (unsigned long long)vmcb->control.exitinfo1,
+	       (unsigned long long)vmcb->control.exitinfo2, (unsigned long long)vmcb->control.exitintinfo);
+	pr_err("svm: RIP 0x%llx RSP 0x%llx RFLAGS 0x%llx CR0 0x%llx CR3 0x%llx CR4 0x%llx EFER 0x%llx\n",
+	       (unsigned long long)s->rip, (unsigned long long)s->rsp, (unsigned long long)s->rflags,
+	       (unsigned long long)s->cr0, (unsigned long long)s->cr3, (unsigned long long)s->cr4,
+	       (unsigned long long)s->efer);
+	pr_err("svm: CS %04x/%04x base 0x%llx limit 0x%x CPL %u\n", s->cs.selector, s->cs.attrib,
+	       (unsigned long long)s->cs.base, s->cs.limit, s->cpl);
+}
+
+/* 1 GiB leaves where the CPU has 1 GiB pages (NPT follows the host's
+ * paging features, APM Vol. 2 15.25.3). */
+static const struct pt_format *svm_slat_format(void)
+{
+	return cpuid(0x80000001).edx & (1u << 26) ? &pt_format_npt : &pt_format_npt_2m;
+}
+
+const struct vcpu_ops svm_ops = {
+	.name = "svm",
+	.slat_format = svm_slat_format,
+	.cpu_enable = svm_cpu_enable,
+	.vcpu_init = svm_vcpu_init,
+	.vcpu_run = svm_vcpu_run,
+	.inject_exception = svm_inject_exception,
+	.get_efer = svm_get_efer,
+	.set_efer = svm_set_efer,
+	.get_pat = svm_get_pat,
+	.set_pat = svm_set_pat,
+	.dump = svm_dump,
+};

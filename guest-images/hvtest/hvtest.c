@@ -1,0 +1,490 @@
+/*
+ * hvtest main: run the checks in order, one result line each, then the
+ * summary, then power off. See README.md for the contract being checked.
+ */
+#include "guest-images/hvtest/hvtest.h"
+#include "guest-images/hvtest/io.h"
+
+#define PM1A_CNT     0x604
+#define PM1_SLP_EN   (1u << 13)
+#define PM1_SLP_TYP5 (5u << 10)
+
+#define CPUID_1_ECX_VMX        (1u << 5)
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_EDX_PAE        (1u << 6)
+#define CPUID_EXT_ECX_SVM      (1u << 2)
+#define CPUID_EXT_EDX_LM       (1u << 29)
+#define HV_LEAF                0x40000000u
+#define HV_SIGNATURE           "hvstatic-x86"
+
+#define HYPERCALL_VERSION 0
+#define HYPERCALL_ABI     1
+#define ENOSYS_RESULT     0xffffffdau	/* -38 in EAX */
+
+const char *current_check = "";
+static unsigned passed, failed, reports;
+static struct boot_info boot;
+static char boot_why[160];
+
+/* ---- results ---------------------------------------------------------------- */
+
+/* One result line for the running check; ap is NULL for a bare PASS. */
+static void report(bool ok, const char *fmt, va_list *ap)
+{
+	char mem[320];
+	struct strbuf sb = STRBUF_INIT(mem);
+
+	if (reports++)		/* one line per check, whatever a check does */
+		return;
+	if (ok)
+		passed++;
+	else
+		failed++;
+	sb_printf(&sb, "hvtest: %s %s", ok ? "PASS" : "FAIL", current_check);
+	if (ap) {
+		sb_printf(&sb, "%s", ok ? " " : ": ");
+		sb_vprintf(&sb, fmt, *ap);
+	}
+	con_printf("%s\n", mem);
+}
+
+static void pass_plain(void)
+{
+	report(true, NULL, NULL);
+}
+
+void pass(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(true, fmt, &ap);
+	va_end(ap);
+}
+
+void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(false, fmt, &ap);
+	va_end(ap);
+}
+
+/* Append one problem to a "; "-separated list. */
+static void problem(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sb->len)
+		sb_printf(sb, "; ");
+	va_start(ap, fmt);
+	sb_vprintf(sb, fmt, ap);
+	va_end(ap);
+}
+
+static void pass_or_fail(const struct strbuf *problems)
+{
+	if (problems->len)
+		fail("%s", problems->buf);
+	else
+		pass_plain();
+}
+
+static void run_check(const char *name, void (*check)(void))
+{
+	current_check = name;
+	reports = 0;
+	check();
+	if (!reports)
+		fail("no result (hvtest bug)");
+	current_check = "";
+}
+
+/*
+ * ACPI S5 through PM1a_CNT (ACPI 6.5 4.8.3.2.1): our hypervisor's value
+ * is SLP_TYP=5. If we are still here we are not under it: QEMU's DSDT
+ * names \_S5 as SLP_TYP=0, which the hypervisor ignores, so try that.
+ */
+void power_off(void)
+{
+	outw(PM1A_CNT, PM1_SLP_TYP5 | PM1_SLP_EN);
+	outw(PM1A_CNT, PM1_SLP_EN);
+	halt_forever();
+}
+
+/* ---- 1. boot-magic ------------------------------------------------------------ */
+
+static void check_boot_magic(void)
+{
+	if (boot.valid)
+		pass_plain();
+	else
+		fail("%s", boot_why);
+}
+
+/* ---- 2. cpuid-hypervisor ----------------------------------------------------- */
+
+/* 12 bytes of registers as a printable string (as KVM's "KVMKVMKVM" is read). */
+static void regs_string(char out[13], uint32_t a, uint32_t b, uint32_t c)
+{
+	const uint32_t w[3] = { a, b, c };
+
+	__builtin_memcpy(out, w, 12);
+	out[12] = '\0';
+	for (int i = 0; i < 12; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			out[i] = '.';
+}
+
+static void check_cpuid_hypervisor(void)
+{
+	char mem[240], sig[13];
+	struct strbuf why = STRBUF_INIT(mem);
+	struct cpuid_regs l1 = cpuid(1), hv = cpuid(HV_LEAF);
+
+	mem[0] = '\0';
+	if (!(l1.ecx & CPUID_1_ECX_HYPERVISOR))
+		problem(&why, "leaf 1 ECX bit 31 (hypervisor present) clear");
+	if (l1.ecx & CPUID_1_ECX_VMX)
+		problem(&why, "VMX visible (leaf 1 ECX bit 5)");
+	if (cpuid(0x80000000).eax >= 0x80000001 && (cpuid(0x80000001).ecx & CPUID_EXT_ECX_SVM))
+		problem(&why, "SVM visible (leaf 0x80000001 ECX bit 2)");
+	regs_string(sig, hv.ebx, hv.ecx, hv.edx);
+	if (!str_eq(sig, HV_SIGNATURE))
+		problem(&why, "leaf 0x40000000 signature '%s', not '" HV_SIGNATURE "'", sig);
+	if (hv.eax < HV_LEAF)
+		problem(&why, "leaf 0x40000000 EAX 0x%x < 0x40000000", hv.eax);
+	pass_or_fail(&why);
+}
+
+/* ---- 3. memory-map ------------------------------------------------------------ */
+
+static void list_available(struct strbuf *sb)
+{
+	for (uint32_t i = 0; i < boot.mmap_count; i++) {
+		const struct mb2_mmap_entry *e = mmap_entry(&boot, i);
+		if (e->type == MB2_MEM_AVAILABLE)
+			sb_printf(sb, " [0x%llx-0x%llx)", e->addr, e->addr + e->len);
+	}
+}
+
+/* The only available entry, or NULL (then *count says how many there are). */
+static const struct mb2_mmap_entry *single_available(uint32_t *count)
+{
+	const struct mb2_mmap_entry *found = NULL;
+
+	*count = 0;
+	for (uint32_t i = 0; i < boot.mmap_count; i++) {
+		const struct mb2_mmap_entry *e = mmap_entry(&boot, i);
+		if (e->type == MB2_MEM_AVAILABLE) {
+			found = e;
+			++*count;
+		}
+	}
+	return *count == 1 ? found : NULL;
+}
+
+static bool expected_mem(uint64_t *size)
+{
+	char value[32];
+
+	if (!cmdline_value(boot.cmdline, "expect-mem", value, sizeof(value))) {
+		fail("no expect-mem= on the command line");
+		return false;
+	}
+	if (!parse_size(value, size)) {
+		fail("cannot parse expect-mem=%s", value);
+		return false;
+	}
+	return true;
+}
+
+static void check_memory_map(void)
+{
+	char mem[240];
+	struct strbuf why = STRBUF_INIT(mem);
+	uint64_t want;
+	uint32_t count;
+
+	mem[0] = '\0';
+	if (!boot.valid) {
+		fail("no valid multiboot2 information");
+		return;
+	}
+	if (!expected_mem(&want))
+		return;
+	if (!boot.mmap) {
+		fail("no memory map tag");
+		return;
+	}
+	const struct mb2_mmap_entry *e = single_available(&count);
+	if (!e) {
+		sb_printf(&why, "%u available regions, expected 1:", count);
+		list_available(&why);
+		fail("%s", mem);
+		return;
+	}
+	if (e->addr != 0)
+		problem(&why, "available region starts at 0x%llx, not 0", e->addr);
+	if (e->len != want)
+		problem(&why, "available region is 0x%llx bytes, expect-mem says 0x%llx", e->len, want);
+	if (!boot.have_meminfo)
+		problem(&why, "no basic meminfo tag");
+	else if ((uint64_t)boot.mem_upper * 1024 + MIB != e->addr + e->len)
+		problem(&why, "basic meminfo mem_upper=%u KiB, so RAM ends at 0x%llx, the map says 0x%llx",
+			boot.mem_upper, (uint64_t)boot.mem_upper * 1024 + MIB, e->addr + e->len);
+	pass_or_fail(&why);
+}
+
+/* ---- 4. memory-rw (memtest.c) --------------------------------------------------- */
+
+static void check_memory_rw_step(void)
+{
+	check_memory_rw(&boot);
+}
+
+/* ---- 5. port-refused ------------------------------------------------------------ */
+
+/* Ports no domain owns (and no QEMU-like device our hypervisor emulates). */
+static void check_port_refused(void)
+{
+	static const uint16_t ports[] = { 0x510, 0xc000 };
+	char mem[240];
+	struct strbuf why = STRBUF_INIT(mem);
+
+	mem[0] = '\0';
+	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		uint8_t b = inb(ports[i]);
+		uint16_t w = inw(ports[i]);
+		uint32_t l = inl(ports[i]);
+		if (b != 0xff || w != 0xffff || l != 0xffffffffu)
+			problem(&why, "port 0x%x read 0x%x/0x%x/0x%x (8/16/32-bit)", ports[i], b, w, l);
+	}
+	pass_or_fail(&why);
+}
+
+/* ---- 6. hypercall ------------------------------------------------------------------- */
+
+static void cpu_vendor(char out[13])
+{
+	struct cpuid_regs r = cpuid(0);
+
+	regs_string(out, r.ebx, r.edx, r.ecx);	/* vendor order: EBX, EDX, ECX */
+}
+
+/* One hypercall; false (and a FAIL) if the instruction faulted. */
+static bool hypercall(uint32_t (*insn)(uint32_t), const char *name, uint32_t nr, uint32_t *ret)
+{
+	fixup_vector = -1;
+	*ret = insn(nr);
+	if (fixup_vector >= 0) {
+		fail("%s (hypercall 0x%x) raised %s", name, nr, vector_name((uint32_t)fixup_vector));
+		return false;
+	}
+	return true;
+}
+
+static void check_hypercall(void)
+{
+	char vendor[13], mem[240];
+	struct strbuf why = STRBUF_INIT(mem);
+	uint32_t (*insn)(uint32_t);
+	const char *name;
+	uint32_t ret;
+
+	mem[0] = '\0';
+	cpu_vendor(vendor);
+	if (str_eq(vendor, "AuthenticAMD") || str_eq(vendor, "HygonGenuine")) {
+		insn = hypercall_vmmcall;
+		name = "vmmcall";
+	} else if (str_eq(vendor, "GenuineIntel")) {
+		insn = hypercall_vmcall;
+		name = "vmcall";
+	} else {
+		fail("unknown CPU vendor '%s'", vendor);
+		return;
+	}
+	if (!hypercall(insn, name, HYPERCALL_VERSION, &ret))
+		return;
+	if (ret != HYPERCALL_ABI)
+		problem(&why, "hypercall 0 returned 0x%x, expected %u", ret, HYPERCALL_ABI);
+	if (!hypercall(insn, name, 0x1234, &ret))
+		return;
+	if (ret != ENOSYS_RESULT)
+		problem(&why, "hypercall 0x1234 returned 0x%x, expected 0x%x (-ENOSYS)", ret,
+			ENOSYS_RESULT);
+	pass_or_fail(&why);
+}
+
+/* ---- 7. long-mode ------------------------------------------------------------------- */
+
+#define PTE_P  0x1ull
+#define PTE_W  0x2ull
+#define PTE_PS 0x80ull	/* in a PD entry: a 2 MiB page (SDM Vol. 3A 5.5.4, Table 5-18) */
+#define GIB    0x40000000ull
+
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt[512] __attribute__((aligned(4096)));
+static uint64_t pd[512] __attribute__((aligned(4096)));
+
+/*
+ * 4-level paging (SDM Vol. 3A 5.5): PML4[0] -> PDPT; PDPT[0] -> PD
+ * identity-mapping [0, 1 GiB) with 2 MiB pages; PDPT[4] -> the same PD,
+ * so [4 GiB, 5 GiB) aliases it -- an address only 64-bit code can form.
+ */
+static uint32_t build_page_tables(void)
+{
+	for (uint32_t i = 0; i < 512; i++)
+		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS;
+	pdpt[0] = (uintptr_t)pd | PTE_P | PTE_W;
+	pdpt[4] = (uintptr_t)pd | PTE_P | PTE_W;
+	pml4[0] = (uintptr_t)pdpt | PTE_P | PTE_W;
+	return (uintptr_t)pml4;
+}
+
+/* A free page in [4 MiB, 1 GiB) for the marker, or 0. */
+static uint32_t marker_page(void)
+{
+	for (uint64_t a = 4 * MIB; a < GIB; a += PAGE_SIZE)
+		if (page_is_free(&boot, a))
+			return (uint32_t)a;
+	return 0;
+}
+
+static void check_long_mode(void)
+{
+	struct cpuid_regs l1 = cpuid(1);
+	struct desc_ptr64 idt64;
+	char mem[240];
+	struct strbuf why = STRBUF_INIT(mem);
+
+	mem[0] = '\0';
+	if (cpuid(0x80000000).eax < 0x80000001 || !(cpuid(0x80000001).edx & CPUID_EXT_EDX_LM) ||
+	    !(l1.edx & CPUID_1_EDX_PAE)) {
+		fail("CPUID says no long mode or no PAE");
+		return;
+	}
+	uint32_t marker = boot.valid && boot.mmap ? marker_page() : 0;
+	if (!marker) {
+		fail("no free RAM page between 4 MiB and 1 GiB for the marker");
+		return;
+	}
+	idt64_build(&idt64);
+	uint32_t bad = long_mode_trip(build_page_tables(), marker, &idt64, &idt32_ptr);
+	if (bad & LM_FAIL_LMA)
+		problem(&why, "EFER.LMA clear in 64-bit code");
+	if (bad & LM_FAIL_REG64)
+		problem(&why, "a 64-bit register lost its upper half");
+	if (bad & LM_FAIL_MARKER)
+		problem(&why, "marker written at 4 GiB + 0x%x not read back at 0x%x", marker, marker);
+	pass_or_fail(&why);
+}
+
+/* ---- hostile= ------------------------------------------------------------------------ */
+
+static uint64_t ram_end(void)
+{
+	uint64_t end = 0;
+
+	for (uint32_t i = 0; i < boot.mmap_count; i++) {
+		const struct mb2_mmap_entry *e = mmap_entry(&boot, i);
+		if (e->type == MB2_MEM_AVAILABLE && e->addr + e->len > end)
+			end = e->addr + e->len;
+	}
+	return end;
+}
+
+static void hostile_memory(void)
+{
+	uint64_t gpa = ram_end() + 0x1000;
+
+	if (!boot.mmap) {
+		fail("no memory map");
+		return;
+	}
+	if (gpa + 4 > 0x100000000ull) {
+		fail("0x%llx is beyond 4 GiB, out of reach of 32-bit code", gpa);
+		return;
+	}
+	volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)gpa;
+	uint32_t v = *p;
+	*p = ~v;
+	fail("access beyond the domain returned 0x%x", v);
+}
+
+/* A keyboard-controller reset and a CMOS write (NMI off, index 0x0f = shutdown status). */
+static void hostile_port(void)
+{
+	outb(0x64, 0xfe);
+	outb(0x70, 0x8f);
+	outb(0x71, 0x00);
+	pass("(writes dropped, still running)");
+}
+
+/* int3 through an IDT of limit 0: #GP, then #DF, then shutdown (SDM Vol. 3A 6.15). */
+static void hostile_triple(void)
+{
+	static const struct desc_ptr32 empty = { 0, 0 };
+
+	__asm__ volatile("lidt %0; int3" : : "m"(empty) : "memory");
+	__asm__ volatile("lidt %0" : : "m"(idt32_ptr) : "memory");
+	fail("int3 with an IDT of limit 0 returned");
+}
+
+static const char *hostile_what;
+
+static void hostile_unknown(void)
+{
+	fail("unknown '%s'", hostile_what);
+}
+
+/* The named hostile act, right after boot-magic, instead of checks 2-7. */
+static void run_hostile(const char *what)
+{
+	con_printf("hvtest: hostile %s: trying\n", what);
+	hostile_what = what;
+	if (str_eq(what, "memory"))
+		run_check("hostile-memory", hostile_memory);
+	else if (str_eq(what, "port"))
+		run_check("hostile-port", hostile_port);
+	else if (str_eq(what, "triple"))
+		run_check("hostile-triple", hostile_triple);
+	else
+		run_check("hostile", hostile_unknown);
+}
+
+/* ---- main ---------------------------------------------------------------------------- */
+
+static void start(uint32_t magic, uint32_t info_addr)
+{
+	struct strbuf why = STRBUF_INIT(boot_why);
+
+	boot_why[0] = '\0';
+	if (mb2_parse(magic, info_addr, &boot, &why))
+		con_printf("hvtest: start (loader '%s', cmdline '%s')\n", boot.loader, boot.cmdline);
+	else
+		con_printf("hvtest: start\n");
+}
+
+void hvtest_main(uint32_t magic, uint32_t info_addr)
+{
+	char what[32];
+
+	trap_init();
+	start(magic, info_addr);
+	run_check("boot-magic", check_boot_magic);
+	if (boot.valid && cmdline_value(boot.cmdline, "hostile", what, sizeof(what))) {
+		run_hostile(what);
+	} else {
+		run_check("cpuid-hypervisor", check_cpuid_hypervisor);
+		run_check("memory-map", check_memory_map);
+		run_check("memory-rw", check_memory_rw_step);
+		run_check("port-refused", check_port_refused);
+		run_check("hypercall", check_hypercall);
+		run_check("long-mode", check_long_mode);
+	}
+	con_printf("hvtest: done, %u passed, %u failed\n", passed, failed);
+	power_off();
+}

@@ -1,0 +1,292 @@
+/*
+ * The configuration blob; see config.h for the layout and scripts/hvconfig
+ * for the compiler. Pure, host-tested (tests/unit/test_config.c).
+ *
+ * The blob comes from a boot module anyone could have replaced, so nothing
+ * in it is trusted: the header and each domain record are copied out with
+ * memcpy (the module need not be aligned), every offset and size is checked
+ * against the blob in 64-bit arithmetic (no wrap-around), and every string
+ * must end inside the string table. The first mistake refuses the blob with
+ * one line; domains are numbered from 0 in messages, in blob order (the
+ * order of the [[domain]] tables in the TOML file).
+ */
+#include "kernel/config.h"
+#include "kernel/errno.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+
+#define CONFIG_PAGE_SIZE 4096u
+#define CONFIG_CRC_OFF   offsetof(struct hvcfg_header, crc32)
+
+/* ---- CRC-32 (IEEE 802.3, reflected, as zlib.crc32) ------------------------ */
+
+/* Bitwise: the blob is checked once per boot and is a few hundred bytes, so
+ * a 1 KiB table would buy nothing. */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t len)
+{
+	while (len--) {
+		crc ^= *p++;
+		for (int bit = 0; bit < 8; bit++)
+			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1u));
+	}
+	return crc;
+}
+
+uint32_t crc32_ieee(const void *data, size_t len)
+{
+	return ~crc32_update(~0u, data, len);
+}
+
+/* The checksum of the blob with its crc32 field taken as zero. */
+static uint32_t blob_crc(const uint8_t *blob, size_t len)
+{
+	static const uint8_t zero[sizeof(uint32_t)];
+	uint32_t crc = ~0u;
+
+	crc = crc32_update(crc, blob, CONFIG_CRC_OFF);
+	crc = crc32_update(crc, zero, sizeof(zero));
+	crc = crc32_update(crc, blob + CONFIG_CRC_OFF + sizeof(zero),
+			   len - CONFIG_CRC_OFF - sizeof(zero));
+	return ~crc;
+}
+
+/* ---- header ------------------------------------------------------------- */
+
+/* True when [off, off + size) lies inside a blob of len bytes. */
+static bool range_inside(uint64_t off, uint64_t size, size_t len)
+{
+	return off <= len && size <= len - off;
+}
+
+static int check_envelope(const uint8_t *blob, size_t len, struct hvcfg_header *hdr)
+{
+	if (!blob || len < sizeof(*hdr)) {
+		pr_err("config: blob too short (%zu bytes, the header alone is %zu)\n",
+		       len, sizeof(*hdr));
+		return trace_error(-EINVAL);
+	}
+	memcpy(hdr, blob, sizeof(*hdr));
+	if (memcmp(hdr->magic, HVCFG_MAGIC, sizeof(hdr->magic))) {
+		pr_err("config: bad magic (not a configuration blob)\n");
+		return trace_error(-EINVAL);
+	}
+	if (hdr->version != HVCFG_VERSION) {
+		pr_err("config: unsupported version %u (this hypervisor reads version %u)\n",
+		       hdr->version, HVCFG_VERSION);
+		return trace_error(-EINVAL);
+	}
+	if (hdr->total_size != len) {
+		pr_err("config: size mismatch (header says %u bytes, blob is %zu)\n",
+		       hdr->total_size, len);
+		return trace_error(-EINVAL);
+	}
+	if (len > HVCFG_MAX_SIZE) {
+		pr_err("config: blob too large (%zu bytes, at most %u)\n", len, HVCFG_MAX_SIZE);
+		return trace_error(-EINVAL);
+	}
+	uint32_t crc = blob_crc(blob, len);
+	if (hdr->crc32 != crc) {
+		pr_err("config: bad checksum (blob 0x%08x, computed 0x%08x)\n", hdr->crc32, crc);
+		return trace_error(-EBADMSG);
+	}
+	return 0;
+}
+
+static int check_header(const struct hvcfg_header *hdr, size_t len)
+{
+	if (hdr->flags) {
+		pr_err("config: header flags 0x%x not supported (must be 0)\n", hdr->flags);
+		return trace_error(-EINVAL);
+	}
+	if (hdr->on_idle > HVCFG_ON_IDLE_HALT) {
+		pr_err("config: on_idle %u out of range (0 poweroff, 1 halt)\n", hdr->on_idle);
+		return trace_error(-EINVAL);
+	}
+	if (hdr->ndomains < 1 || hdr->ndomains > CONFIG_MAX_DOMAINS) {
+		pr_err("config: %u domains (must be 1..%u)\n", hdr->ndomains, CONFIG_MAX_DOMAINS);
+		return trace_error(-EINVAL);
+	}
+	if (hdr->domain_size != sizeof(struct hvcfg_domain)) {
+		pr_err("config: domain record size %u (this hypervisor reads %zu)\n",
+		       hdr->domain_size, sizeof(struct hvcfg_domain));
+		return trace_error(-EINVAL);
+	}
+	/* Neither array may overlap the header it was described by. */
+	if (hdr->domains_off < sizeof(*hdr) ||
+	    !range_inside(hdr->domains_off, (uint64_t)hdr->ndomains * hdr->domain_size, len)) {
+		pr_err("config: domain array (%u x %u bytes at 0x%x) outside the %zu-byte blob\n",
+		       hdr->ndomains, hdr->domain_size, hdr->domains_off, len);
+		return trace_error(-EINVAL);
+	}
+	if (hdr->strings_off < sizeof(*hdr) ||
+	    !range_inside(hdr->strings_off, hdr->strings_size, len)) {
+		pr_err("config: string table (%u bytes at 0x%x) outside the %zu-byte blob\n",
+		       hdr->strings_size, hdr->strings_off, len);
+		return trace_error(-EINVAL);
+	}
+	return 0;
+}
+
+/* ---- domains ------------------------------------------------------------ */
+
+struct string_table {
+	const char *base;
+	uint32_t size;
+};
+
+/* The string at off, or NULL (after the message) if it does not end inside
+ * the table. `what` names the field, e.g. "name". */
+static const char *table_string(const struct string_table *st, uint32_t off,
+				uint32_t index, const char *what)
+{
+	if (off >= st->size) {
+		pr_err("config: domain %u: %s offset 0x%x outside the %u-byte string table\n",
+		       index, what, off, st->size);
+		return NULL;
+	}
+	if (strnlen(st->base + off, st->size - off) == st->size - off) {
+		pr_err("config: domain %u: %s at 0x%x is not NUL-terminated inside the string table\n",
+		       index, what, off);
+		return NULL;
+	}
+	return st->base + off;
+}
+
+static bool name_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+static int check_name(const char *name, uint32_t index)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > CONFIG_NAME_MAX) {
+		pr_err("config: domain %u: name is %zu characters (must be 1..%u)\n",
+		       index, n, CONFIG_NAME_MAX);
+		return trace_error(-EINVAL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!name_char_ok(name[i])) {
+			/* Printed as a number: it may be a control character. */
+			pr_err("config: domain %u: name has character 0x%02x at %zu (allowed: a-z 0-9 _ -)\n",
+			       index, (unsigned char)name[i], i);
+			return trace_error(-EINVAL);
+		}
+	}
+	return 0;
+}
+
+/* Strings of domain `index`: present, terminated, of allowed lengths. */
+static int read_strings(const struct string_table *st, const struct hvcfg_domain *raw,
+			uint32_t index, struct domain_config *dom)
+{
+	dom->name = table_string(st, raw->name, index, "name");
+	if (!dom->name)
+		return trace_error(-EINVAL);
+	int err = check_name(dom->name, index);
+	if (err)
+		return err;
+	dom->kernel = table_string(st, raw->kernel, index, "kernel");
+	dom->cmdline = table_string(st, raw->cmdline, index, "cmdline");
+	if (!dom->kernel || !dom->cmdline)
+		return trace_error(-EINVAL);
+	size_t n = strlen(dom->kernel);
+	if (n < 1 || n > CONFIG_MODULE_MAX - 1) {
+		pr_err("config: domain %u (\"%s\"): kernel module name is %zu characters (must be 1..%u)\n",
+		       index, dom->name, n, CONFIG_MODULE_MAX - 1);
+		return trace_error(-EINVAL);
+	}
+	n = strlen(dom->cmdline);
+	if (n > CONFIG_CMDLINE_MAX - 1) {
+		pr_err("config: domain %u (\"%s\"): cmdline is %zu bytes (at most %u)\n",
+		       index, dom->name, n, CONFIG_CMDLINE_MAX - 1);
+		return trace_error(-EINVAL);
+	}
+	return 0;
+}
+
+static int check_resources(const struct hvcfg_domain *raw, uint32_t index, const char *name)
+{
+	if (raw->flags) {
+		pr_err("config: domain %u (\"%s\"): flags 0x%x not supported (must be 0)\n",
+		       index, name, raw->flags);
+		return trace_error(-EINVAL);
+	}
+	if (!raw->cpus) {
+		pr_err("config: domain %u (\"%s\"): no CPUs\n", index, name);
+		return trace_error(-EINVAL);
+	}
+	if (!raw->memory || raw->memory % CONFIG_PAGE_SIZE) {
+		pr_err("config: domain %u (\"%s\"): memory 0x%llx is not a non-zero multiple of 4 KiB\n",
+		       index, name, (unsigned long long)raw->memory);
+		return trace_error(-EINVAL);
+	}
+	return 0;
+}
+
+/* Names unique, CPUs exclusive: domain `index` against the ones before it. */
+static int check_against_earlier(const struct hv_config *cfg, uint32_t index)
+{
+	const struct domain_config *dom = &cfg->domains[index];
+
+	for (uint32_t i = 0; i < index; i++) {
+		const struct domain_config *other = &cfg->domains[i];
+		if (!strcmp(dom->name, other->name)) {
+			pr_err("config: domain %u (\"%s\"): name already used by domain %u\n",
+			       index, dom->name, i);
+			return trace_error(-EEXIST);
+		}
+		uint64_t both = dom->cpus & other->cpus;
+		if (both) {
+			pr_err("config: domain %u (\"%s\"): CPU %d is also in domain \"%s\"\n",
+			       index, dom->name, __builtin_ctzll(both), other->name);
+			return trace_error(-EBUSY);
+		}
+	}
+	return 0;
+}
+
+static int parse_domains(const uint8_t *blob, const struct hvcfg_header *hdr,
+			 struct hv_config *out)
+{
+	const struct string_table st = {
+		.base = (const char *)blob + hdr->strings_off,
+		.size = hdr->strings_size,
+	};
+
+	for (uint32_t i = 0; i < hdr->ndomains; i++) {
+		struct hvcfg_domain raw;
+		struct domain_config *dom = &out->domains[i];
+
+		memcpy(&raw, blob + hdr->domains_off + (size_t)i * sizeof(raw), sizeof(raw));
+		int err = read_strings(&st, &raw, i, dom);
+		if (!err)
+			err = check_resources(&raw, i, dom->name);
+		if (err)
+			return err;
+		dom->cpus = raw.cpus;
+		dom->memory = raw.memory;
+		err = check_against_earlier(out, i);
+		if (err)
+			return err;
+	}
+	out->ndomains = hdr->ndomains;
+	out->on_idle = (enum hvcfg_on_idle)hdr->on_idle;
+	return 0;
+}
+
+int config_parse(const void *blob, size_t len, struct hv_config *out)
+{
+	struct hvcfg_header hdr;
+
+	memset(out, 0, sizeof(*out));
+	int err = check_envelope(blob, len, &hdr);
+	if (!err)
+		err = check_header(&hdr, len);
+	if (!err)
+		err = parse_domains(blob, &hdr, out);
+	if (err)
+		memset(out, 0, sizeof(*out));	/* no half-parsed configuration */
+	return err;
+}

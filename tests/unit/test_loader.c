@@ -1,0 +1,1047 @@
+/*
+ * Tests for vmm/loader*.c (guest_load). Small builders assemble ELF32 and
+ * ELF64 file headers and program headers (ELF gABI) and multiboot2
+ * headers (Multiboot2 spec 2.0, 3.1) byte by byte; the boot information
+ * the loader builds is parsed back (3.6). Each image is handed over in an
+ * exact-size heap copy and guest memory is a heap buffer of exactly the
+ * domain's size, so ASan catches any read past the image or write past
+ * the memory. Domains "above 4 GiB" get an inaccessible (PROT_NONE)
+ * reservation instead: only failing loads use them, and those must not
+ * touch guest memory at all.
+ */
+#define _DEFAULT_SOURCE	/* MAP_ANONYMOUS, MAP_NORESERVE */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "boot/multiboot2.h"
+#include "kernel/errno.h"
+#include "tests/unit/host_stubs.h"
+#include "vmm/loader.h"
+
+#define MIB (1024ull * 1024ull)
+#define GIB (1024ull * MIB)
+#define POISON 0xaa
+
+/* ---- guest memory ---------------------------------------------------------- */
+
+static uint8_t *mem;
+static uint64_t mem_size;
+static bool mem_mapped;		/* a PROT_NONE reservation, not a heap buffer */
+
+static void mem_free(void)
+{
+	if (mem_mapped)
+		munmap(mem, mem_size);
+	else
+		free(mem);
+	mem = NULL;
+	mem_mapped = false;
+}
+
+static void mem_new(uint64_t size)
+{
+	mem_free();
+	mem = malloc(size);
+	assert_non_null(mem);
+	memset(mem, POISON, size);
+	mem_size = size;
+}
+
+/* `size` bytes of address space that fault on any access. */
+static void mem_reserve(uint64_t size)
+{
+	mem_free();
+	void *p = mmap(NULL, size, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	assert_true(p != MAP_FAILED);
+	mem = p;
+	mem_size = size;
+	mem_mapped = true;
+}
+
+static bool mem_all(uint64_t from, uint64_t to, uint8_t v)
+{
+	for (uint64_t i = from; i < to; i++)
+		if (mem[i] != v)
+			return false;
+	return true;
+}
+
+/* ---- the image builder ----------------------------------------------------- */
+
+#define IMG_MAX (256u * 1024u)
+
+static uint8_t ib[IMG_MAX];
+static size_t ilen;		/* bytes of ib that make up the image */
+static uint8_t *image;		/* the exact-size copy last loaded */
+
+static void img_begin(void)
+{
+	memset(ib, 0, sizeof(ib));
+	ilen = 0;
+}
+
+static void touch(size_t off, size_t n)
+{
+	assert_true(off <= IMG_MAX && n <= IMG_MAX - off);
+	if (off + n > ilen)
+		ilen = off + n;
+}
+
+static void p8(size_t off, uint8_t v) { touch(off, 1); ib[off] = v; }
+static void p16(size_t off, uint16_t v) { touch(off, 2); memcpy(ib + off, &v, 2); }
+static void p32(size_t off, uint32_t v) { touch(off, 4); memcpy(ib + off, &v, 4); }
+static void p64(size_t off, uint64_t v) { touch(off, 8); memcpy(ib + off, &v, 8); }
+
+/* Recognisable bytes: code, data. */
+static void fill(size_t off, size_t n, uint8_t seed)
+{
+	touch(off, n);
+	for (size_t i = 0; i < n; i++)
+		ib[off + i] = (uint8_t)(seed + i * 7 + (i >> 8));
+}
+
+/* ELF file header (gABI "ELF Header"); program headers right after it
+ * at offset 64 (both classes). Offsets of the fields that differ: */
+#define PHOFF 64u
+#define E_TYPE 16
+#define E_MACHINE 18
+#define E_PHOFF(b) ((b) == 64 ? 32 : 28)
+#define E_PHENTSIZE(b) ((b) == 64 ? 54 : 42)
+#define E_PHNUM(b) ((b) == 64 ? 56 : 44)
+#define PHSIZE(b) ((b) == 64 ? 56u : 32u)
+
+static void elf_hdr(int bits, uint64_t entry, uint16_t phnum)
+{
+	memcpy(ib, "\177ELF", 4);
+	touch(0, bits == 64 ? 64 : 52);
+	p8(4, bits == 64 ? 2 : 1);	/* EI_CLASS */
+	p8(5, 1);			/* EI_DATA: little endian */
+	p8(6, 1);			/* EI_VERSION */
+	p16(E_TYPE, 2);			/* ET_EXEC */
+	p16(E_MACHINE, bits == 64 ? 62 : 3);
+	p32(20, 1);
+	if (bits == 64) {
+		p64(24, entry);
+		p64(32, PHOFF);
+		p16(52, 64);
+	} else {
+		p32(24, (uint32_t)entry);
+		p32(28, PHOFF);
+		p16(40, 52);
+	}
+	p16(E_PHENTSIZE(bits), (uint16_t)PHSIZE(bits));
+	p16(E_PHNUM(bits), phnum);
+}
+
+static void elf_phdr(int bits, unsigned i, uint32_t type, uint64_t off,
+		     uint64_t vaddr, uint64_t paddr, uint64_t filesz, uint64_t memsz)
+{
+	size_t ph = PHOFF + i * PHSIZE(bits);
+	p32(ph, type);
+	if (bits == 64) {
+		p32(ph + 4, 5);
+		p64(ph + 8, off);
+		p64(ph + 16, vaddr);
+		p64(ph + 24, paddr);
+		p64(ph + 32, filesz);
+		p64(ph + 40, memsz);
+		p64(ph + 48, 0x1000);
+	} else {
+		p32(ph + 4, (uint32_t)off);
+		p32(ph + 8, (uint32_t)vaddr);
+		p32(ph + 12, (uint32_t)paddr);
+		p32(ph + 16, (uint32_t)filesz);
+		p32(ph + 20, (uint32_t)memsz);
+		p32(ph + 24, 5);
+		p32(ph + 28, 0x1000);
+	}
+}
+
+/* Multiboot2 header (3.1.2) and its tags (3.1.3 ff.). */
+static size_t mbh_off, mbh_pos;
+
+static void mbh_begin(size_t off)
+{
+	mbh_off = off;
+	mbh_pos = off + 16;
+	p32(off, MB2_HEADER_MAGIC);
+	p32(off + 4, MB2_ARCH_I386);
+}
+
+static size_t mbh_tag(uint16_t type, uint16_t flags, uint32_t size)
+{
+	size_t t = mbh_pos;
+	p16(t, type);
+	p16(t + 2, flags);
+	p32(t + 4, size);
+	touch(t, size);
+	mbh_pos += (size + 7) & ~7u;
+	return t;
+}
+
+static void mbh_addr(uint32_t header_addr, uint32_t load, uint32_t load_end, uint32_t bss_end)
+{
+	size_t t = mbh_tag(2, 0, 24);
+	p32(t + 8, header_addr);
+	p32(t + 12, load);
+	p32(t + 16, load_end);
+	p32(t + 20, bss_end);
+}
+
+static void mbh_entry(uint32_t entry)
+{
+	p32(mbh_tag(MB2_HDR_TAG_ENTRY, 0, 12) + 8, entry);
+}
+
+/* The END tag, header_length and the checksum. */
+static void mbh_end(void)
+{
+	mbh_tag(0, 0, 8);
+	uint32_t len = (uint32_t)(mbh_pos - mbh_off);
+	p32(mbh_off + 8, len);
+	p32(mbh_off + 12, -(uint32_t)(MB2_HEADER_MAGIC + MB2_ARCH_I386 + len));
+}
+
+/* ---- a typical kernel ------------------------------------------------------- */
+
+/* Text (with the multiboot2 header at its start) and data + bss. */
+#define TEXT_OFF    0x1000u
+#define TEXT_PADDR  0x100000u
+#define TEXT_SIZE   0x1000u
+#define DATA_OFF    0x2000u
+#define DATA_PADDR  0x101000u
+#define DATA_FILESZ 0x100u
+#define DATA_MEMSZ  0x2f10u	/* ends at 0x103f10: not page aligned */
+#define KERNEL_END  (DATA_PADDR + DATA_MEMSZ)
+#define ENTRY       0x100200u
+#define HIGH_HALF   0xffffffff80000000ull
+
+enum kflags {
+	K_MB2 = 1,		/* with a multiboot2 header */
+	K_HIGH = 2,		/* virtual addresses in the top 2 GiB */
+};
+
+/* The multiboot2 header is left open for more tags; kernel_done() ends it. */
+static void kernel_begin(int bits, unsigned flags)
+{
+	uint64_t v = flags & K_HIGH ? HIGH_HALF : 0;
+
+	img_begin();
+	elf_hdr(bits, v + ENTRY, 2);
+	elf_phdr(bits, 0, 1, TEXT_OFF, v + TEXT_PADDR, TEXT_PADDR, TEXT_SIZE, TEXT_SIZE);
+	elf_phdr(bits, 1, 1, DATA_OFF, v + DATA_PADDR, DATA_PADDR, DATA_FILESZ, DATA_MEMSZ);
+	fill(TEXT_OFF, TEXT_SIZE, 0x90);
+	fill(DATA_OFF, DATA_FILESZ, 0x11);
+	if (flags & K_MB2)
+		mbh_begin(TEXT_OFF);
+}
+
+static void kernel_done(unsigned flags)
+{
+	if (flags & K_MB2)
+		mbh_end();
+}
+
+static void kernel(int bits, unsigned flags)
+{
+	kernel_begin(bits, flags);
+	kernel_done(flags);
+}
+
+/* ---- loading and checking ---------------------------------------------------- */
+
+static struct guest_entry ge;
+
+static int load_cmd(const char *cmdline)
+{
+	free(image);
+	image = malloc(ilen ? ilen : 1);
+	assert_non_null(image);
+	memcpy(image, ib, ilen);
+	test_log_clear();
+	return guest_load("dom1", image, ilen, mem, mem_size, cmdline, &ge);
+}
+
+static int load(void) { return load_cmd("console=ttyS0 quiet"); }
+
+static void expect_ok(void)
+{
+	int err = load();
+	if (err)
+		fprintf(stderr, "log was: %s", test_log());
+	assert_int_equal(err, 0);
+	assert_string_equal(test_log(), "");
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A failure: the code, exactly one line naming the domain with `msg` in
+ * it, nothing written to guest memory and nothing to enter. */
+static void expect_fail(int err, const char *msg)
+{
+	int got = load();
+	if (!test_log_has(msg))
+		fprintf(stderr, "log was: %s", test_log());
+	assert_int_equal(got, err);
+	assert_true(test_log_has(msg));
+	assert_true(test_log_has("hv: domain dom1: kernel: "));
+	assert_int_equal(count_lines(test_log()), 1);
+	assert_int_equal(ge.rip, 0);
+	assert_int_equal(ge.ebx, 0);
+	if (!mem_mapped)
+		assert_true(mem_all(0, mem_size, POISON));
+}
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* Parse the boot information back (3.6) and check every tag. */
+static void check_info(const char *cmdline)
+{
+	uint64_t at = (ge.image_end + 4095) & ~4095ull;
+	assert_int_equal(ge.eax, MB2_BOOTLOADER_MAGIC);
+	assert_int_equal(ge.ebx, at);
+	assert_true(ge.ebx + (uint64_t)ge.info_size <= mem_size);
+
+	const uint8_t *info = mem + ge.ebx;
+	uint32_t total = rd32(info);
+	assert_int_equal(total, ge.info_size);
+	assert_int_equal(rd32(info + 4), 0);
+	assert_int_equal(total % 8, 0);
+
+	unsigned seen[8] = { 0 };
+	uint32_t off = 8;
+	for (;;) {
+		assert_int_equal(off % 8, 0);
+		assert_true(off + 8 <= total);
+		uint32_t type = rd32(info + off), size = rd32(info + off + 4);
+		assert_true(size >= 8 && size <= total - off);
+		assert_true(type < 8);
+		seen[type]++;
+		const uint8_t *t = info + off;
+		switch (type) {
+		case MB2_TAG_CMDLINE:
+			assert_int_equal(size, 8 + strlen(cmdline) + 1);
+			assert_string_equal((const char *)t + 8, cmdline);
+			break;
+		case MB2_TAG_BOOTLOADER:
+			assert_int_equal(size, 8 + 3);
+			assert_string_equal((const char *)t + 8, "hv");
+			break;
+		case MB2_TAG_BASIC_MEMINFO: {
+			uint64_t lower = mem_size / 1024 < 640 ? mem_size / 1024 : 640;
+			uint64_t upper = mem_size > MIB ? (mem_size - MIB) / 1024 : 0;
+			assert_int_equal(size, 16);
+			assert_int_equal(rd32(t + 8), lower);
+			assert_int_equal(rd32(t + 12), upper);
+			break;
+		}
+		case MB2_TAG_MMAP:
+			assert_int_equal(size, 16 + 24);
+			assert_int_equal(rd32(t + 8), 24);
+			assert_int_equal(rd32(t + 12), 0);
+			assert_int_equal(rd64(t + 16), 0);
+			assert_int_equal(rd64(t + 24), mem_size);
+			assert_int_equal(rd32(t + 32), MB2_MEM_AVAILABLE);
+			assert_int_equal(rd32(t + 36), 0);
+			break;
+		case MB2_TAG_END:
+			assert_int_equal(size, 8);
+			assert_int_equal(off + 8, total);
+			break;
+		default:
+			fail_msg("unexpected info tag %u", type);
+		}
+		if (type == MB2_TAG_END)
+			break;
+		off += (size + 7) & ~7u;
+	}
+	for (unsigned i = 0; i < 8; i++) {
+		bool want = i == MB2_TAG_END || i == MB2_TAG_CMDLINE || i == MB2_TAG_BOOTLOADER ||
+			    i == MB2_TAG_BASIC_MEMINFO || i == MB2_TAG_MMAP;
+		assert_int_equal(seen[i], want ? 1 : 0);
+	}
+}
+
+/* The typical kernel's bytes landed where its program headers say. */
+static void check_kernel_loaded(void)
+{
+	assert_memory_equal(mem + TEXT_PADDR, image + TEXT_OFF, TEXT_SIZE);
+	assert_memory_equal(mem + DATA_PADDR, image + DATA_OFF, DATA_FILESZ);
+	assert_true(mem_all(DATA_PADDR + DATA_FILESZ, KERNEL_END, 0));	/* bss */
+	assert_true(mem_all(0, TEXT_PADDR, POISON));
+	assert_true(mem_all(KERNEL_END, 0x104000, POISON));	/* up to the info */
+	assert_int_equal(ge.image_end, KERNEL_END);
+	assert_int_equal(ge.ebx, 0x104000);
+	assert_true(mem_all(0x104000 + ge.info_size, mem_size, POISON));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	img_begin();
+	mem_new(16 * MIB);
+	memset(&ge, 0, sizeof(ge));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mem_free();
+	free(image);
+	image = NULL;
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+static void test_elf32_mb2_kernel(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	expect_ok();
+	check_kernel_loaded();
+	assert_int_equal(ge.rip, ENTRY);
+	check_info("console=ttyS0 quiet");
+}
+
+static void test_entry_tag_overrides(void **state)
+{
+	(void)state;
+	kernel_begin(32, K_MB2);
+	mbh_entry(DATA_PADDR + 0x40);
+	kernel_done(K_MB2);
+	expect_ok();
+	assert_int_equal(ge.rip, DATA_PADDR + 0x40);
+	/* In the bss part of a segment still counts as inside. */
+	kernel_begin(64, K_MB2 | K_HIGH);
+	mbh_entry(KERNEL_END - 1);
+	kernel_done(K_MB2);
+	expect_ok();
+	assert_int_equal(ge.rip, KERNEL_END - 1);
+}
+
+/* Like the hypervisor itself: ELF64, identity addresses, 32-bit entry. */
+static void test_elf64_mb2_kernel(void **state)
+{
+	(void)state;
+	kernel(64, K_MB2);
+	expect_ok();
+	check_kernel_loaded();
+	assert_int_equal(ge.rip, ENTRY);
+	check_info("console=ttyS0 quiet");
+}
+
+/* A higher-half ELF64 kernel: e_entry is virtual; enter at its physical
+ * address in the segment holding it (as GRUB does). */
+static void test_elf64_higher_half(void **state)
+{
+	(void)state;
+	kernel(64, K_MB2 | K_HIGH);
+	expect_ok();
+	check_kernel_loaded();
+	assert_int_equal(ge.rip, ENTRY);
+	/* The same without a multiboot2 header, and as ELF32 with vaddr in
+	 * the top of the 32-bit space. */
+	kernel(64, K_HIGH);
+	expect_ok();
+	assert_int_equal(ge.rip, ENTRY);
+	img_begin();
+	elf_hdr(32, 0xc0100000u + 0x10, 1);
+	elf_phdr(32, 0, 1, 0x1000, 0xc0100000u, 0x100000, 0x100, 0x100);
+	fill(0x1000, 0x100, 1);
+	expect_ok();
+	assert_int_equal(ge.rip, 0x100010);
+}
+
+static void test_plain_elf(void **state)
+{
+	(void)state;
+	kernel(32, 0);
+	expect_ok();
+	check_kernel_loaded();
+	assert_int_equal(ge.rip, ENTRY);
+	check_info("console=ttyS0 quiet");
+	kernel(64, 0);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_kernel_loaded();
+	assert_int_equal(ge.rip, ENTRY);
+}
+
+/* Segments that are not PT_LOAD, and empty PT_LOADs, are not loaded; a
+ * segment at guest physical 0 is fine. */
+static void test_other_segments(void **state)
+{
+	(void)state;
+	img_begin();
+	elf_hdr(32, 0x10, 4);
+	elf_phdr(32, 0, 4, 0x100000, 0, 0x900000, 0x100, 0x100);	/* PT_NOTE, far */
+	elf_phdr(32, 1, 1, 0xdead000, 0, 0xfff00000, 0, 0);		/* empty */
+	elf_phdr(32, 2, 1, 0x1000, 0, 0, 0x20, 0x20);
+	elf_phdr(32, 3, 6, 0, 0, 0, 0, 0);				/* PT_PHDR */
+	fill(0x1000, 0x20, 5);
+	expect_ok();
+	assert_int_equal(ge.rip, 0x10);
+	assert_int_equal(ge.image_end, 0x20);
+	assert_int_equal(ge.ebx, 0x1000);
+	assert_memory_equal(mem, image + 0x1000, 0x20);
+	assert_true(mem_all(0x20, 0x1000, POISON));
+	assert_true(mem_all(0x900000, 0x900100, POISON));
+}
+
+/* a.out kludge (3.1.5): header 0x40 into a flat binary loaded at 2 MiB. */
+#define AOUT_LOAD 0x200000u
+#define AOUT_HDR  0x40u
+#define AOUT_LEN  0x3000u
+
+static void aout_begin(uint32_t load, uint32_t load_end, uint32_t bss_end)
+{
+	img_begin();
+	fill(0, AOUT_LEN, 0x33);
+	mbh_begin(AOUT_HDR);
+	mbh_addr(AOUT_LOAD + AOUT_HDR, load, load_end, bss_end);
+	mbh_entry(AOUT_LOAD + 0x100);
+}
+
+static void aout(uint32_t load, uint32_t load_end, uint32_t bss_end)
+{
+	aout_begin(load, load_end, bss_end);
+	mbh_end();
+}
+
+static void test_aout_kludge(void **state)
+{
+	(void)state;
+	/* load_end_addr 0: the whole file; then 0x1000 bytes of bss. */
+	aout(AOUT_LOAD, 0, AOUT_LOAD + AOUT_LEN + 0x1000);
+	expect_ok();
+	assert_int_equal(ge.rip, AOUT_LOAD + 0x100);
+	assert_memory_equal(mem + AOUT_LOAD, image, AOUT_LEN);
+	assert_true(mem_all(AOUT_LOAD + AOUT_LEN, AOUT_LOAD + AOUT_LEN + 0x1000, 0));
+	assert_int_equal(ge.image_end, AOUT_LOAD + AOUT_LEN + 0x1000);
+	assert_true(mem_all(0, AOUT_LOAD, POISON));
+	check_info("console=ttyS0 quiet");
+
+	/* Part of the file, starting 0x20 bytes before the header; no bss. */
+	mem_new(16 * MIB);
+	aout(AOUT_LOAD + 0x20, AOUT_LOAD + 0x2000, 0);
+	expect_ok();
+	assert_memory_equal(mem + AOUT_LOAD + 0x20, image + 0x20, 0x2000 - 0x20);
+	assert_true(mem_all(AOUT_LOAD + 0x2000, ge.ebx, POISON));
+	assert_true(mem_all(0, AOUT_LOAD + 0x20, POISON));
+	assert_int_equal(ge.image_end, AOUT_LOAD + 0x2000);
+	assert_int_equal(ge.ebx, AOUT_LOAD + 0x2000);
+
+	/* load_addr -1: from the file's beginning, header_addr - 0x40. */
+	mem_new(16 * MIB);
+	aout(0xffffffffu, 0, 0);
+	expect_ok();
+	assert_memory_equal(mem + AOUT_LOAD, image, AOUT_LEN);
+	assert_int_equal(ge.image_end, AOUT_LOAD + AOUT_LEN);
+
+	/* The address tag wins over ELF program headers (3.1.5). */
+	kernel_begin(32, K_MB2);
+	mbh_addr(0x300000, 0x300000 - TEXT_OFF, 0, 0);
+	mbh_entry(0x300000);
+	kernel_done(K_MB2);
+	expect_ok();
+	assert_int_equal(ge.rip, 0x300000);
+	assert_int_equal(ge.image_end, 0x300000 - TEXT_OFF + DATA_OFF + DATA_FILESZ);
+	assert_memory_equal(mem + 0x300000 - TEXT_OFF, image, ilen);
+}
+
+/* Tags we honour by ignoring them, and optional ones we do not know. */
+static void test_accepted_tags(void **state)
+{
+	(void)state;
+	kernel_begin(32, K_MB2);
+	size_t t = mbh_tag(MB2_HDR_TAG_INFO_REQUEST, 0, 8 + 3 * 4);
+	p32(t + 8, MB2_TAG_MMAP);
+	p32(t + 12, MB2_TAG_ACPI_NEW);	/* we do not provide it: fine */
+	p32(t + 16, MB2_TAG_FRAMEBUFFER);
+	p32(mbh_tag(MB2_HDR_TAG_FLAGS, 0, 12) + 8, 3);
+	mbh_tag(5, 0, 20);			/* framebuffer */
+	mbh_tag(MB2_HDR_TAG_MODULE_ALIGN, 0, 8);
+	mbh_tag(10, 0, 24);			/* relocatable */
+	mbh_tag(7, 1, 8);			/* EFI boot services, optional */
+	mbh_tag(8, 1, 12);			/* EFI i386 entry, optional */
+	mbh_tag(9, 1, 12);			/* EFI amd64 entry, optional */
+	mbh_tag(0x4242, 1, 13);			/* unknown, optional, odd size */
+	kernel_done(K_MB2);
+	expect_ok();
+	assert_int_equal(ge.rip, ENTRY);
+}
+
+/* A stray magic that is not a good header does not hide the real one. */
+static void test_header_search(void **state)
+{
+	(void)state;
+	kernel_begin(32, 0);
+	p32(TEXT_OFF - 0x100, MB2_HEADER_MAGIC);	/* a stray magic, no header */
+	mbh_begin(TEXT_OFF);
+	mbh_entry(ENTRY + 4);
+	mbh_end();
+	expect_ok();
+	assert_int_equal(ge.rip, ENTRY + 4);
+	/* Misaligned magics are not headers (3.1.1: 64-bit aligned). */
+	kernel_begin(32, 0);
+	mbh_begin(TEXT_OFF + 4);
+	mbh_entry(ENTRY + 4);
+	mbh_end();
+	expect_ok();
+	assert_int_equal(ge.rip, ENTRY);
+	/* Beyond the first 32 KiB nothing is searched. */
+	mem_new(16 * MIB);
+	img_begin();
+	fill(0, 0x9000, 0x44);
+	mbh_begin(0x8000);
+	mbh_addr(0x208000, 0x200000, 0, 0);
+	mbh_entry(0x200000);
+	mbh_end();
+	expect_fail(-ENOEXEC, "not a multiboot2 kernel or ELF executable (bad magic)");
+	/* ... while the last slot in it is. */
+	img_begin();
+	fill(0, 0x9000, 0x44);
+	mbh_begin(0x8000 - 16);
+	mbh_addr(0x200000 + 0x8000 - 16, 0x200000, 0, 0);
+	mbh_entry(0x200000);
+	mbh_end();
+	expect_ok();
+	assert_int_equal(ge.image_end, 0x209000);
+}
+
+/* NULL command line: an empty one. Small domains: meminfo follows. */
+static void test_info_block(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	assert_int_equal(load_cmd(NULL), 0);
+	check_info("");
+	/* A long command line, odd length: padding before the next tag. */
+	char cl[301];
+	memset(cl, 'x', sizeof(cl) - 1);
+	cl[sizeof(cl) - 1] = '\0';
+	mem_new(16 * MIB);
+	assert_int_equal(load_cmd(cl), 0);
+	check_info(cl);
+	/* 512 KiB domain: lower 512, upper 0. */
+	img_begin();
+	elf_hdr(32, 0x1000, 1);
+	elf_phdr(32, 0, 1, 0x100, 0x1000, 0x1000, 0x10, 0x10);
+	fill(0x100, 0x10, 3);
+	mem_new(512 * 1024);
+	expect_ok();
+	assert_int_equal(ge.ebx, 0x2000);
+	check_info("console=ttyS0 quiet");
+	/* Just over 1 MiB. */
+	mem_new(MIB + 8192);
+	expect_ok();
+	check_info("console=ttyS0 quiet");
+	/* Info right up to the end of memory fits. */
+	mem_new(0x2000 + ge.info_size);
+	expect_ok();
+	assert_int_equal(ge.ebx + ge.info_size, mem_size);
+	check_info("console=ttyS0 quiet");
+}
+
+/* ---- failures ------------------------------------------------------------------ */
+
+static void test_bad_magic(void **state)
+{
+	(void)state;
+	img_begin();
+	const char *junk = "MZ this is not a kernel, honest.";
+	memcpy(ib, junk, strlen(junk));
+	touch(0, 64);
+	expect_fail(-ENOEXEC, "hv: domain dom1: kernel: not a multiboot2 kernel or ELF executable (bad magic)\n");
+	ilen = 0;
+	expect_fail(-ENOEXEC, "(bad magic)");
+	ilen = 3;
+	memcpy(ib, "\177EL", 3);
+	expect_fail(-ENOEXEC, "(bad magic)");
+	/* A multiboot2 header, but no address tag and no ELF. */
+	img_begin();
+	fill(0, 0x100, 1);
+	mbh_begin(0x10);
+	mbh_end();
+	expect_fail(-ENOEXEC, "multiboot2 header has no address tag and the image is not ELF (bad magic)");
+}
+
+static void test_truncated_header(void **state)
+{
+	(void)state;
+	kernel(32, 0);
+	ilen = 51;
+	expect_fail(-ENOEXEC, "truncated ELF header (51 bytes)");
+	kernel(64, 0);
+	ilen = 60;
+	expect_fail(-ENOEXEC, "truncated ELF header (60 bytes)");
+	ilen = 4;
+	expect_fail(-ENOEXEC, "truncated ELF header (4 bytes)");
+}
+
+static void test_bad_elf_header(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	p8(4, 3);
+	expect_fail(-ENOEXEC, "unsupported ELF class 3");
+	kernel(32, K_MB2);
+	p8(5, 2);
+	expect_fail(-ENOEXEC, "ELF image is not little endian (EI_DATA 2)");
+	kernel(64, K_MB2);
+	p16(E_TYPE, 3);
+	expect_fail(-ENOEXEC, "ELF type 3 is not an executable (ET_EXEC)");
+	kernel(32, 0);
+	p16(E_MACHINE, 40);
+	expect_fail(-ENOEXEC, "ELF machine 40 is not x86");
+	kernel(32, 0);
+	p16(E_PHENTSIZE(32), 31);
+	expect_fail(-ENOEXEC, "ELF program header size 31 is too small (want 32)");
+	kernel(64, 0);
+	p16(E_PHNUM(64), 0xffff);
+	expect_fail(-ENOTSUP, "PN_XNUM");
+}
+
+static void test_phdrs_outside_file(void **state)
+{
+	(void)state;
+	kernel(32, 0);
+	p32(E_PHOFF(32), (uint32_t)ilen - 32);	/* one fits, two do not */
+	expect_fail(-ENOEXEC, "ELF program headers at 0x20e0 (2 x 32 bytes) lie outside the 8448-byte file");
+	kernel(64, 0);
+	p64(E_PHOFF(64), UINT64_MAX - 8);
+	expect_fail(-ENOEXEC, "ELF program headers at 0xfffffffffffffff7");
+	kernel(64, 0);
+	p16(E_PHNUM(64), 0x1000);
+	expect_fail(-ENOEXEC, "(4096 x 56 bytes) lie outside");
+}
+
+static void test_segment_file_range(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	elf_phdr(32, 1, 1, DATA_OFF, DATA_PADDR, DATA_PADDR, DATA_FILESZ + 1, DATA_MEMSZ);
+	expect_fail(-ENOEXEC, "segment 1 file range 0x2000+0x101 lies outside the 8448-byte file");
+	kernel(64, K_MB2);
+	elf_phdr(64, 0, 1, UINT64_MAX - 0xff, TEXT_PADDR, TEXT_PADDR, 0x200, 0x200);
+	expect_fail(-ENOEXEC, "segment 0 file range 0xffffffffffffff00+0x200 lies outside");
+}
+
+static void test_filesz_above_memsz(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	elf_phdr(32, 1, 1, DATA_OFF, DATA_PADDR, DATA_PADDR, DATA_FILESZ, DATA_FILESZ - 1);
+	expect_fail(-ENOEXEC, "segment 1 file size 0x100 exceeds its memory size 0xff");
+	kernel(32, 0);
+	elf_phdr(32, 1, 1, DATA_OFF, DATA_PADDR, DATA_PADDR, 1, 0);
+	expect_fail(-ENOEXEC, "segment 1 file size 0x1 exceeds its memory size 0x0");
+}
+
+static void test_segment_outside_memory(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	elf_phdr(32, 1, 1, DATA_OFF, DATA_PADDR, 15 * MIB, DATA_FILESZ, MIB + 1);
+	expect_fail(-ENOMEM, "segment 1 at 0xf00000+0x100001 lies outside the domain's 16 MiB");
+	kernel(32, K_MB2);
+	elf_phdr(32, 1, 1, DATA_OFF, DATA_PADDR, 16 * MIB, DATA_FILESZ, DATA_MEMSZ);
+	expect_fail(-ENOMEM, "segment 1 at 0x1000000+0x2f10 lies outside");
+	/* Exactly up to the end is inside, but leaves no room for the info. */
+	kernel(32, K_MB2);
+	elf_phdr(32, 1, 1, DATA_OFF, DATA_PADDR, 16 * MIB - DATA_MEMSZ, DATA_FILESZ, DATA_MEMSZ);
+	expect_fail(-ENOMEM, "no room for the boot information");
+	/* p_paddr + p_memsz wraps around 2^64. */
+	kernel(64, K_MB2);
+	elf_phdr(64, 1, 1, DATA_OFF, DATA_PADDR, UINT64_MAX - 0xfff, DATA_FILESZ, 0x2000);
+	expect_fail(-ENOMEM, "segment 1 at 0xfffffffffffff000+0x2000 lies outside the domain's 16 MiB");
+	kernel(64, K_MB2);
+	elf_phdr(64, 1, 1, DATA_OFF, DATA_PADDR, 0x1000, DATA_FILESZ, UINT64_MAX);
+	expect_fail(-ENOMEM, "segment 1 at 0x1000+0xffffffffffffffff lies outside");
+	/* Sizes that are not whole MiB are said in KiB. */
+	mem_new(1000 * 1024);
+	kernel(32, 0);
+	expect_fail(-ENOMEM, "segment 0 at 0x100000+0x1000 lies outside the domain's 1000 KiB");
+	mem_new(1000000);
+	expect_fail(-ENOMEM, "segment 0 at 0x100000+0x1000 lies outside the domain's 1000000 bytes");
+	/* No name: still one clear line. */
+	assert_int_equal(guest_load(NULL, image, ilen, mem, mem_size, "", &ge), -ENOMEM);
+	assert_true(test_log_has("hv: domain ?: kernel: segment 0 at 0x100000+0x1000"));
+}
+
+/* A (theoretical) domain as big as the address space: the image may end
+ * within a page of 2^64 and rounding up to a page must not wrap. Failing
+ * loads write nothing, so a 1-byte buffer stands in for its memory. */
+static void test_huge_domain(void **state)
+{
+	(void)state;
+	uint8_t dummy = POISON;
+	img_begin();
+	elf_hdr(64, UINT64_MAX - 0x10, 1);
+	elf_phdr(64, 0, 1, 0x1000, UINT64_MAX - 0x100, UINT64_MAX - 0x100, 0x10, 0x100);
+	fill(0x1000, 0x10, 1);
+	free(image);
+	image = malloc(ilen);
+	assert_non_null(image);
+	memcpy(image, ib, ilen);
+	test_log_clear();
+	assert_int_equal(guest_load("dom1", image, ilen, &dummy, UINT64_MAX, "", &ge), -ENOTSUP);
+	assert_true(test_log_has("entry point 0xffffffffffffffef (physical 0xffffffffffffffef) is above 4 GiB"));
+	/* Entry below 4 GiB, image at the very top. */
+	elf_phdr(64, 1, 1, 0x1000, 0x100000, 0x100000, 0x10, 0x10);
+	p16(E_PHNUM(64), 2);
+	p64(24, 0x100000);
+	memcpy(image, ib, ilen);
+	test_log_clear();
+	assert_int_equal(guest_load("dom1", image, ilen, &dummy, UINT64_MAX, "", &ge), -ENOMEM);
+	assert_true(test_log_has("no room for the boot information (104 bytes after the image's end at 0xffffffffffffffff) in the domain's 18446744073709551615 bytes"));
+	assert_int_equal(dummy, POISON);
+}
+
+static void test_entry_outside_segments(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	p32(24, KERNEL_END);
+	expect_fail(-ENOEXEC, "entry point 0x103f10 is outside the loaded segments");
+	kernel(32, 0);
+	p32(24, TEXT_PADDR - 1);
+	expect_fail(-ENOEXEC, "entry point 0xfffff is outside the loaded segments");
+	/* Higher half: the virtual entry is not in any segment's vaddr range
+	 * (its physical number would be, but that is not what e_entry is). */
+	kernel(64, K_HIGH);
+	p64(24, ENTRY);
+	expect_fail(-ENOEXEC, "entry point 0x100200 is outside the loaded segments");
+	/* The entry tag is physical. */
+	kernel_begin(32, K_MB2);
+	mbh_entry(0x80000);
+	kernel_done(K_MB2);
+	expect_fail(-ENOEXEC, "entry point 0x80000 (multiboot2 entry address tag) is outside the loaded segments");
+	kernel_begin(64, K_MB2 | K_HIGH);
+	mbh_entry((uint32_t)(HIGH_HALF + ENTRY));
+	kernel_done(K_MB2);
+	expect_fail(-ENOEXEC, "entry point 0x80100200 (multiboot2 entry address tag)");
+}
+
+/* Multiboot2 enters in 32-bit protected mode (3.3). */
+static void test_entry_above_4g(void **state)
+{
+	(void)state;
+	/* e_entry above 4 GiB with identity segments below: not the low
+	 * 32 bits, but outside. */
+	kernel(64, K_MB2);
+	p64(24, 0x100000000ull + ENTRY);
+	expect_fail(-ENOEXEC, "entry point 0x100100200 is outside the loaded segments");
+	/* A segment (and the entry in it) above 4 GiB, in a domain big
+	 * enough to hold it. */
+	mem_reserve(4 * GIB + 2 * MIB);
+	img_begin();
+	elf_hdr(64, 0x100000010ull, 1);
+	elf_phdr(64, 0, 1, 0x1000, 0x100000000ull, 0x100000000ull, 0x100, 0x1000);
+	fill(0x1000, 0x100, 1);
+	expect_fail(-ENOTSUP, "entry point 0x100000010 (physical 0x100000010) is above 4 GiB");
+	/* The image below 4 GiB but ending there: no room for the info. */
+	img_begin();
+	elf_hdr(64, 0xfffff010ull, 1);
+	elf_phdr(64, 0, 1, 0x1000, 0xfffff000ull, 0xfffff000ull, 0x100, 0x1000);
+	fill(0x1000, 0x100, 1);
+	expect_fail(-ENOMEM, "no room for the boot information below 4 GiB (the image ends at 0x100000000)");
+}
+
+static void test_no_pt_load(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	p16(E_PHNUM(32), 0);
+	expect_fail(-ENOEXEC, "ELF image has no loadable segments (PT_LOAD)");
+	kernel(64, K_MB2);
+	elf_phdr(64, 0, 4, TEXT_OFF, TEXT_PADDR, TEXT_PADDR, TEXT_SIZE, TEXT_SIZE);
+	elf_phdr(64, 1, 1, DATA_OFF, DATA_PADDR, DATA_PADDR, 0, 0);
+	expect_fail(-ENOEXEC, "no loadable segments");
+}
+
+static void test_bad_mb2_header(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	p32(TEXT_OFF + 12, rd32(ib + TEXT_OFF + 12) + 1);
+	expect_fail(-ENOEXEC, "multiboot2 header checksum bad (header at 0x1000)");
+	kernel(32, K_MB2);
+	p32(TEXT_OFF + 4, 4);				/* MIPS */
+	p32(TEXT_OFF + 12, rd32(ib + TEXT_OFF + 12) - 4);
+	expect_fail(-ENOEXEC, "multiboot2 header at 0x1000 is for architecture 4, not i386 (0)");
+	/* header_length below 16 or past the file's end. */
+	kernel(32, K_MB2);
+	p32(TEXT_OFF + 8, 12);
+	p32(TEXT_OFF + 12, -(uint32_t)(MB2_HEADER_MAGIC + 12));
+	expect_fail(-ENOEXEC, "multiboot2 header at 0x1000 has bad header_length 12");
+	img_begin();
+	fill(0, 0x40, 1);
+	mbh_begin(0x20);
+	p32(0x28, 0x28);
+	p32(0x2c, -(uint32_t)(MB2_HEADER_MAGIC + 0x28));
+	expect_fail(-ENOEXEC, "multiboot2 header at 0x20 has bad header_length 40 (file is 64 bytes)");
+	/* A tag running past header_length; no END tag. */
+	kernel_begin(32, K_MB2);
+	mbh_tag(0x99, 1, 16);
+	mbh_end();
+	p32(TEXT_OFF + 16 + 4, 25);	/* 24 bytes are left in the header */
+	expect_fail(-ENOEXEC, "multiboot2 header tag 153 at 0x1010 has size 25, past the header's end");
+	kernel_begin(32, K_MB2);
+	mbh_tag(0x99, 1, 4);
+	mbh_end();
+	expect_fail(-ENOEXEC, "multiboot2 header tag 153 at 0x1010 has size 4");
+	kernel_begin(32, K_MB2);
+	mbh_tag(0x99, 1, 16);
+	mbh_end();
+	p16(TEXT_OFF + 32, 0x98);			/* END is no more */
+	p16(TEXT_OFF + 34, 1);				/* (optional) */
+	expect_fail(-ENOEXEC, "multiboot2 header has no end tag");
+	/* Known tags too small to hold their fields. */
+	kernel_begin(32, K_MB2);
+	mbh_tag(2, 0, 20);
+	mbh_end();
+	expect_fail(-ENOEXEC, "multiboot2 address tag has bad size 20");
+	kernel_begin(32, K_MB2);
+	mbh_tag(3, 0, 8);
+	mbh_end();
+	expect_fail(-ENOEXEC, "multiboot2 entry address tag has bad size 8");
+}
+
+static void test_required_tags(void **state)
+{
+	(void)state;
+	kernel_begin(32, K_MB2);
+	mbh_tag(42, 0, 8);
+	kernel_done(K_MB2);
+	expect_fail(-ENOTSUP, "unsupported required multiboot2 header tag 42");
+	kernel_begin(32, K_MB2);
+	mbh_tag(42, 2, 8);				/* flag bits other than 0 */
+	kernel_done(K_MB2);
+	expect_fail(-ENOTSUP, "unsupported required multiboot2 header tag 42");
+	for (uint16_t t = 7; t <= 9; t++) {
+		kernel_begin(32, K_MB2);
+		mbh_tag(t, 0, t == 7 ? 8 : 12);
+		kernel_done(K_MB2);
+		char msg[80];
+		snprintf(msg, sizeof(msg), "needs EFI boot services (multiboot2 header tag %u)", t);
+		expect_fail(-ENOTSUP, msg);
+	}
+}
+
+static void test_bad_address_tag(void **state)
+{
+	(void)state;
+	aout(AOUT_LOAD + AOUT_HDR + 1, 0, 0);
+	expect_fail(-ENOEXEC, "multiboot2 address tag: load_addr 0x200041 is above header_addr 0x200040");
+	aout(AOUT_LOAD - 8, 0, 0);
+	expect_fail(-ENOEXEC, "load_addr 0x1ffff8 is 0x48 bytes before the header, which is at file offset 0x40");
+	aout(AOUT_LOAD, AOUT_LOAD - 1, 0);
+	expect_fail(-ENOEXEC, "load_end_addr 0x1fffff is below load_addr 0x200000");
+	aout(AOUT_LOAD, AOUT_LOAD + AOUT_LEN + 1, 0);
+	expect_fail(-ENOEXEC, "load range 0x0+0x3001 runs past the end of the 12288-byte file");
+	aout(AOUT_LOAD, AOUT_LOAD + 0x1000, AOUT_LOAD + 0xfff);
+	expect_fail(-ENOEXEC, "bss_end_addr 0x200fff is below the load end 0x201000");
+	/* load_addr -1 with header_addr below the header's file offset. */
+	img_begin();
+	fill(0, AOUT_LEN, 0x33);
+	mbh_begin(AOUT_HDR);
+	mbh_addr(0x20, 0xffffffffu, 0, 0);
+	mbh_entry(0x30);
+	mbh_end();
+	expect_fail(-ENOEXEC, "header_addr 0x20 is below the header's file offset 0x40");
+	/* No entry address tag, entry outside. */
+	img_begin();
+	fill(0, AOUT_LEN, 0x33);
+	mbh_begin(AOUT_HDR);
+	mbh_addr(AOUT_LOAD + AOUT_HDR, AOUT_LOAD, 0, 0);
+	mbh_end();
+	expect_fail(-ENOEXEC, "multiboot2 address tag without an entry address tag");
+	aout_begin(AOUT_LOAD, 0, AOUT_LOAD + AOUT_LEN + 0x10);
+	mbh_entry(AOUT_LOAD + AOUT_LEN + 0x10);		/* the later one counts */
+	mbh_end();
+	expect_fail(-ENOEXEC, "entry point 0x203010 is outside the loaded image 0x200000+0x3010");
+	/* Outside the domain. */
+	aout(AOUT_LOAD, 0, 16 * MIB + 1);
+	expect_fail(-ENOMEM, "image at 0x200000+0xe00001 lies outside the domain's 16 MiB");
+}
+
+/* An image that fills the whole domain leaves no room for the info. */
+static void test_no_room_for_info(void **state)
+{
+	(void)state;
+	mem_new(MIB);
+	img_begin();
+	elf_hdr(32, 0x100, 1);
+	elf_phdr(32, 0, 1, 0x1000, 0, 0, 0x1000, MIB);
+	fill(0x1000, 0x1000, 9);
+	expect_fail(-ENOMEM, "no room for the boot information (120 bytes after the image's end at 0x100000) in the domain's 1 MiB");
+	/* Within a page of the end, but the block is rounded up to a page. */
+	elf_phdr(32, 0, 1, 0x1000, 0, 0, 0x1000, MIB - 0xf00);
+	expect_fail(-ENOMEM, "no room for the boot information");
+	/* One page free: fits. */
+	elf_phdr(32, 0, 1, 0x1000, 0, 0, 0x1000, MIB - 0x1000);
+	expect_ok();
+	assert_int_equal(ge.ebx, MIB - 0x1000);
+	check_info("console=ttyS0 quiet");
+	/* A long command line does not fit the page either. */
+	static char cl[5000];
+	memset(cl, 'y', sizeof(cl) - 1);
+	mem_new(MIB);
+	assert_int_equal(load_cmd(cl), -ENOMEM);
+	assert_true(test_log_has("no room for the boot information (5096 bytes"));
+	assert_true(mem_all(0, mem_size, POISON));
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_elf32_mb2_kernel),
+		T(test_entry_tag_overrides),
+		T(test_elf64_mb2_kernel),
+		T(test_elf64_higher_half),
+		T(test_plain_elf),
+		T(test_other_segments),
+		T(test_aout_kludge),
+		T(test_accepted_tags),
+		T(test_header_search),
+		T(test_info_block),
+		T(test_bad_magic),
+		T(test_truncated_header),
+		T(test_bad_elf_header),
+		T(test_phdrs_outside_file),
+		T(test_segment_file_range),
+		T(test_filesz_above_memsz),
+		T(test_segment_outside_memory),
+		T(test_huge_domain),
+		T(test_entry_outside_segments),
+		T(test_entry_above_4g),
+		T(test_no_pt_load),
+		T(test_bad_mb2_header),
+		T(test_required_tags),
+		T(test_bad_address_tag),
+		T(test_no_room_for_info),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,156 @@
+/*
+ * The exit dispatch: one table from vendor-neutral exit reason to handler
+ * (ACRN-style), and the vCPU loop that feeds it. Handlers either resume
+ * the guest (after moving RIP on) or stop the domain with a reason.
+ */
+#include "kernel/errno.h"
+#include "kernel/printk.h"
+#include "vmm/domain.h"
+#include "vmm/exits.h"
+#include "vmm/msr.h"
+
+const struct vcpu_ops *vcpu_ops;
+
+const char *const exit_reason_names[EXIT_REASONS] = {
+	[EXIT_CPUID] = "cpuid",
+	[EXIT_MSR_READ] = "rdmsr",
+	[EXIT_MSR_WRITE] = "wrmsr",
+	[EXIT_IO] = "io",
+	[EXIT_HLT] = "hlt",
+	[EXIT_MEM_VIOLATION] = "npf",
+	[EXIT_HYPERCALL] = "hypercall",
+	[EXIT_SHUTDOWN] = "shutdown",
+	[EXIT_INIT] = "init",
+	[EXIT_SIPI] = "sipi",
+	[EXIT_INTR] = "intr",
+	[EXIT_NMI] = "nmi",
+	[EXIT_VIRT_INSN] = "virt-insn",
+	[EXIT_ENTRY_FAILED] = "entry-failed",
+	[EXIT_OTHER] = "other",
+};
+
+#define RFLAGS_IF (1ull << 9)
+
+void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	if (!e->insn_len) {
+		/* The vendor code always knows it for the exits that skip. */
+		domain_stop(v->dom, "internal error: unknown instruction length");
+		return;
+	}
+	v->regs.rip += e->insn_len;
+}
+
+static void hlt_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	/* With interrupts off nothing can ever wake it: the guest means to
+	 * stop. With them on, there is nothing to wait for yet (no virtual
+	 * interrupts until the Linux issue), so it simply resumes. */
+	if (!(v->regs.rflags & RFLAGS_IF)) {
+		domain_stop(v->dom, "halted with interrupts disabled");
+		return;
+	}
+	vcpu_skip_insn(v, e);
+}
+
+static void mem_violation_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	char why[96];
+
+	hv_snprintf(why, sizeof(why), "memory violation at GPA 0x%llx (%s)",
+		    (unsigned long long)e->mem.gpa,
+		    e->mem.exec ? "execute" : e->mem.write ? "write" : "read");
+	domain_stop(v->dom, why);
+}
+
+static void hypercall_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	switch (v->regs.rax) {
+	case HC_VERSION:
+		v->regs.rax = HC_ABI_VERSION;
+		break;
+	default:
+		v->regs.rax = (uint64_t)-ENOSYS;
+		break;
+	}
+	vcpu_skip_insn(v, e);
+}
+
+static void shutdown_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	domain_stop(v->dom, "triple fault");
+}
+
+static void init_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	/* Nothing in a one-vCPU domain sends INIT but the guest itself
+	 * asking for a reset; restarting domains comes with on_crash. */
+	domain_stop(v->dom, "INIT signal (reset)");
+}
+
+static void resume_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	/* Physical interrupts and NMIs: the host takes them after the exit
+	 * (they are held pending until then); the guest just goes on. */
+	(void)v;
+	(void)e;
+}
+
+static void virt_insn_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	/* Virtualization is hidden from domains: behave as a CPU without it. */
+	vcpu_ops->inject_exception(v, X86_EXC_UD, false, 0);
+}
+
+static void fatal_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	char why[128];
+
+	if (e->reason == EXIT_ENTRY_FAILED)
+		hv_snprintf(why, sizeof(why), "VM entry failed (%s exit 0x%llx)",
+			    vcpu_ops->name, (unsigned long long)e->vendor_code);
+	else
+		hv_snprintf(why, sizeof(why),
+			    "unexpected exit (%s 0x%llx, info 0x%llx 0x%llx) at RIP 0x%llx",
+			    vcpu_ops->name, (unsigned long long)e->vendor_code,
+			    (unsigned long long)e->other.info1, (unsigned long long)e->other.info2,
+			    (unsigned long long)v->regs.rip);
+	vcpu_ops->dump(v);
+	domain_stop(v->dom, why);
+}
+
+typedef void (*exit_handler)(struct vcpu *v, const struct vm_exit *e);
+
+static const exit_handler exit_handlers[EXIT_REASONS] = {
+	[EXIT_CPUID] = cpuid_exit,
+	[EXIT_MSR_READ] = msr_read_exit,
+	[EXIT_MSR_WRITE] = msr_write_exit,
+	[EXIT_IO] = io_exit,
+	[EXIT_HLT] = hlt_exit,
+	[EXIT_MEM_VIOLATION] = mem_violation_exit,
+	[EXIT_HYPERCALL] = hypercall_exit,
+	[EXIT_SHUTDOWN] = shutdown_exit,
+	[EXIT_INIT] = init_exit,
+	[EXIT_SIPI] = fatal_exit,
+	[EXIT_INTR] = resume_exit,
+	[EXIT_NMI] = resume_exit,
+	[EXIT_VIRT_INSN] = virt_insn_exit,
+	[EXIT_ENTRY_FAILED] = fatal_exit,
+	[EXIT_OTHER] = fatal_exit,
+};
+
+void vcpu_loop(struct vcpu *v)
+{
+	struct vm_exit e;
+
+	while (v->state == VCPU_RUNNING) {
+		vcpu_ops->vcpu_run(v, &e);
+		if (e.reason >= EXIT_REASONS)
+			e.reason = EXIT_OTHER;
+		v->dom->exits[e.reason]++;
+		exit_handlers[e.reason](v, &e);
+	}
+}

@@ -1,0 +1,22 @@
+/* The vendor-neutral exit handlers and helpers they share. */
+#ifndef VMM_EXITS_H
+#define VMM_EXITS_H
+
+#include "vmm/vcpu.h"
+
+/* Move RIP past the exiting instruction (e->insn_len bytes). */
+void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e);
+
+void cpuid_exit(struct vcpu *v, const struct vm_exit *e);
+void io_exit(struct vcpu *v, const struct vm_exit *e);
+
+/* The hypercall ABI: RAX = number in, result out. */
+#define HC_VERSION  0		/* returns HC_ABI_VERSION */
+#define HC_ABI_VERSION 1
+
+/* CPUID 0x40000000: the hypervisor's signature. */
+#define HV_CPUID_BASE      0x40000000u
+#define HV_CPUID_MAX       0x40000001u
+#define HV_CPUID_SIGNATURE "hvstatic-x86"
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * Port I/O from a guest. Every port is intercepted; a domain owns only:
+ *  - 0x3f8-0x3ff: its virtual 16550 (vmm/vuart.c);
+ *  - 0x604-0x605: an ACPI PM1a control block (as on QEMU's q35), where
+ *    SLP_TYP=5 with SLP_EN turns the domain off (ACPI 6.5 4.8.3.2.1);
+ *  - 0xcf9: the reset control register, where RST_CPU (bit 2) restarts
+ *    the domain (for now: stops it with reason "reboot").
+ * Every other port is refused: reads return all ones, writes are dropped,
+ * and each is counted. String I/O (INS/OUTS) is refused the same way.
+ */
+#include "kernel/printk.h"
+#include "vmm/domain.h"
+#include "vmm/exits.h"
+
+#define PM1A_CNT      0x604
+#define PM1_SLP_TYP(v) (((v) >> 10) & 7)
+#define PM1_SLP_EN    (1u << 13)
+#define SLP_TYP_S5    5
+#define RESET_CTRL    0xcf9
+#define RESET_RST_CPU (1u << 2)
+
+struct port_range {
+	uint16_t base;
+	uint16_t count;
+	/* Handle an access at base+offset; false = refuse it. */
+	bool (*access)(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val);
+};
+
+static bool uart_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
+{
+	if (e->io.size != 1)
+		return false;
+	vuart_access(&v->dom->uart, offset, e->io.in, val);
+	return true;
+}
+
+static bool pm1_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
+{
+	if (offset != 0 || e->io.size != 2)
+		return false;
+	if (e->io.in) {
+		*val = 0;	/* SCI_EN clear: no ACPI events yet */
+		return true;
+	}
+	if ((*val & PM1_SLP_EN) && PM1_SLP_TYP(*val) == SLP_TYP_S5)
+		domain_stop(v->dom, "poweroff");
+	return true;
+}
+
+static bool reset_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
+{
+	(void)offset;
+	if (e->io.size != 1)
+		return false;
+	if (e->io.in)
+		*val = 0;
+	else if (*val & RESET_RST_CPU)
+		domain_stop(v->dom, "reboot");
+	return true;
+}
+
+static const struct port_range owned_ports[] = {
+	{ VUART_BASE, VUART_PORTS, uart_access },
+	{ PM1A_CNT, 2, pm1_access },
+	{ RESET_CTRL, 1, reset_access },
+};
+
+static void io_refuse(struct vcpu *v, const struct vm_exit *e)
+{
+	struct domain *d = v->dom;
+
+	if (d->io_refused++ < 8)
+		pr_debug("domain %s: %s%u port 0x%x refused\n", d->name,
+			e->io.in ? "in" : "out", e->io.size * 8, e->io.port);
+	if (e->io.in && !e->io.string) {
+		uint64_t ones = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
+		v->regs.rax = (v->regs.rax & ~ones) | ones;
+		if (e->io.size == 4)
+			v->regs.rax = (uint32_t)v->regs.rax;	/* 32-bit writes zero-extend */
+	}
+}
+
+void io_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	const struct port_range *owner = NULL;
+
+	for (unsigned i = 0; i < sizeof(owned_ports) / sizeof(owned_ports[0]); i++)
+		if (e->io.port >= owned_ports[i].base &&
+		    e->io.port < owned_ports[i].base + owned_ports[i].count)
+			owner = &owned_ports[i];
+
+	uint32_t val = (uint32_t)v->regs.rax;
+	if (e->io.string || !owner || !owner->access(v, e->io.port - owner->base, e, &val)) {
+		io_refuse(v, e);
+	} else if (e->io.in) {
+		uint64_t mask = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
+		v->regs.rax = e->io.size == 4 ? val : (v->regs.rax & ~mask) | (val & mask);
+	}
+	vcpu_skip_insn(v, e);
+}

@@ -1,0 +1,29 @@
+/*
+ * The guest's MSRs. Principle: nothing passes through by default. A short
+ * allow-list goes straight to the hardware (state the CPU switches between
+ * guest and host, or that the hypervisor never uses); a few are emulated;
+ * every other access gets #GP and is counted.
+ */
+#ifndef VMM_MSR_H
+#define VMM_MSR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/vcpu.h"
+
+struct msr_passthrough {
+	uint32_t index;
+	bool read;		/* reads go to the hardware */
+	bool write;		/* writes go to the hardware */
+};
+
+/* The allow-list the vendor code turns into its MSR bitmap. */
+extern const struct msr_passthrough msr_passthrough_list[];
+extern const unsigned msr_passthrough_count;
+
+/* Handlers for the intercepted accesses (EXIT_MSR_READ / EXIT_MSR_WRITE). */
+void msr_read_exit(struct vcpu *v, const struct vm_exit *e);
+void msr_write_exit(struct vcpu *v, const struct vm_exit *e);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * Vendor-neutral vCPU state and the vendor interface.
+ *
+ * The hypervisor picks one `struct vcpu_ops` at boot from CPUID (svm_ops
+ * on AMD, vmx_ops on Intel) and generic code calls only through it. A
+ * vendor's run() enters the guest and returns a decoded, vendor-neutral
+ * `struct vm_exit`; the handlers in vmm/ act on `struct vcpu` and never
+ * see a VMCB or VMCS.
+ */
+#ifndef VMM_VCPU_H
+#define VMM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/pgtable.h"
+
+struct domain;
+
+/* Guest general-purpose registers. The vendor code keeps them in sync
+ * with its control block around every entry and exit: handlers may read
+ * and write any of them, RIP and RFLAGS included. */
+struct guest_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rsp, rip, rflags;
+};
+
+enum exit_reason {
+	EXIT_CPUID,
+	EXIT_MSR_READ,
+	EXIT_MSR_WRITE,
+	EXIT_IO,
+	EXIT_HLT,
+	EXIT_MEM_VIOLATION,	/* nested page fault / EPT violation */
+	EXIT_HYPERCALL,		/* VMMCALL / VMCALL */
+	EXIT_SHUTDOWN,		/* triple fault */
+	EXIT_INIT,
+	EXIT_SIPI,
+	EXIT_INTR,		/* a physical interrupt */
+	EXIT_NMI,
+	EXIT_VIRT_INSN,		/* the guest tried VMRUN/VMLAUNCH & co. */
+	EXIT_ENTRY_FAILED,	/* the CPU refused the guest state */
+	EXIT_OTHER,		/* anything not expected: stops the domain */
+	EXIT_REASONS
+};
+
+/* Counter names as printed in "hv: domain NAME exits: ..." */
+extern const char *const exit_reason_names[EXIT_REASONS];
+
+struct vm_exit {
+	enum exit_reason reason;
+	uint64_t vendor_code;	/* raw exit code, for reports */
+	uint8_t insn_len;	/* length of the exiting instruction, 0 = unknown */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;	/* 1, 2 or 4 */
+			bool in;
+			bool string;	/* INS/OUTS */
+			bool rep;
+		} io;
+		struct {
+			uint32_t index;
+		} msr;
+		struct {
+			uint64_t gpa;
+			bool read, write, exec;
+		} mem;
+		struct {
+			uint8_t vector;
+		} sipi;
+		struct {
+			uint64_t info1, info2;	/* vendor details for reports */
+		} other;
+	};
+};
+
+enum vcpu_state { VCPU_RUNNING, VCPU_STOPPED };
+
+struct vcpu {
+	struct domain *dom;
+	uint32_t cpu;			/* physical CPU index */
+	enum vcpu_state state;
+	struct guest_regs regs;
+	void *arch;			/* the vendor's per-vCPU state */
+};
+
+/* Exceptions a handler may raise in the guest. */
+#define X86_EXC_UD 6
+#define X86_EXC_GP 13
+
+struct vcpu_ops {
+	const char *name;		/* "svm" or "vmx" */
+	/* The format of this vendor's second-level page tables. */
+	const struct pt_format *(*slat_format)(void);
+	/* Turn on virtualization on the calling CPU. 0 or -errno (with a line). */
+	int (*cpu_enable)(void);
+	/* Create the vendor state for v: guest-physical tables rooted at
+	 * slat_root, tagged with `tag` (ASID/VPID), the guest in 32-bit
+	 * protected mode, paging off, flat segments, state from v->regs. */
+	int (*vcpu_init)(struct vcpu *v, uint64_t slat_root, uint32_t tag);
+	/* Enter the guest; return at the next exit, decoded into *e. */
+	void (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
+	/* Make the guest take exception `vector` at its next entry. */
+	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+	/* The guest's EFER (for MSR emulation) and its update. */
+	uint64_t (*get_efer)(struct vcpu *v);
+	void (*set_efer)(struct vcpu *v, uint64_t efer);
+	uint64_t (*get_pat)(struct vcpu *v);
+	void (*set_pat)(struct vcpu *v, uint64_t pat);
+	/* Print the vendor state (for fatal reports). */
+	void (*dump)(struct vcpu *v);
+};
+
+/* The ops chosen at boot; NULL until vmm_select_vendor(). */
+extern const struct vcpu_ops *vcpu_ops;
+extern const struct vcpu_ops svm_ops;
+
+/* Run v until it stops (the domain is stopped by a handler or a fault). */
+void vcpu_loop(struct vcpu *v);
+
+#endif
