@@ -37,6 +37,7 @@ HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
 HV_SRCS := boot/entry.S \
 	$(wildcard arch/x86_64/*.c) $(wildcard arch/x86_64/*.S) \
 	$(wildcard arch/x86_64/svm/*.c) $(wildcard arch/x86_64/svm/*.S) \
+	$(wildcard arch/x86_64/vmx/*.c) $(wildcard arch/x86_64/vmx/*.S) \
 	$(wildcard kernel/*.c) $(wildcard kernel/*.S) \
 	$(wildcard vmm/*.c) $(wildcard drivers/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))

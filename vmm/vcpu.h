@@ -116,6 +116,7 @@ struct vcpu_ops {
 /* The ops chosen at boot; NULL until vmm_select_vendor(). */
 extern const struct vcpu_ops *vcpu_ops;
 extern const struct vcpu_ops svm_ops;
+extern const struct vcpu_ops vmx_ops;
 
 /* Run v until it stops (the domain is stopped by a handler or a fault). */
 void vcpu_loop(struct vcpu *v);

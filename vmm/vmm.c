@@ -14,10 +14,8 @@ static struct domain domains[CONFIG_MAX_DOMAINS];
 
 static const struct vcpu_ops *select_vendor(const struct cpu_info *ci)
 {
-	if (ci->vendor == CPU_VENDOR_AMD)
-		return &svm_ops;
-	pr_err("vmm: VT-x is not supported yet (it comes with the Intel issue): no domain can run\n");
-	return NULL;
+	/* cpu_identify() has checked the features each one needs. */
+	return ci->vendor == CPU_VENDOR_INTEL ? &vmx_ops : &svm_ops;
 }
 
 /* The CPUs that can run a vCPU now: the boot CPU. */

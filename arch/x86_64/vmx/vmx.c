@@ -1,0 +1,638 @@
+/*
+ * Intel VT-x (SDM Vol. 3C chapters 24-29): per-CPU VMXON, a VMCS per vCPU
+ * computed from the capability MSRs, the run loop and exit decoding into
+ * the vendor-neutral struct vm_exit.
+ *
+ * The guest runs unrestricted (real and protected mode without paging
+ * need no emulation) behind EPT, tagged with a VPID. Intercepted: CPUID
+ * and the other always-exiting instructions, HLT, all port I/O (bitmaps
+ * all ones), MSRs outside vmm/msr.c's allow-list, external interrupts and
+ * NMIs. CR0/CR4 bits that VMX operation fixes are owned by the host and
+ * shadowed, so the guest sees the values it wrote.
+ */
+#include <stddef.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/desc.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/vmx/vmcs.h"
+#include "arch/x86_64/vmx/vmx.h"
+#include "kernel/errno.h"
+#include "kernel/mm.h"
+#include "kernel/palloc.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "vmm/msr.h"
+#include "vmm/vcpu.h"
+
+#define FC_LOCK       (1ull << 0)
+#define FC_VMXON      (1ull << 2)
+#define DEFAULT_PAT   0x0007040600070406ull
+#define CR0_PE        (1ull << 0)
+#define CR0_NE        (1ull << 5)
+#define CR0_PG        (1ull << 31)
+#define EPTP_WB       6ull
+#define EPTP_WALK4    (3ull << 3)
+#define EFER_LMA      (1ull << 10)
+
+_Static_assert(offsetof(struct guest_regs, rax) == 0, "vmx_run.S");
+_Static_assert(offsetof(struct guest_regs, rbx) == 8, "vmx_run.S");
+_Static_assert(offsetof(struct guest_regs, rbp) == 48, "vmx_run.S");
+_Static_assert(offsetof(struct guest_regs, r15) == 112, "vmx_run.S");
+
+extern char vmx_exit_point[];
+
+struct vmx_vcpu {
+	uint64_t vmcs_pa;
+	bool launched;
+	uint64_t cr0_fixed_mask, cr4_fixed_mask;	/* host-owned bits */
+	uint64_t pending_event;	/* entry interruption info, 0 = none */
+	uint32_t pending_error;
+};
+
+static struct vmx_vcpu vmx_vcpus[MAX_CPUS];
+static uint64_t vmxon_pa[MAX_CPUS];
+static uint64_t io_bitmap_pa, msr_bitmap_pa;
+
+/* ---- VMCS access ---- */
+
+static inline uint64_t vmread(uint64_t field)
+{
+	uint64_t v;
+	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"(field) : "cc");
+	return v;
+}
+
+static inline void vmwrite(uint64_t field, uint64_t v)
+{
+	__asm__ volatile("vmwrite %1, %0" ::"r"(field), "r"(v) : "cc", "memory");
+}
+
+/* VMX instructions report failure in CF (VMfailInvalid) or ZF
+ * (VMfailValid) (SDM Vol. 3C 31.2): true means success. */
+#define VMX_PA_INSN(name)                                                          \
+	static inline bool name(uint64_t pa)                                       \
+	{                                                                          \
+		bool bad;                                                          \
+		__asm__ volatile(#name " %1; setbe %0" : "=q"(bad) : "m"(pa) : "cc", "memory"); \
+		return !bad;                                                       \
+	}
+VMX_PA_INSN(vmxon)
+VMX_PA_INSN(vmclear)
+VMX_PA_INSN(vmptrld)
+
+/* ---- controls from the capability MSRs (SDM Vol. 3C A.3-A.5) ---- */
+
+static uint32_t ctl_msr(uint32_t plain, uint32_t true_msr)
+{
+	return rdmsr(MSR_VMX_BASIC) & VMX_BASIC_TRUE_CTLS ? true_msr : plain;
+}
+
+/*
+ * `want` must be allowed; `nice` is taken where the CPU allows it. Bits
+ * the CPU requires (allowed-0 = 1) are set whether we like them or not.
+ * Returns -ENOTSUP, naming the missing control, if `want` cannot be met.
+ */
+static int adjust_ctls(const char *what, uint32_t msr, uint32_t want, uint32_t nice, uint32_t *out)
+{
+	uint64_t cap = rdmsr(msr);
+	uint32_t must = (uint32_t)cap, may = (uint32_t)(cap >> 32);
+
+	if (want & ~may) {
+		pr_err("vmx: %s control bits 0x%x not supported by this CPU\n", what, want & ~may);
+		return trace_error(-ENOTSUP);
+	}
+	*out = must | want | (nice & may);
+	return 0;
+}
+
+/* ---- per CPU ---- */
+
+static int vmx_build_bitmaps(void)
+{
+	io_bitmap_pa = alloc_pages(2, PAGE_SIZE, 0);
+	msr_bitmap_pa = alloc_page();
+	if (!io_bitmap_pa || !msr_bitmap_pa)
+		return trace_error(-ENOMEM);
+	memset((void *)(uintptr_t)io_bitmap_pa, 0xff, 2 * PAGE_SIZE);
+	uint8_t *bm = (uint8_t *)(uintptr_t)msr_bitmap_pa;
+	memset(bm, 0xff, PAGE_SIZE);
+	/* Read-low 0, read-high 1024, write-low 2048, write-high 3072
+	 * (SDM Vol. 3C 25.6.9); a clear bit lets the access through. */
+	for (unsigned i = 0; i < msr_passthrough_count; i++) {
+		uint32_t msr = msr_passthrough_list[i].index, base;
+		if (msr <= 0x1fff)
+			base = 0;
+		else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+			base = 1024;
+		else
+			continue;
+		uint32_t bit = msr & 0x1fff;
+		if (msr_passthrough_list[i].read)
+			bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		if (msr_passthrough_list[i].write)
+			bm[base + 2048 + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	}
+	return 0;
+}
+
+/* IA32_FEATURE_CONTROL: set and lock it where the firmware left it open
+ * (SDM Vol. 3C 24.7); cpu_identify() already refused a locked-off one. */
+static int vmx_feature_control(void)
+{
+	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+
+	if (!(fc & FC_LOCK)) {
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FC_LOCK | FC_VMXON);
+		fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	}
+	if (!(fc & FC_VMXON)) {
+		pr_err("vmx: VMXON is disabled by IA32_FEATURE_CONTROL (0x%llx)\n",
+		       (unsigned long long)fc);
+		return trace_error(-ENOTSUP);
+	}
+	return 0;
+}
+
+static int vmx_cpu_enable(void)
+{
+	uint32_t cpu = this_cpu()->cpu_id;
+	int err;
+
+	if (cpu == 0 && !io_bitmap_pa && vmx_build_bitmaps()) {
+		pr_err("vmx: out of memory for the I/O and MSR bitmaps\n");
+		return -ENOMEM;
+	}
+	err = vmx_feature_control();
+	if (err)
+		return err;
+
+	/* CR0/CR4 as VMX operation requires (SDM Vol. 3C 24.8, A.7, A.8). */
+	uint64_t cr0 = (read_cr0() | rdmsr(MSR_VMX_CR0_FIXED0)) & rdmsr(MSR_VMX_CR0_FIXED1);
+	uint64_t cr4 = (read_cr4() | CR4_VMXE | rdmsr(MSR_VMX_CR4_FIXED0)) & rdmsr(MSR_VMX_CR4_FIXED1);
+	write_cr0(cr0);
+	write_cr4(cr4);
+
+	vmxon_pa[cpu] = alloc_page();
+	if (!vmxon_pa[cpu])
+		return trace_error(-ENOMEM);
+	*(uint32_t *)(uintptr_t)vmxon_pa[cpu] = (uint32_t)rdmsr(MSR_VMX_BASIC) & 0x7fffffff;
+	if (!vmxon(vmxon_pa[cpu])) {
+		pr_err("vmx: CPU %u: VMXON failed\n", cpu);
+		return trace_error(-EIO);
+	}
+	/* Nothing cached from before us may survive (SDM Vol. 3C 28.3.3.4). */
+	struct { uint64_t a, b; } desc = { 0, 0 };
+	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
+	__asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
+	return 0;
+}
+
+/* ---- vCPU set-up ---- */
+
+static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t tag)
+{
+	uint32_t pin, proc, proc2, exit, entry;
+	int err;
+
+	err = adjust_ctls("pin-based", ctl_msr(MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED),
+			  PIN_EXTINT_EXITING | PIN_NMI_EXITING, 0, &pin);
+	if (!err)
+		err = adjust_ctls("processor-based", ctl_msr(MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED),
+				  PROC_HLT_EXITING | PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY,
+				  0, &proc);
+	/* RDTSCP, INVPCID and XSAVES would #UD in the guest unless enabled;
+	 * CPUID reports them as the host has them. */
+	if (!err)
+		err = adjust_ctls("secondary", MSR_VMX_PROCBASED2,
+				  PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED,
+				  PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &proc2);
+	if (!err)
+		err = adjust_ctls("VM-exit", ctl_msr(MSR_VMX_EXIT, MSR_VMX_TRUE_EXIT),
+				  EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
+				  EXIT_LOAD_PAT, 0, &exit);
+	if (!err)
+		err = adjust_ctls("VM-entry", ctl_msr(MSR_VMX_ENTRY, MSR_VMX_TRUE_ENTRY),
+				  ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &entry);
+	if (err)
+		return err;
+	entry &= ~ENTRY_IA32E_GUEST;	/* the guest starts in 32-bit mode */
+
+	vmwrite(VMCS_PIN_CTLS, pin);
+	vmwrite(VMCS_PROC_CTLS, proc);
+	vmwrite(VMCS_PROC_CTLS2, proc2);
+	vmwrite(VMCS_EXIT_CTLS, exit);
+	vmwrite(VMCS_ENTRY_CTLS, entry);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
+	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
+	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(VMCS_EPT_POINTER, slat_root | EPTP_WALK4 | EPTP_WB);
+	vmwrite(VMCS_VPID, tag);
+
+	/* CR0/CR4 bits fixed by VMX are the host's; the guest reads its own
+	 * values from the shadows. With unrestricted guest, PE and PG are
+	 * the guest's to change (SDM Vol. 3C 26.3.1.1). */
+	uint64_t cr0_fixed = rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
+	uint64_t cr4_fixed = rdmsr(MSR_VMX_CR4_FIXED0);
+	xv->cr0_fixed_mask = cr0_fixed | ~rdmsr(MSR_VMX_CR0_FIXED1);
+	xv->cr4_fixed_mask = cr4_fixed | ~rdmsr(MSR_VMX_CR4_FIXED1);
+	vmwrite(VMCS_CR0_MASK, xv->cr0_fixed_mask);
+	vmwrite(VMCS_CR4_MASK, xv->cr4_fixed_mask);
+	return 0;
+}
+
+static void vmx_setup_host(void)
+{
+	struct percpu *c = this_cpu();
+	struct desc_ptr gdtr, idtr;
+
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_ES_SEL, SEL_DATA);
+	vmwrite(VMCS_HOST_CS_SEL, SEL_CODE64);
+	vmwrite(VMCS_HOST_SS_SEL, SEL_DATA);
+	vmwrite(VMCS_HOST_DS_SEL, SEL_DATA);
+	vmwrite(VMCS_HOST_FS_SEL, SEL_DATA);
+	vmwrite(VMCS_HOST_GS_SEL, SEL_DATA);
+	vmwrite(VMCS_HOST_TR_SEL, SEL_TSS);
+	vmwrite(VMCS_HOST_FS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, (uintptr_t)c);
+	vmwrite(VMCS_HOST_TR_BASE, (uintptr_t)&c->tss);
+	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
+	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
+	vmwrite(VMCS_HOST_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+	vmwrite(VMCS_HOST_PAT, rdmsr(0x277));
+	vmwrite(VMCS_HOST_RIP, (uintptr_t)vmx_exit_point);
+}
+
+/* Multiboot's entry state (spec 3.3): 32-bit protected mode, paging off,
+ * flat 4 GiB segments; access rights per SDM Vol. 3C 24.4.1. */
+static void vmx_setup_guest(struct vmx_vcpu *xv, const struct guest_regs *r)
+{
+	for (unsigned s = SEG_ES; s <= SEG_GS; s++) {
+		bool code = s == SEG_CS;
+		vmwrite(VMCS_GUEST_ES_SEL + 2 * s, code ? 0x08 : 0x10);
+		vmwrite(VMCS_GUEST_ES_LIMIT + 2 * s, 0xffffffff);
+		vmwrite(VMCS_GUEST_ES_AR + 2 * s, code ? 0xc09b : 0xc093);
+		vmwrite(VMCS_GUEST_ES_BASE + 2 * s, 0);
+	}
+	vmwrite(VMCS_GUEST_ES_SEL + 2 * SEG_LDTR, 0);
+	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * SEG_LDTR, 0);
+	vmwrite(VMCS_GUEST_ES_AR + 2 * SEG_LDTR, 0x10000);	/* unusable */
+	vmwrite(VMCS_GUEST_ES_BASE + 2 * SEG_LDTR, 0);
+	vmwrite(VMCS_GUEST_ES_SEL + 2 * SEG_TR, 0);
+	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * SEG_TR, 0xffff);
+	vmwrite(VMCS_GUEST_ES_AR + 2 * SEG_TR, 0x8b);		/* busy 32-bit TSS */
+	vmwrite(VMCS_GUEST_ES_BASE + 2 * SEG_TR, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+
+	uint64_t cr0 = CR0_PE | (1ull << 4) /* ET */;
+	vmwrite(VMCS_CR0_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR0, cr0 | (xv->cr0_fixed_mask & rdmsr(MSR_VMX_CR0_FIXED0)));
+	vmwrite(VMCS_CR4_SHADOW, 0);
+	vmwrite(VMCS_GUEST_CR4, xv->cr4_fixed_mask & rdmsr(MSR_VMX_CR4_FIXED0));
+	vmwrite(VMCS_GUEST_CR3, 0);
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RSP, r->rsp);
+	vmwrite(VMCS_GUEST_RIP, r->rip);
+	vmwrite(VMCS_GUEST_RFLAGS, r->rflags);
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_LINK_POINTER, ~0ull);
+	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+	vmwrite(VMCS_GUEST_PAT, DEFAULT_PAT);
+	vmwrite(VMCS_GUEST_EFER, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY, 0);
+}
+
+static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
+{
+	struct vmx_vcpu *xv = &vmx_vcpus[v->cpu];
+	int err;
+
+	if (tag == 0 || tag > 0xffff) {
+		pr_err("vmx: no VPID for domain tag %u\n", tag);
+		return trace_error(-ENOSPC);
+	}
+	xv->vmcs_pa = alloc_page();
+	if (!xv->vmcs_pa)
+		return trace_error(-ENOMEM);
+	*(uint32_t *)(uintptr_t)xv->vmcs_pa = (uint32_t)rdmsr(MSR_VMX_BASIC) & 0x7fffffff;
+	if (!vmclear(xv->vmcs_pa) || !vmptrld(xv->vmcs_pa)) {
+		pr_err("vmx: VMCLEAR/VMPTRLD of the VMCS failed\n");
+		return trace_error(-EIO);
+	}
+	v->arch = xv;
+	xv->launched = false;
+	err = vmx_setup_controls(xv, slat_root, tag);
+	if (err)
+		return err;
+	vmx_setup_host();
+	vmx_setup_guest(xv, &v->regs);
+	return 0;
+}
+
+/* ---- running ---- */
+
+static uint64_t *gpr(struct guest_regs *r, unsigned n)
+{
+	/* SDM Vol. 3C table 28-3 order: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15 */
+	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+				    &r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11,
+				    &r->r12, &r->r13, &r->r14, &r->r15 };
+	return map[n & 15];
+}
+
+static void vmx_queue_exception(struct vmx_vcpu *xv, uint8_t vector, bool has_error, uint32_t error)
+{
+	/* Entry interruption info: vector, type 3 (hardware exception),
+	 * deliver-error-code bit 11, valid bit 31 (SDM Vol. 3C 25.8.3). */
+	xv->pending_event = vector | (3u << 8) | (has_error ? 1u << 11 : 0) | (1u << 31);
+	xv->pending_error = error;
+}
+
+/*
+ * A MOV to CR0/CR4 that touched a host-owned bit (SDM Vol. 3C 28.1.3,
+ * qualification in table 28-3). Keep the fixed bits in the real register,
+ * the guest's value in the shadow; bits VMX cannot have set are #GP, as
+ * on a CPU that lacks them. Returns false for anything else.
+ */
+static bool vmx_cr_write(struct vcpu *v, struct vmx_vcpu *xv, uint64_t qual)
+{
+	unsigned cr = qual & 15, type = (qual >> 4) & 3;
+
+	if (type != 0 || (cr != 0 && cr != 4))
+		return false;
+	uint64_t val = *gpr(&v->regs, (unsigned)(qual >> 8));
+	if (cr == 0) {
+		uint64_t fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
+		if (val & ~fixed1) {
+			vmx_queue_exception(xv, X86_EXC_GP, true, 0);
+			return true;
+		}
+		vmwrite(VMCS_CR0_SHADOW, val);
+		vmwrite(VMCS_GUEST_CR0, val | (rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG)));
+	} else {
+		if ((val & CR4_VMXE) || (val & ~rdmsr(MSR_VMX_CR4_FIXED1))) {
+			vmx_queue_exception(xv, X86_EXC_GP, true, 0);
+			return true;
+		}
+		vmwrite(VMCS_CR4_SHADOW, val);
+		vmwrite(VMCS_GUEST_CR4, val | rdmsr(MSR_VMX_CR4_FIXED0));
+	}
+	v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+	return true;
+}
+
+static void vmx_decode_io(uint64_t q, struct vm_exit *e)
+{
+	e->reason = EXIT_IO;
+	e->io.size = (uint8_t)((q & 7) + 1);	/* 0, 1, 3: 1, 2, 4 bytes */
+	e->io.in = q & (1u << 3);
+	e->io.string = q & (1u << 4);
+	e->io.rep = q & (1u << 5);
+	e->io.port = (uint16_t)(q >> 16);
+}
+
+static void vmx_decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
+{
+	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+
+	e->insn_len = (uint8_t)vmread(VMCS_EXIT_INSN_LEN);
+	switch (reason & 0xffff) {
+	case VMX_EXIT_CPUID: e->reason = EXIT_CPUID; break;
+	case VMX_EXIT_RDMSR:
+		e->reason = EXIT_MSR_READ;
+		e->msr.index = (uint32_t)v->regs.rcx;
+		break;
+	case VMX_EXIT_WRMSR:
+		e->reason = EXIT_MSR_WRITE;
+		e->msr.index = (uint32_t)v->regs.rcx;
+		break;
+	case VMX_EXIT_IO: vmx_decode_io(q, e); break;
+	case VMX_EXIT_HLT: e->reason = EXIT_HLT; break;
+	case VMX_EXIT_EPT_VIOLATION:
+		e->reason = EXIT_MEM_VIOLATION;
+		e->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+		e->mem.read = q & 1;
+		e->mem.write = q & 2;
+		e->mem.exec = q & 4;
+		break;
+	case VMX_EXIT_VMCALL: e->reason = EXIT_HYPERCALL; break;
+	case VMX_EXIT_TRIPLE_FAULT: e->reason = EXIT_SHUTDOWN; break;
+	case VMX_EXIT_INIT: e->reason = EXIT_INIT; break;
+	case VMX_EXIT_SIPI:
+		e->reason = EXIT_SIPI;
+		e->sipi.vector = (uint8_t)q;
+		break;
+	case VMX_EXIT_EXTINT: e->reason = EXIT_INTR; break;
+	case VMX_EXIT_EXCEPTION_NMI:
+		if (((vmread(VMCS_EXIT_INTR_INFO) >> 8) & 7) == 2) {
+			e->reason = EXIT_NMI;
+			break;
+		}
+		goto other;
+	case 19: case 20: case 21: case 22: case 23:	/* VMCLEAR .. VMRESUME */
+	case 24: case 25: case 26: case 27:		/* .. VMWRITE VMXOFF VMXON */
+	case VMX_EXIT_INVEPT:
+	case VMX_EXIT_INVVPID:
+		e->reason = EXIT_VIRT_INSN;
+		break;
+	default:
+	other:
+		e->reason = EXIT_OTHER;
+		e->other.info1 = q;
+		e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
+		break;
+	}
+}
+
+/* Exits the vendor code settles itself without the generic handlers:
+ * CR0/CR4 shadowing, and INVD (it always exits; the hypervisor's own
+ * dirty cache lines must not be dropped, so it becomes WBINVD). */
+static bool vmx_handled_here(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason)
+{
+	if (reason == VMX_EXIT_CR_ACCESS)
+		return vmx_cr_write(v, xv, vmread(VMCS_EXIT_QUALIFICATION));
+	if (reason == VMX_EXIT_INVD) {
+		__asm__ volatile("wbinvd" ::: "memory");
+		v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+		return true;
+	}
+	return false;
+}
+
+static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
+{
+	struct vmx_vcpu *xv = v->arch;
+
+	for (;;) {
+		vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
+		vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+		vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+		vmwrite(VMCS_ENTRY_INTR_INFO, xv->pending_event);
+		if (xv->pending_event & (1u << 11))
+			vmwrite(VMCS_ENTRY_EXC_ERROR, xv->pending_error);
+		xv->pending_event = 0;
+
+		memset(e, 0, sizeof(*e));
+		if (vmx_enter(&v->regs, xv->launched)) {
+			e->reason = EXIT_ENTRY_FAILED;
+			e->vendor_code = vmread(VMCS_VM_INSN_ERROR);
+			return;
+		}
+		xv->launched = true;
+		v->regs.rsp = vmread(VMCS_GUEST_RSP);
+		v->regs.rip = vmread(VMCS_GUEST_RIP);
+		v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+
+		uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+		e->vendor_code = reason;
+		if (reason & VMX_EXIT_ENTRY_FAILURE) {
+			e->reason = EXIT_ENTRY_FAILED;
+			return;
+		}
+		/* An event whose delivery the exit interrupted is delivered
+		 * again at the next entry (SDM Vol. 3C 28.2.4). */
+		uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+		if (idt & (1u << 31)) {
+			xv->pending_event = idt & ~(1u << 12);
+			xv->pending_error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR);
+		}
+		if (!vmx_handled_here(v, xv, reason & 0xffff)) {
+			vmx_decode_exit(v, reason, e);
+			return;
+		}
+	}
+}
+
+static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	vmx_queue_exception(v->arch, vector, has_error, error);
+}
+
+static uint64_t vmx_get_efer(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_EFER);
+}
+
+/* LMA is the CPU's; the "IA-32e mode guest" entry control follows it (the
+ * CPU updates that control itself on every exit, SDM Vol. 3C 28.2). */
+static void vmx_set_efer(struct vcpu *v, uint64_t efer)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_EFER, (efer & ~EFER_LMA) | (vmread(VMCS_GUEST_EFER) & EFER_LMA));
+}
+
+static uint64_t vmx_get_pat(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_PAT);
+}
+
+static void vmx_set_pat(struct vcpu *v, uint64_t pat)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_PAT, pat);
+}
+
+/* VM-instruction error numbers (SDM Vol. 3C 31.4). */
+static const char *vm_insn_error(uint64_t n)
+{
+	switch (n) {
+	case 3: return "VMCLEAR with the VMXON pointer";
+	case 4: return "VMLAUNCH with a non-clear VMCS";
+	case 5: return "VMRESUME with a non-launched VMCS";
+	case 7: return "invalid control field(s)";
+	case 8: return "invalid host-state field(s)";
+	case 9: return "VMPTRLD with an invalid address";
+	case 13: return "VMWRITE to a read-only field";
+	default: return "see SDM Vol. 3C 31.4";
+	}
+}
+
+/* Which guest-state rule failed: check the ones a VMCS built here can
+ * break (SDM Vol. 3C 27.3.1.1), name the field. */
+static void vmx_explain_guest_state(void)
+{
+	uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
+	uint64_t f0 = rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG), f1 = rdmsr(MSR_VMX_CR0_FIXED1);
+
+	if ((cr0 & f0) != f0 || (cr0 & ~f1))
+		pr_err("vmx: guest CR0 0x%llx violates the VMX fixed bits\n", (unsigned long long)cr0);
+	f0 = rdmsr(MSR_VMX_CR4_FIXED0);
+	f1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	if ((cr4 & f0) != f0 || (cr4 & ~f1))
+		pr_err("vmx: guest CR4 0x%llx violates the VMX fixed bits\n", (unsigned long long)cr4);
+	bool ia32e = vmread(VMCS_ENTRY_CTLS) & ENTRY_IA32E_GUEST;
+	bool lma = vmread(VMCS_GUEST_EFER) & EFER_LMA;
+	if (ia32e != lma)
+		pr_err("vmx: guest EFER.LMA %u differs from the IA-32e mode entry control %u\n",
+		       lma, ia32e);
+	if (!(vmread(VMCS_GUEST_RFLAGS) & 2))
+		pr_err("vmx: guest RFLAGS bit 1 is clear\n");
+}
+
+static void vmx_dump(struct vcpu *v)
+{
+	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+
+	if (((struct vmx_vcpu *)v->arch)->launched && !(reason & VMX_EXIT_ENTRY_FAILURE)) {
+		pr_err("vmx: exit reason %u qualification 0x%llx GPA 0x%llx\n", reason & 0xffff,
+		       (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION),
+		       (unsigned long long)vmread(VMCS_GUEST_PHYS_ADDR));
+	} else if (reason & VMX_EXIT_ENTRY_FAILURE) {
+		pr_err("vmx: VM entry failed: exit reason %u (%s), qualification %llu\n",
+		       reason & 0xffff, (reason & 0xffff) == VMX_EXIT_BAD_GUEST ? "invalid guest state"
+		       : "MSR loading", (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
+		vmx_explain_guest_state();
+	} else {
+		uint64_t n = vmread(VMCS_VM_INSN_ERROR);
+		pr_err("vmx: VM entry failed: VM-instruction error %llu (%s)\n",
+		       (unsigned long long)n, vm_insn_error(n));
+	}
+	pr_err("vmx: RIP 0x%llx RSP 0x%llx RFLAGS 0x%llx CR0 0x%llx CR3 0x%llx CR4 0x%llx EFER 0x%llx\n",
+	       (unsigned long long)vmread(VMCS_GUEST_RIP), (unsigned long long)vmread(VMCS_GUEST_RSP),
+	       (unsigned long long)vmread(VMCS_GUEST_RFLAGS), (unsigned long long)vmread(VMCS_GUEST_CR0),
+	       (unsigned long long)vmread(VMCS_GUEST_CR3), (unsigned long long)vmread(VMCS_GUEST_CR4),
+	       (unsigned long long)vmread(VMCS_GUEST_EFER));
+}
+
+/* 1 GiB EPT leaves where the CPU supports them (IA32_VMX_EPT_VPID_CAP[17]). */
+static const struct pt_format *vmx_slat_format(void)
+{
+	return rdmsr(MSR_VMX_EPT_VPID_CAP) & (1ull << 17) ? &pt_format_ept : &pt_format_ept_2m;
+}
+
+const struct vcpu_ops vmx_ops = {
+	.name = "vmx",
+	.slat_format = vmx_slat_format,
+	.cpu_enable = vmx_cpu_enable,
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_run = vmx_vcpu_run,
+	.inject_exception = vmx_inject_exception,
+	.get_efer = vmx_get_efer,
+	.set_efer = vmx_set_efer,
+	.get_pat = vmx_get_pat,
+	.set_pat = vmx_set_pat,
+	.dump = vmx_dump,
+};

@@ -1,0 +1,16 @@
+/* Intel VT-x: the vendor half of the vCPU interface (vmm/vcpu.h). */
+#ifndef ARCH_X86_64_VMX_VMX_H
+#define ARCH_X86_64_VMX_VMX_H
+
+#include <stdint.h>
+
+#include "kernel/pgtable.h"
+
+extern const struct pt_format pt_format_ept;	/* 1 GiB leaves */
+extern const struct pt_format pt_format_ept_2m;	/* no 1 GiB EPT pages */
+
+/* Enter the guest (launched: VMRESUME, else VMLAUNCH). Returns 0 after a
+ * VM exit, non-zero when the instruction itself failed (VMfail). */
+int vmx_enter(void *regs, int launched);
+
+#endif
