@@ -16,10 +16,11 @@ returns the argv. The machine it describes:
   (a private network namespace: no listener on the host's interfaces and
   no port clashes between parallel runs);
 - never stops for a person: Bochs is built with its debugger, whose prompt
-  is passed with `-rc CMDS` (`c`); the runner must give bochs stdin from
-  /dev/null, so that anything that still drops into the debugger reads EOF
-  and quits. Panics are fatal (Bochs exits, status 1); a triple fault is a
-  panic rather than a reset (reset_on_triple_fault=0: QEMU's -no-reboot);
+  is passed with `-rc CMDS`: `c`, then (should anything, such as a SIGINT,
+  stop the simulation) any `on_break` commands and `quit`. Give it stdin
+  from /dev/null all the same. Panics are fatal (Bochs exits, status 1);
+  a triple fault is a panic rather than a reset (reset_on_triple_fault=0,
+  like QEMU's -no-reboot). SIGTERM ends it at once;
 - powers off: the guest's ACPI S5 (PIIX4 PM1a_CNT at 0xb004, SLP_TYP 0 per
   the BIOS's \\_S5, plus SLP_EN: `outw 0xb004, 0x2000`) ends Bochs with
   "ACPI control: soft power off" (exit status 1 as for any panic; the log
@@ -36,14 +37,18 @@ BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGABIOS = "/usr/share/bochs/VGABIOS-lgpl-latest"
 APT = "apt-get install bochs bochs-term bochsbios vgabios"
 
-# Emulated instructions per emulated second. With sync=none this only sets
-# how many instructions a timer period lasts (the BIOS's waits, the PIT and
-# APIC timer, the TSC rate): it does not change how fast Bochs runs.
-DEFAULT_IPS = 50_000_000
+# Emulated instructions per emulated second. With sync=none it does not
+# change how fast Bochs runs, only how many instructions an emulated second
+# lasts for the PIT, RTC, HPET, ACPI PM timer and so the BIOS's waits
+# (lower is faster: 200M boots to the summary line in ~13 s, 10M in ~2 s);
+# the TSC counts instructions, so a guest calibrating it sees ~ips Hz.
+# Much below 10M, timer interrupts come every few thousand instructions.
+DEFAULT_IPS = 10_000_000
 # 2024-01-01 00:00:00 UTC: the RTC starts here on every run.
 TIME0 = 1704067200
 
-# What the guest's power-off looks like in the Bochs log.
+# How Bochs says why it stopped: its log's PANIC line (also printed on its
+# stdout after "Bochs is exiting with the following message:").
 POWEROFF_MSG = "ACPI control: soft power off"
 TRIPLE_FAULT_MSG = "exception(): 3rd"
 
@@ -101,6 +106,7 @@ def bochsrc_text(iso, *, cpus=2, mem=512, serial_log, log, cpu_model="corei7_sky
         f'com1: enabled=1, mode=file, dev="{os.path.abspath(serial_log)}"',
         f'log: "{os.path.abspath(log)}"',
         f"clock: sync=none, time0={time0}",
+        "sound: driver=dummy",
         "speaker: enabled=0",
         "panic: action=fatal",
         "error: action=report",
@@ -112,11 +118,14 @@ def bochsrc_text(iso, *, cpus=2, mem=512, serial_log, log, cpu_model="corei7_sky
 
 def build_bochs(iso, *, cpus=2, mem=512, serial_log=None, workdir=None,
                 cpu_model="corei7_skylake_x", ips=DEFAULT_IPS, time0=TIME0,
-                netns=True, extra=()):
+                netns=True, extra=(), on_break=()):
     """Write WORKDIR/bochsrc and WORKDIR/bochs.cmds and return the argv:
     [unshare --net] bochs -q -f BOCHSRC -rc CMDS. The serial console goes to
     serial_log (default WORKDIR/serial.log), Bochs's own log to
-    WORKDIR/bochs.log. extra: more bochsrc lines. Run it with stdin from
+    WORKDIR/bochs.log. extra: more bochsrc lines (a later line overrides an
+    earlier one). on_break: debugger commands for when the simulation is
+    stopped by a SIGINT, e.g. `writemem "FILE" ADDR LEN` to dump guest
+    physical memory; Bochs quits after them. Run it with stdin from
     /dev/null."""
     if not os.path.isfile(iso):
         raise BochsError(f"{iso}: no such ISO (run make)")
@@ -131,6 +140,26 @@ def build_bochs(iso, *, cpus=2, mem=512, serial_log=None, workdir=None,
                              log=os.path.join(workdir, "bochs.log"), cpu_model=cpu_model,
                              ips=ips, time0=time0, extra=extra))
     with open(cmds, "w") as f:
-        f.write("c\n")
+        f.write("".join(c + "\n" for c in ["c", *on_break, "quit"]))
     pre = netns_prefix() if netns else []
     return pre + [exe, "-q", "-f", rc, "-rc", cmds]
+
+
+def exit_reason(workdir):
+    """Why Bochs stopped, from WORKDIR/bochs.log: ("poweroff", msg) for the
+    guest's ACPI S5, ("triple-fault", msg), ("panic", msg) for any other
+    Bochs panic, or (None, None) if it logged none (killed, or still
+    running)."""
+    try:
+        with open(os.path.join(workdir, "bochs.log"), errors="replace") as f:
+            panics = [line.split(">>PANIC<<", 1)[1].strip() for line in f if ">>PANIC<<" in line]
+    except FileNotFoundError:
+        return None, None
+    if not panics:
+        return None, None
+    msg = panics[0]
+    if POWEROFF_MSG in msg:
+        return "poweroff", msg
+    if TRIPLE_FAULT_MSG in msg:
+        return "triple-fault", msg
+    return "panic", msg

@@ -24,6 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import hvbochs  # noqa: E402
 import hvqemu  # noqa: E402
 
 SUMMARY = r"hv: boot=(?P<boot>\S+) cpu=(?P<cpu>\S+) cpus=(?P<cpus>\d+) ram=(?P<ram>\d+)MiB"
@@ -33,7 +34,7 @@ PANIC = r"hv: PANIC"
 class Case:
     def __init__(self, name, *, image, firmware, expect, forbid=(PANIC,), machine="q35",
                  smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
-                 acpi_tables=(), watch_com2=False, config=None, base=None):
+                 acpi_tables=(), watch_com2=False, config=None, base=None, emulator="qemu"):
         self.name, self.image, self.firmware = name, image, firmware
         # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
         # watch_com2: the console is expected on the second UART.
@@ -41,6 +42,8 @@ class Case:
         # config: a TOML of tests/configs/ (default: the built-in default);
         # base: the folder its guest paths are relative to (default BUILD/guests).
         self.config, self.base = config, base
+        # "qemu" (TCG: the AMD-V path) or "bochs" (the VT-x path, BIOS only).
+        self.emulator = emulator
         self.expect, self.forbid = list(expect), list(forbid)
         self.machine, self.smp, self.mem, self.cpu = machine, smp, mem, cpu
         self.cmdline, self.timeout, self.check = cmdline, timeout, check
@@ -103,6 +106,21 @@ def integration_cases():
                       base=".", expect=[r"hv: domain broken: kernel: .*bad magic",
                                         r"hv: domain broken: not started",
                                         r"hv: vmm: no domain could be started"]))
+
+    # The Intel path: the same image under Bochs (VT-x, EPT, VPID,
+    # unrestricted guest). Few and sharp: Bochs is the slow one.
+    intel_ok = [l.replace("cpu=amd", "cpu=intel") for l in hvtest_ok]
+    intel_ok[-1] = r"hv: power: powering off"
+    cases.append(Case("bochs-hvtest", image="iso", firmware="bios", emulator="bochs", smp=1,
+                      mem=256, expect=[r"hv: boot=multiboot2-bios cpu=intel cpus=1 ram=\d+MiB",
+                                       r"hv: cpu: VT-x with EPT"] + intel_ok,
+                      forbid=(PANIC, r"hvtest: FAIL"), timeout=600))
+    cases.append(Case("bochs-hostile-memory", image="iso", firmware="bios", emulator="bochs",
+                      smp=1, mem=256, config="tests/configs/hostile-memory.toml",
+                      forbid=(PANIC, r"hvtest: FAIL"), timeout=600,
+                      expect=[r"hv: cpu: VT-x with EPT", r"\[evil\] hvtest: hostile memory: trying",
+                              r"hv: domain evil stopped: memory violation at GPA 0x1001000 \(read\)",
+                              r"hv: domain evil exits: total=\d+", r"hv: all domains stopped"]))
 
     # A machine without usable virtualization is told so in one line.
     cases.append(Case("no-svm", image="iso", firmware="bios", cpu="max,-svm",
@@ -189,9 +207,13 @@ def run_integration(case, build):
     if case.watch_com2:
         com1 = os.path.join(workdir, "com1.log")
         extra += ["-serial", f"file:{log}"]
-    cmd = hvqemu.build_cmd(firmware=case.firmware, machine=case.machine, smp=case.smp,
-                           mem=case.mem, cpu=case.cpu, serial=com1, workdir=workdir,
-                           extra=extra, **img)
+    if case.emulator == "bochs":
+        cmd = hvbochs.build_bochs(img["iso"], cpus=case.smp, mem=case.mem, serial_log=log,
+                                  workdir=workdir)
+    else:
+        cmd = hvqemu.build_cmd(firmware=case.firmware, machine=case.machine, smp=case.smp,
+                               mem=case.mem, cpu=case.cpu, serial=com1, workdir=workdir,
+                               extra=extra, **img)
     with open(os.path.join(workdir, "qemu.cmd"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     qemu_err = open(os.path.join(workdir, "qemu.stderr"), "w")
@@ -250,6 +272,27 @@ def all_tests(build):
     return tests
 
 
+# hvtest's whole result -- every line it printed and the domain's exit
+# counters -- must be the same on VT-x (Bochs) and AMD-V (QEMU).
+PARITY = ("hvtest-iso-bios", "bochs-hvtest")
+
+
+def parity_lines(path):
+    text = open(path, errors="replace").read().replace("\r", "")
+    return [l for l in text.splitlines()
+            if l.startswith("[test0] ") or re.match(r"hv: domain test0 (exits|stopped|refused)", l)]
+
+
+def check_parity(build):
+    amd, intel = (os.path.join(build, "test-logs", n + ".log") for n in PARITY)
+    a, i = parity_lines(amd), parity_lines(intel)
+    if not a or a != i:
+        diff = [f"    amd:   {x}\n    intel: {y}" for x, y in zip(a, i) if x != y]
+        return (f"{PARITY[0]} and {PARITY[1]} differ ({len(a)} vs {len(i)} lines)\n" +
+                "\n".join(diff[:5])), None
+    return None, None
+
+
 def tail(path, n=25):
     try:
         lines = open(path, errors="replace").read().splitlines()
@@ -272,6 +315,7 @@ def main():
             print(name)
         return 0
     passed = failed = 0
+    passed_names = set()
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
         futures = {pool.submit(fn, build): name for name, fn in tests}
@@ -283,12 +327,24 @@ def main():
                 err, log = f"{type(e).__name__}: {e}", ""
             if err is None:
                 passed += 1
+                passed_names.add(name)
                 print(f"PASS {name}", flush=True)
             else:
                 failed += 1
                 print(f"FAIL {name}: {err}" + (f" (log: {log})" if log else ""), flush=True)
                 if log:
                     print(tail(log), flush=True)
+    if all(any(n == t[0] for t in tests) for n in PARITY):
+        if all(n in passed_names for n in PARITY):
+            err, _ = check_parity(build)
+        else:
+            err = "needs both runs to pass"
+        if err is None:
+            passed += 1
+            print("PASS vendor-parity", flush=True)
+        else:
+            failed += 1
+            print(f"FAIL vendor-parity: {err}", flush=True)
     print(f"({time.monotonic() - start:.0f}s)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
