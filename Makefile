@@ -117,7 +117,7 @@ run: $(BUILD)/esp
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
-UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config loader
+UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader
 UNIT_SRCS_acpi    := kernel/acpi.c
 UNIT_SRCS_memmap  := kernel/memmap.c
 UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c
@@ -126,6 +126,7 @@ UNIT_SRCS_pgtable := kernel/pgtable.c arch/x86_64/pt_host.c
 UNIT_SRCS_format  := kernel/format.c
 UNIT_SRCS_cmdline := kernel/cmdline.c
 UNIT_SRCS_config  := kernel/config.c
+UNIT_SRCS_config_check := kernel/config_check.c kernel/config.c kernel/memmap.c
 UNIT_SRCS_loader  := $(wildcard vmm/loader*.c)
 HOST_CC ?= cc
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -139,7 +140,24 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host_stubs.c tests/unit/hos
 
 unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
-test: all unit
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c), clang only. `make test`
+# runs each for a few seconds; run one longer by hand, e.g.
+#   build/fuzz/fuzz_config -max_total_time=600 CORPUS_DIR
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
+FUZZ_SRCS_config := kernel/config.c kernel/config_check.c kernel/memmap.c
+FUZZ_SRCS_loader := $(wildcard vmm/loader*.c)
+FUZZ_PROBE := int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; return (int)n * 0; }
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/host_stubs.h $$(FUZZ_SRCS_$$*)
+	$(call need,$(FUZZ_CC),clang)
+	@echo '$(FUZZ_PROBE)' | $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || { \
+		echo "$(FUZZ_CC) cannot link libFuzzer (-fsanitize=fuzzer): run 'apt-get install clang' (Debian 12: clang-14 has it; elsewhere also libclang-rt-dev or libclang-rt-NN-dev)"; exit 1; }
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< tests/unit/host_stubs.c -o $@
+
+test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
 

@@ -20,6 +20,7 @@ enum {
 #define MCR_DTR_RTS 0x03
 #define LSR_DR     0x01
 #define LSR_THRE   0x20
+#define LSR_TEMT   0x40	/* transmitter completely empty */
 #define UART_CLOCK 1843200u	/* 1.8432 MHz crystal, divided by 16 */
 
 static uint8_t uart_read(const struct uart *u, unsigned reg)
@@ -70,6 +71,15 @@ void uart_putc(const struct uart *u, char c)
 		cpu_relax();
 	}
 	uart_write(u, UART_THR, (uint8_t)c);
+}
+
+void uart_drain(const struct uart *u)
+{
+	for (unsigned spin = 0; spin < 1000000; spin++) {
+		if (uart_read(u, UART_LSR) & LSR_TEMT)
+			return;
+		cpu_relax();
+	}
 }
 
 int uart_getc(const struct uart *u)

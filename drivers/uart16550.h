@@ -21,6 +21,8 @@ struct uart {
  * interrupts off. */
 void uart_init(const struct uart *u, uint32_t baud);
 void uart_putc(const struct uart *u, char c);
+/* Wait (bounded) until everything written has left the wire. */
+void uart_drain(const struct uart *u);
 /* A received byte, or -1 when none is waiting. */
 int uart_getc(const struct uart *u);
 

@@ -8,7 +8,9 @@
  * against the blob in 64-bit arithmetic (no wrap-around), and every string
  * must end inside the string table. The first mistake refuses the blob with
  * one line; domains are numbered from 0 in messages, in blob order (the
- * order of the [[domain]] tables in the TOML file).
+ * order of the [[domain]] tables in the TOML file), and memory ranges are
+ * numbered from 0 within their domain and shown as start-end (end
+ * exclusive), the way the TOML file writes them.
  */
 #include "kernel/config.h"
 #include "kernel/errno.h"
@@ -68,6 +70,11 @@ static int check_envelope(const uint8_t *blob, size_t len, struct hvcfg_header *
 	memcpy(hdr, blob, sizeof(*hdr));
 	if (memcmp(hdr->magic, HVCFG_MAGIC, sizeof(hdr->magic))) {
 		pr_err("config: bad magic (not a configuration blob)\n");
+		return trace_error(-EINVAL);
+	}
+	if (hdr->version == 1) {
+		pr_err("config: blob version 1, this hypervisor reads version %u: "
+		       "recompile it with scripts/hvconfig\n", HVCFG_VERSION);
 		return trace_error(-EINVAL);
 	}
 	if (hdr->version != HVCFG_VERSION) {
@@ -187,9 +194,12 @@ static int read_strings(const struct string_table *st, const struct hvcfg_domain
 	int err = check_name(dom->name, index);
 	if (err)
 		return err;
+	/* One at a time: a refusal is one line, even when both are bad. */
 	dom->kernel = table_string(st, raw->kernel, index, "kernel");
+	if (!dom->kernel)
+		return trace_error(-EINVAL);
 	dom->cmdline = table_string(st, raw->cmdline, index, "cmdline");
-	if (!dom->kernel || !dom->cmdline)
+	if (!dom->cmdline)
 		return trace_error(-EINVAL);
 	size_t n = strlen(dom->kernel);
 	if (n < 1 || n > CONFIG_MODULE_MAX - 1) {
@@ -213,6 +223,11 @@ static int check_resources(const struct hvcfg_domain *raw, uint32_t index, const
 		       index, name, raw->flags);
 		return trace_error(-EINVAL);
 	}
+	if (raw->reserved) {
+		pr_err("config: domain %u (\"%s\"): reserved field 0x%x (must be 0)\n",
+		       index, name, raw->reserved);
+		return trace_error(-EINVAL);
+	}
 	if (!raw->cpus) {
 		pr_err("config: domain %u (\"%s\"): no CPUs\n", index, name);
 		return trace_error(-EINVAL);
@@ -222,10 +237,121 @@ static int check_resources(const struct hvcfg_domain *raw, uint32_t index, const
 		       index, name, (unsigned long long)raw->memory);
 		return trace_error(-EINVAL);
 	}
+	if (raw->memory > CONFIG_PHYS_LIMIT) {
+		pr_err("config: domain %u (\"%s\"): memory 0x%llx is larger than the 52-bit "
+		       "physical address space\n", index, name, (unsigned long long)raw->memory);
+		return trace_error(-EINVAL);
+	}
+	if (raw->on_crash > HVCFG_ON_CRASH_RESTART) {
+		pr_err("config: domain %u (\"%s\"): on_crash %u out of range (0 stop, 1 restart)\n",
+		       index, name, raw->on_crash);
+		return trace_error(-EINVAL);
+	}
 	return 0;
 }
 
-/* Names unique, CPUs exclusive: domain `index` against the ones before it. */
+/* ---- memory ranges -------------------------------------------------------- */
+
+static unsigned long long range_end(const struct config_range *r)
+{
+	return (unsigned long long)(r->base + r->size);
+}
+
+static bool ranges_overlap(const struct config_range *a, const struct config_range *b)
+{
+	return a->base < b->base + b->size && b->base < a->base + a->size;
+}
+
+/* One range, alone: page aligned, non-empty, no wrap, below 2^52. */
+static int check_range(const struct config_range *r, uint32_t index, const char *name,
+		       uint32_t k)
+{
+	unsigned long long base = r->base, size = r->size;
+
+	if (!size) {
+		pr_err("config: domain %u (\"%s\"): memory range %u at 0x%llx is empty\n",
+		       index, name, k, base);
+		return trace_error(-EINVAL);
+	}
+	if ((base | size) % CONFIG_PAGE_SIZE) {
+		pr_err("config: domain %u (\"%s\"): memory range %u (0x%llx+0x%llx) is not "
+		       "4 KiB aligned\n", index, name, k, base, size);
+		return trace_error(-EINVAL);
+	}
+	if (size > CONFIG_PHYS_LIMIT || base > CONFIG_PHYS_LIMIT - size) {
+		pr_err("config: domain %u (\"%s\"): memory range %u (0x%llx+0x%llx) ends above "
+		       "the 52-bit physical address space\n", index, name, k, base, size);
+		return trace_error(-EINVAL);
+	}
+	return 0;
+}
+
+/*
+ * The explicit ranges of domain `index`: the array inside the blob, each
+ * range sound, no two of them overlapping, their total equal to `memory`.
+ * Copies them into dom->ranges (dom->name is set already).
+ */
+static int read_ranges(const uint8_t *blob, size_t len, const struct hvcfg_domain *raw,
+		       uint32_t index, struct domain_config *dom)
+{
+	const char *name = dom->name;
+
+	if (raw->nranges == 0) {
+		if (raw->ranges_off) {
+			pr_err("config: domain %u (\"%s\"): ranges offset 0x%x without ranges "
+			       "(must be 0)\n", index, name, raw->ranges_off);
+			return trace_error(-EINVAL);
+		}
+		return 0;
+	}
+	if (raw->nranges > CONFIG_MAX_RANGES) {
+		pr_err("config: domain %u (\"%s\"): %u memory ranges (at most %u)\n",
+		       index, name, raw->nranges, CONFIG_MAX_RANGES);
+		return trace_error(-EINVAL);
+	}
+	if (raw->ranges_off < sizeof(struct hvcfg_header) ||
+	    !range_inside(raw->ranges_off, (uint64_t)raw->nranges * sizeof(struct hvcfg_range),
+			  len)) {
+		pr_err("config: domain %u (\"%s\"): memory range array (%u x %zu bytes at 0x%x) "
+		       "outside the %zu-byte blob\n", index, name, raw->nranges,
+		       sizeof(struct hvcfg_range), raw->ranges_off, len);
+		return trace_error(-EINVAL);
+	}
+	uint64_t total = 0;
+	for (uint32_t k = 0; k < raw->nranges; k++) {
+		struct hvcfg_range rr;
+		struct config_range *r = &dom->ranges[k];
+
+		memcpy(&rr, blob + raw->ranges_off + (size_t)k * sizeof(rr), sizeof(rr));
+		r->base = rr.base;
+		r->size = rr.size;
+		int err = check_range(r, index, name, k);
+		if (err)
+			return err;
+		for (uint32_t j = 0; j < k; j++) {
+			const struct config_range *o = &dom->ranges[j];
+			if (ranges_overlap(o, r)) {
+				pr_err("config: domain %u (\"%s\"): memory ranges %u (0x%llx-0x%llx) "
+				       "and %u (0x%llx-0x%llx) overlap\n", index, name,
+				       j, (unsigned long long)o->base, range_end(o),
+				       k, (unsigned long long)r->base, range_end(r));
+				return trace_error(-EINVAL);
+			}
+		}
+		total += r->size;	/* disjoint and below 2^52: no overflow */
+	}
+	if (total != raw->memory) {
+		pr_err("config: domain %u (\"%s\"): memory 0x%llx is not the total of its "
+		       "ranges (0x%llx)\n", index, name, (unsigned long long)raw->memory,
+		       (unsigned long long)total);
+		return trace_error(-EINVAL);
+	}
+	dom->nranges = raw->nranges;
+	return 0;
+}
+
+/* Names unique, CPUs and ranges exclusive: domain `index` against the ones
+ * before it. */
 static int check_against_earlier(const struct hv_config *cfg, uint32_t index)
 {
 	const struct domain_config *dom = &cfg->domains[index];
@@ -243,11 +369,24 @@ static int check_against_earlier(const struct hv_config *cfg, uint32_t index)
 			       index, dom->name, __builtin_ctzll(both), other->name);
 			return trace_error(-EBUSY);
 		}
+		for (uint32_t k = 0; k < dom->nranges; k++) {
+			const struct config_range *r = &dom->ranges[k];
+			for (uint32_t j = 0; j < other->nranges; j++) {
+				const struct config_range *o = &other->ranges[j];
+				if (!ranges_overlap(r, o))
+					continue;
+				pr_err("config: domain %u (\"%s\"): memory range %u (0x%llx-0x%llx) "
+				       "overlaps domain \"%s\"'s 0x%llx-0x%llx\n", index, dom->name,
+				       k, (unsigned long long)r->base, range_end(r), other->name,
+				       (unsigned long long)o->base, range_end(o));
+				return trace_error(-EBUSY);
+			}
+		}
 	}
 	return 0;
 }
 
-static int parse_domains(const uint8_t *blob, const struct hvcfg_header *hdr,
+static int parse_domains(const uint8_t *blob, size_t len, const struct hvcfg_header *hdr,
 			 struct hv_config *out)
 {
 	const struct string_table st = {
@@ -263,10 +402,13 @@ static int parse_domains(const uint8_t *blob, const struct hvcfg_header *hdr,
 		int err = read_strings(&st, &raw, i, dom);
 		if (!err)
 			err = check_resources(&raw, i, dom->name);
+		if (!err)
+			err = read_ranges(blob, len, &raw, i, dom);
 		if (err)
 			return err;
 		dom->cpus = raw.cpus;
 		dom->memory = raw.memory;
+		dom->on_crash = (enum hvcfg_on_crash)raw.on_crash;
 		err = check_against_earlier(out, i);
 		if (err)
 			return err;
@@ -285,7 +427,7 @@ int config_parse(const void *blob, size_t len, struct hv_config *out)
 	if (!err)
 		err = check_header(&hdr, len);
 	if (!err)
-		err = parse_domains(blob, &hdr, out);
+		err = parse_domains(blob, len, &hdr, out);
 	if (err)
 		memset(out, 0, sizeof(*out));	/* no half-parsed configuration */
 	return err;

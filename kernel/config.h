@@ -3,19 +3,32 @@
  * system.toml, read by the hypervisor at boot (a multiboot2 module whose
  * string is "hv.config", or the default blob linked into the image).
  *
- * Blob layout (all little-endian, version 1), see scripts/hvconfig:
+ * Blob layout (all little-endian, version 2), see scripts/hvconfig:
  *   struct hvcfg_header            at 0
  *   struct hvcfg_domain[ndomains]  at header.domains_off
+ *   struct hvcfg_range[]           each domain's explicit memory ranges, at
+ *                                  its ranges_off (hvconfig puts them all
+ *                                  after the domain array, in domain order)
  *   string table                   at header.strings_off (NUL-terminated
  *                                  strings, referenced by offset into it)
- * crc32 (IEEE 802.3, as zlib.crc32) covers the whole blob with the crc32
- * field taken as 0.
+ * Offsets are from the start of the blob (string offsets: from the start
+ * of the string table); every 64-bit field is 8-byte aligned within its
+ * record, and hvconfig 8-aligns every array. crc32 (IEEE 802.3, as
+ * zlib.crc32) covers the whole blob with the crc32 field taken as 0.
+ *
+ * Version 2 added, per domain: explicit memory ranges (nranges,
+ * ranges_off) and on_crash; the record grew from 32 to 48 bytes. A
+ * version 1 blob is refused with a line saying to recompile it.
  *
  * The hypervisor never trusts the blob: config_parse() checks magic,
  * version, sizes, offsets, the checksum, every string (inside the table,
  * NUL-terminated, length limits), names ([a-z0-9_-], 1..16, unique), CPUs
- * (no CPU in two domains) and memory (non-zero, page multiple), and
- * refuses the whole blob with one clear line on the first mistake.
+ * (no CPU in two domains), memory (non-zero, page multiple, below 2^52)
+ * and ranges (inside the blob, at most CONFIG_MAX_RANGES, page aligned,
+ * non-empty, below 2^52, no overlap within or across domains, summing to
+ * `memory`), and refuses the whole blob with one clear line on the first
+ * mistake. config_check_machine() then holds the result against the real
+ * machine (CPUs present, ranges in usable RAM, sizes that fit).
  */
 #ifndef KERNEL_CONFIG_H
 #define KERNEL_CONFIG_H
@@ -25,17 +38,25 @@
 #include <stdint.h>
 
 #define HVCFG_MAGIC       "HVCONFIG"	/* 8 bytes, no NUL */
-#define HVCFG_VERSION     1
+#define HVCFG_VERSION     2
 #define HVCFG_MAX_SIZE    (1u << 20)
 #define CONFIG_MAX_DOMAINS 16
 #define CONFIG_NAME_MAX   16
 #define CONFIG_CMDLINE_MAX 1024
 #define CONFIG_MODULE_MAX 64		/* module names: "NAME.kernel" */
+#define CONFIG_MAX_RANGES 8		/* explicit memory ranges per domain */
+/* No x86_64 CPU has more physical address bits (MAXPHYADDR <= 52): memory
+ * sizes and range ends above this are refused, which also keeps every sum
+ * of them far from 64-bit overflow. */
+#define CONFIG_PHYS_LIMIT (1ull << 52)
 
 /* The multiboot2 module string that marks the configuration blob. */
 #define HVCFG_MODULE_NAME "hv.config"
 
 enum hvcfg_on_idle { HVCFG_ON_IDLE_POWEROFF = 0, HVCFG_ON_IDLE_HALT = 1 };
+/* What to do with a domain that crashed (triple fault, memory violation):
+ * stop it, or restart it. */
+enum hvcfg_on_crash { HVCFG_ON_CRASH_STOP = 0, HVCFG_ON_CRASH_RESTART = 1 };
 
 struct hvcfg_header {
 	char magic[8];
@@ -57,11 +78,27 @@ struct hvcfg_domain {
 	uint32_t cmdline;
 	uint32_t flags;		/* 0 */
 	uint64_t cpus;		/* bit n: physical CPU n (MADT order) */
-	uint64_t memory;	/* bytes, a multiple of 4 KiB */
+	uint64_t memory;	/* bytes, a multiple of 4 KiB; with ranges: their total */
+	uint32_t nranges;	/* 0: placed by the hypervisor, `memory` bytes */
+	uint32_t ranges_off;	/* blob offset of hvcfg_range[nranges]; 0 if none */
+	uint32_t on_crash;	/* enum hvcfg_on_crash */
+	uint32_t reserved;	/* 0 */
+};
+
+/* One host-physical range [base, base + size), page aligned. A domain's
+ * ranges follow one another in guest-physical order from 0. */
+struct hvcfg_range {
+	uint64_t base;
+	uint64_t size;
 };
 
 _Static_assert(sizeof(struct hvcfg_header) == 48, "blob header layout");
-_Static_assert(sizeof(struct hvcfg_domain) == 32, "blob domain layout");
+_Static_assert(sizeof(struct hvcfg_domain) == 48, "blob domain layout");
+_Static_assert(offsetof(struct hvcfg_domain, cpus) == 16 &&
+	       offsetof(struct hvcfg_domain, memory) == 24 &&
+	       offsetof(struct hvcfg_domain, nranges) == 32 &&
+	       offsetof(struct hvcfg_domain, on_crash) == 40, "blob domain fields");
+_Static_assert(sizeof(struct hvcfg_range) == 16, "blob range layout");
 
 /* The parsed, validated configuration; strings point into the blob. */
 struct domain_config {
@@ -69,7 +106,16 @@ struct domain_config {
 	const char *kernel;
 	const char *cmdline;
 	uint64_t cpus;
-	uint64_t memory;
+	uint64_t memory;	/* bytes; with ranges, their total */
+	enum hvcfg_on_crash on_crash;
+	/* 0: the hypervisor places `memory` bytes where it likes. Else the
+	 * domain's RAM is exactly these host ranges, in guest-physical order
+	 * from 0 (ranges[0] at GPA 0, ranges[1] right after it, ...). */
+	uint32_t nranges;
+	struct config_range {
+		uint64_t base;	/* host-physical, page aligned */
+		uint64_t size;	/* non-zero, page multiple */
+	} ranges[CONFIG_MAX_RANGES];
 };
 
 struct hv_config {
@@ -82,6 +128,21 @@ struct hv_config {
 int config_parse(const void *blob, size_t len, struct hv_config *out);
 
 uint32_t crc32_ieee(const void *data, size_t len);
+
+struct memmap;
+
+/*
+ * Hold a parsed configuration against the machine it boots on
+ * (kernel/config_check.c): every domain's CPUs are present (bit n of
+ * cpus_present_mask: CPU n in MADT order), every explicit range lies
+ * wholly inside MEM_USABLE regions of `m` (not the hypervisor, the boot
+ * modules, firmware regions or holes), and the memory all domains need
+ * (placed sizes plus explicit ranges) is at most the usable memory.
+ * Returns 0, or -EINVAL after printing one "hv: config: ..." line per
+ * problem (all of them, not only the first).
+ */
+int config_check_machine(const struct hv_config *cfg, uint64_t cpus_present_mask,
+			 const struct memmap *m);
 
 /* The default blob linked into the image (kernel/default_config.S). */
 extern const uint8_t default_config_blob[];

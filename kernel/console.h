@@ -20,6 +20,9 @@ void console_write(const char *s, size_t len);
  * under the console lock (kernel/printk.c). */
 void console_write_tagged(const char *name, const char *text, size_t len);
 
+/* Wait until the UART has sent everything (before powering off). */
+void console_drain(void);
+
 /* The UART in use, for the boot log. */
 const struct uart *console_uart(void);
 

@@ -6,9 +6,12 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/cpuinfo.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/pic.h"
+#include "arch/x86_64/smp.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
@@ -19,6 +22,7 @@
 #include "kernel/power.h"
 #include "kernel/selftest.h"
 #include "kernel/string.h"
+#include "vmm/vcpu.h"
 #include "vmm/vmm.h"
 
 extern char boot_stack_guard[], boot_stack_top[];
@@ -96,7 +100,15 @@ static __attribute__((noreturn)) void idle(enum hvcfg_on_idle action)
 	boot_stop("idle");
 }
 
-static __attribute__((noreturn)) void run_domains(uint32_t ncpus)
+static enum hvcfg_on_idle on_idle_action = HVCFG_ON_IDLE_HALT;
+
+static void all_domains_stopped(void)
+{
+	pr_info("all domains stopped\n");
+	idle(on_idle_action);
+}
+
+static __attribute__((noreturn)) void run_domains(uint64_t online)
 {
 	static struct hv_config cfg;
 
@@ -104,10 +116,37 @@ static __attribute__((noreturn)) void run_domains(uint32_t ncpus)
 		pr_err("config: refused; no domain started\n");
 		idle(HVCFG_ON_IDLE_HALT);
 	}
-	if (vmm_run(&cfg, &boot_info, &boot_cpu, ncpus))
-		idle(HVCFG_ON_IDLE_HALT);
-	pr_info("all domains stopped\n");
-	idle(cfg.on_idle);
+	on_idle_action = cfg.on_idle;
+	vmm_start(&cfg, &boot_info, online, &hv_memmap, all_domains_stopped);
+	pr_err("vmm: no domain started\n");
+	idle(HVCFG_ON_IDLE_HALT);
+}
+
+static unsigned cpu_count(uint64_t mask)
+{
+	unsigned n = 0;
+
+	for (; mask; mask &= mask - 1)
+		n++;
+	return n;
+}
+
+/* Every CPU up, virtualization on where it can be: the mask of CPUs that
+ * can run domains. */
+static uint64_t bring_up_cpus(void)
+{
+	bool need_x2apic = false;
+	int err;
+
+	for (uint32_t i = 0; i < acpi.ncpus; i++)
+		need_x2apic |= acpi.cpus[i].apic_id > 254;
+	tsc_calibrate();
+	lapic_init(acpi.lapic_addr, need_x2apic);
+	vmm_select_vendor(&boot_cpu);
+	err = vcpu_ops->cpu_enable();
+	if (err)
+		pr_err("cpu: the boot CPU cannot enable %s (error %d)\n", vcpu_ops->name, err);
+	return smp_start(&acpi, &hv_memmap, vcpu_ops->cpu_enable, err == 0);
 }
 
 void kernel_main(uint32_t magic, uint64_t info_phys);
@@ -144,11 +183,11 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	}
 	cpu_print_virt(&boot_cpu);
 
-	uint32_t ncpus = acpi.has_madt && acpi.ncpus_enabled ? acpi.ncpus_enabled : 1;
+	uint64_t online = bring_up_cpus();
 	pr_info("boot=%s cpu=%s cpus=%u ram=%lluMiB\n", boot_path_name(boot_info.path),
-		cpu_vendor_name(boot_cpu.vendor), ncpus,
+		cpu_vendor_name(boot_cpu.vendor), cpu_count(online),
 		(unsigned long long)(mm_ram_bytes() >> 20));
 
 	selftest_run(boot_info.cmdline);
-	run_domains(ncpus);
+	run_domains(online);
 }

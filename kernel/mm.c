@@ -4,6 +4,7 @@
 #include "kernel/palloc.h"
 #include "kernel/pgtable.h"
 #include "kernel/printk.h"
+#include "kernel/spinlock.h"
 #include "kernel/string.h"
 
 #define LOW_MEMORY_LIMIT 0x100000ull	/* keep real-mode memory for later */
@@ -96,9 +97,14 @@ uint64_t mm_ram_bytes(void)
 	       memmap_total(&hv_memmap, MEM_BOOT);
 }
 
+/* CPUs set up their vCPUs at the same time: one allocator, one lock. */
+static struct spinlock palloc_lock = SPINLOCK_INIT;
+
 uint64_t alloc_pages(uint64_t npages, uint64_t align, uint64_t limit)
 {
+	spin_lock(&palloc_lock);
 	uint64_t pa = palloc_alloc(&hv_palloc, npages, align, limit);
+	spin_unlock(&palloc_lock);
 
 	if (pa)
 		memset((void *)(uintptr_t)pa, 0, npages * PAGE_SIZE);	/* identity mapped */
@@ -116,7 +122,9 @@ static uint64_t pt_alloc_page(void *ctx)
 static void pt_free_page(void *ctx, uint64_t phys)
 {
 	(void)ctx;
+	spin_lock(&palloc_lock);
 	palloc_free(&hv_palloc, phys, 1);
+	spin_unlock(&palloc_lock);
 }
 
 static void *pt_phys_to_virt(void *ctx, uint64_t phys)

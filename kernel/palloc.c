@@ -103,7 +103,7 @@ static uint64_t palloc_fit_high(const struct palloc *p, uint32_t k, uint64_t siz
 
 /* Take [addr, addr + size) out of free range k. Fails (changing nothing)
  * only when that splits the range and the table is full. */
-static bool palloc_take(struct palloc *p, uint32_t k, uint64_t addr, uint64_t size)
+static bool palloc_take_range(struct palloc *p, uint32_t k, uint64_t addr, uint64_t size)
 {
 	uint64_t base = p->free[k].base, end = p->free[k].end, aend = addr + size;
 
@@ -135,7 +135,7 @@ static bool palloc_take_low(struct palloc *p, uint32_t k, uint64_t size, uint64_
 	if (base & (align - 1) || top <= base || top - base < size)
 		return false;
 	*addr = base;
-	return palloc_take(p, k, base, size);
+	return palloc_take_range(p, k, base, size);
 }
 
 uint64_t palloc_alloc(struct palloc *p, uint64_t npages, uint64_t align, uint64_t limit)
@@ -156,7 +156,7 @@ uint64_t palloc_alloc(struct palloc *p, uint64_t npages, uint64_t align, uint64_
 		uint64_t addr = palloc_fit_high(p, k, size, align, limit);
 		if (!addr)
 			continue;
-		if (palloc_take(p, k, addr, size) || palloc_take_low(p, k, size, align, limit, &addr))
+		if (palloc_take_range(p, k, addr, size) || palloc_take_low(p, k, size, align, limit, &addr))
 			return addr;
 	}
 	return 0;
@@ -214,4 +214,17 @@ int palloc_free(struct palloc *p, uint64_t base, uint64_t npages)
 	}
 	p->free_bytes += end - base;
 	return 0;
+}
+
+int palloc_claim(struct palloc *p, uint64_t base, uint64_t npages)
+{
+	uint64_t size = npages * PAGE_SIZE;
+
+	if ((base & (PAGE_SIZE - 1)) || !npages || npages > UINT64_MAX / PAGE_SIZE ||
+	    base + size < base)
+		return trace_error(-EINVAL);
+	for (uint32_t k = 0; k < p->count; k++)
+		if (p->free[k].base <= base && base + size <= p->free[k].end)
+			return palloc_take_range(p, k, base, size) ? 0 : trace_error(-ENOSPC);
+	return trace_error(-EBUSY);
 }

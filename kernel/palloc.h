@@ -47,6 +47,10 @@ uint64_t palloc_alloc(struct palloc *p, uint64_t npages, uint64_t align, uint64_
  * range table is full. */
 int palloc_free(struct palloc *p, uint64_t base, uint64_t npages);
 
+/* Take exactly [base, base + npages pages) if it is all free: 0, -EBUSY
+ * (some of it is not free), -EINVAL or -ENOSPC (range table full). */
+int palloc_claim(struct palloc *p, uint64_t base, uint64_t npages);
+
 /* The allocator the hypervisor itself uses (kernel/mm.c sets it up). */
 extern struct palloc hv_palloc;
 uint64_t alloc_page(void);		/* one zeroed page, or 0 */

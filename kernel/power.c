@@ -7,6 +7,7 @@
  * x86_64 CPU has a TSC; 2^32 ticks is one to four seconds at 1-4 GHz),
  * with a cap on the iterations in case the TSC does not move.
  */
+#include "kernel/console.h"
 #include "kernel/power.h"
 
 #include <stdint.h>
@@ -69,6 +70,7 @@ void power_off(const struct acpi_info *acpi)
 		w[0].port, (w[0].value & ACPI_PM1_CNT_SLP_TYP) >> ACPI_PM1_CNT_SLP_TYP_SHIFT);
 	/* ACPI 6.5 4.8.3.2.1: SLP_TYP with SLP_EN set, PM1a then PM1b, the
 	 * other bits as they are (SLP_EN and the write-only bits read 0). */
+	console_drain();	/* the last line must leave the UART first */
 	for (int i = 0; i < n; i++)
 		outw(w[i].port, acpi_io_write_value(&w[i], inw(w[i].port)));
 	power_wait(POWER_WAIT_OFF);

@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HVCONFIG = os.path.join(ROOT, "scripts", "hvconfig")
 
 HEADER = struct.Struct("<8sIIIIIIIIII")
-DOMAIN = struct.Struct("<IIIIQQ")
+DOMAIN = struct.Struct("<IIIIQQIIII")
+RANGE = struct.Struct("<QQ")
 
 # Also checked, field by field, by test_sample_from_hvconfig in
 # tests/unit/test_config.c: change both together.
@@ -39,6 +40,7 @@ cpus = [1, 2]
 memory = "256M"
 kernel = "guests/bzImage"
 cmdline = "console=ttyS0"
+on_crash = "restart"
 
 [[domain]]
 name = "rt-1"
@@ -52,6 +54,16 @@ cpus = [0]
 memory = 50565120   # 12345 pages, in bytes
 kernel = "guests/bzImage"
 cmdline = 'a="b c"'
+
+[[domain]]
+name = "fixed"
+cpus = [4, 5]
+memory = [
+    "0x40000000-0x40200000",   # guest-physical 0..2M
+    "0x10000000 - 0x10100000", # then 2M..3M
+]
+kernel = "guests/bzImage"
+on_crash = "stop"
 """
 
 # One valid domain, for tests that add a mistake to it.
@@ -77,14 +89,40 @@ def decode(blob):
 
     domains = []
     for i in range(ndomains):
-        name, kernel, cmdline, dflags, cpus, memory = DOMAIN.unpack_from(
-            blob, domains_off + i * domain_size)
+        (name, kernel, cmdline, dflags, cpus, memory, nranges, ranges_off, on_crash,
+         reserved) = DOMAIN.unpack_from(blob, domains_off + i * domain_size)
+        assert reserved == 0 and (ranges_off == 0) == (nranges == 0), (reserved, ranges_off)
+        assert ranges_off % 8 == 0 and ranges_off + 16 * nranges <= strings_off, ranges_off
+        ranges = [RANGE.unpack_from(blob, ranges_off + 16 * k) for k in range(nranges)]
+        assert not ranges or memory == sum(size for _, size in ranges), (memory, ranges)
         domains.append(dict(name=string(name), kernel=string(kernel), cmdline=string(cmdline),
-                            flags=dflags, cpus=cpus, memory=memory))
+                            flags=dflags, cpus=cpus, memory=memory, on_crash=on_crash,
+                            ranges=[(base, base + size) for base, size in ranges]))
     return dict(magic=magic, version=version, total=total, crc=crc,
                 crc_ok=crc == zlib.crc32(zeroed), flags=flags, on_idle=on_idle,
                 domains_off=domains_off, domain_size=domain_size, strings_off=strings_off,
                 strings_size=strings_size, first_string=strings[:1], domains=domains)
+
+
+def write_elf(path, is64, segments, phoff=None):
+    """A minimal little-endian x86 ET_EXEC ELF with these (p_type, p_paddr,
+    p_memsz) program headers and no loadable bytes (p_filesz 0)."""
+    ehsize, phentsize = (64, 56) if is64 else (52, 32)
+    phoff = ehsize if phoff is None else phoff
+    ident = b"\x7fELF" + bytes([2 if is64 else 1, 1, 1]) + bytes(9)
+    if is64:
+        head = ident + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x100000, phoff, 0, 0, ehsize,
+                                   phentsize, len(segments), 0, 0, 0)
+        phdrs = b"".join(struct.pack("<IIQQQQQQ", t, 5, 0, paddr, paddr, 0, memsz, 0x1000)
+                         for t, paddr, memsz in segments)
+    else:
+        head = ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, 0x100000, phoff, 0, 0, ehsize,
+                                   phentsize, len(segments), 0, 0, 0)
+        phdrs = b"".join(struct.pack("<IIIIIIII", t, 0, paddr, paddr, 0, memsz, 5, 0x1000)
+                         for t, paddr, memsz in segments)
+    assert len(head) == ehsize
+    with open(path, "wb") as f:
+        f.write(head + (phdrs if phoff == ehsize else bytes(64)))
 
 
 class HvconfigTest(unittest.TestCase):
@@ -127,25 +165,31 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(err, [])
         b = decode(blob)
         self.assertEqual(b["magic"], b"HVCONFIG")
-        self.assertEqual(b["version"], 1)
+        self.assertEqual(b["version"], 2)
         self.assertEqual(b["total"], len(blob))
         self.assertTrue(b["crc_ok"])
         self.assertEqual((b["flags"], b["on_idle"]), (0, 1))
-        self.assertEqual((b["domains_off"], b["domain_size"]), (48, 32))
+        self.assertEqual((b["domains_off"], b["domain_size"]), (48, 48))
         self.assertEqual(b["strings_off"] % 8, 0)
-        self.assertGreaterEqual(b["strings_off"], 48 + 3 * 32)
+        # header | 4 domain records | fixed's 2 ranges | strings
+        self.assertEqual(b["strings_off"], 48 + 4 * 48 + 2 * 16)
         self.assertEqual(b["strings_off"] + b["strings_size"], len(blob))
         self.assertEqual(b["first_string"], b"\0")
         self.assertEqual(b["domains"], [
             dict(name="linux0", kernel="linux0.kernel", cmdline="console=ttyS0", flags=0,
-                 cpus=0x6, memory=256 << 20),
+                 cpus=0x6, memory=256 << 20, on_crash=1, ranges=[]),
             dict(name="rt-1", kernel="rt-1.kernel", cmdline="", flags=0,
-                 cpus=(1 << 63) | (1 << 3), memory=1 << 30),
+                 cpus=(1 << 63) | (1 << 3), memory=1 << 30, on_crash=0, ranges=[]),
             dict(name="x_y", kernel="x_y.kernel", cmdline='a="b c"', flags=0,
-                 cpus=0x1, memory=12345 * 4096),
+                 cpus=0x1, memory=12345 * 4096, on_crash=0, ranges=[]),
+            dict(name="fixed", kernel="fixed.kernel", cmdline="", flags=0, cpus=0x30,
+                 memory=3 << 20, on_crash=0,
+                 ranges=[(0x40000000, 0x40200000), (0x10000000, 0x10100000)]),
         ])
         # An absent cmdline is offset 0: the empty string.
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 32)[2], 0)
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 48)[2], 0)
+        # The ranges sit right after the records.
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 3 * 48)[6:8], (2, 48 + 4 * 48))
         if os.environ.get("HVCFG_SAMPLE_OUT"):
             with open(os.environ["HVCFG_SAMPLE_OUT"], "wb") as f:
                 f.write(blob)
@@ -169,7 +213,7 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(b["on_idle"], 0)
         self.assertEqual(b["domains"], [dict(name="test0", kernel="test0.kernel",
                                              cmdline="expect-mem=32M", flags=0, cpus=1,
-                                             memory=32 << 20)])
+                                             memory=32 << 20, on_crash=0, ranges=[])])
 
     def test_modules(self):
         rc, out, err = self.run_tool("modules", "sys.toml", text=SAMPLE)
@@ -179,6 +223,7 @@ class HvconfigTest(unittest.TestCase):
             f"{bz}\tlinux0.kernel",
             f"{os.path.join(self.dir, 'guests', 'rt.elf')}\trt-1.kernel",
             f"{bz}\tx_y.kernel",
+            f"{bz}\tfixed.kernel",
         ])
 
     def test_paths_relative_to_toml_or_base(self):
@@ -218,11 +263,89 @@ class HvconfigTest(unittest.TestCase):
             "sys.toml:6: warning: 'initrd' is not supported yet; ignored",
             "sys.toml:7: warning: 'modules' is not supported yet; ignored",
             "sys.toml:8: warning: 'devices' is not supported yet; ignored",
-            "sys.toml:9: warning: 'on_crash' is not supported yet; ignored",
         ])
         self.assertEqual(decode(blob)["domains"][0]["name"], "a")
+        self.assertEqual(decode(blob)["domains"][0]["on_crash"], 1)
         # Empty lists change nothing: no warning.
         self.assertEqual(self.compile_ok(GOOD + "modules = []\ndevices = []\n")[1], [])
+
+    def test_on_crash(self):
+        for value, code in (("stop", 0), ("restart", 1)):
+            blob, err = self.compile_ok(GOOD + f'on_crash = "{value}"\n')
+            self.assertEqual((decode(blob)["domains"][0]["on_crash"], err), (code, []))
+        self.assertEqual(decode(self.compile_ok(GOOD)[0])["domains"][0]["on_crash"], 0)
+        self.assert_errors(GOOD + 'on_crash = "reboot"\n',
+                           "sys.toml:6: on_crash 'reboot' is invalid: use \"stop\" or \"restart\"")
+        self.assert_errors(GOOD + 'on_crash = ["stop"]\n',
+                           "sys.toml:6: 'on_crash' must be a string, not array")
+
+    def test_memory_ranges(self):
+        cases = {
+            '["0x10000000-0x20000000"]': [(0x10000000, 0x20000000)],
+            '["0x200000-0x400000", "0x100000-0x200000"]': [(0x200000, 0x400000),
+                                                           (0x100000, 0x200000)],
+            '[" 1048576 - 0x200000 "]': [(1 << 20, 2 << 20)],
+            '["01048576-0002097152"]': [(1 << 20, 2 << 20)],
+            '["0X1000-0X101000"]': [(0x1000, 0x101000)],
+            '["0xffffffff00000-0x10000000000000"]': [((1 << 52) - (1 << 20), 1 << 52)],
+        }
+        for value, ranges in cases.items():
+            with self.subTest(value=value):
+                blob, err = self.compile_ok(GOOD.replace('"16M"', value))
+                dom = decode(blob)["domains"][0]
+                self.assertEqual(err, [])
+                self.assertEqual(dom["ranges"], ranges)
+                self.assertEqual(dom["memory"], sum(e - b for b, e in ranges))
+        eight = "[" + ", ".join(f'"{hex(i << 20)}-{hex((i + 1) << 20)}"' for i in range(8)) + "]"
+        blob, _ = self.compile_ok(GOOD.replace('"16M"', eight))
+        self.assertEqual(len(decode(blob)["domains"][0]["ranges"]), 8)
+        # Ranges of several domains: each domain's own, in order; touching
+        # is not overlapping.
+        two = GOOD.replace('"16M"', '["0x100000-0x300000"]') + \
+            GOOD.replace('"a"', '"b"').replace("[0]", "[1]").replace(
+                '"16M"', '["0x400000-0x500000", "0x300000-0x400000"]') + \
+            GOOD.replace('"a"', '"c"').replace("[0]", "[2]")
+        blob, err = self.compile_ok(two)
+        doms = decode(blob)["domains"]
+        self.assertEqual([d["ranges"] for d in doms],
+                         [[(0x100000, 0x300000)], [(0x400000, 0x500000), (0x300000, 0x400000)], []])
+        self.assertEqual([d["memory"] for d in doms], [2 << 20, 2 << 20, 16 << 20])
+
+    def test_image_size_checked_against_memory(self):
+        # An ELF needs its highest PT_LOAD end, page-rounded, plus a page of
+        # boot info: 0x130000 -> 0x131000 bytes, "1.2M" rounded up.
+        for is64 in (False, True):
+            with self.subTest(is64=is64):
+                write_elf(os.path.join(self.dir, "kernel.elf"), is64,
+                          [(1, 0x100000, 0x20000), (1, 0x120000, 0x10000),
+                           (4, 0x7000000, 0x1000),      # PT_NOTE: not loaded
+                           (1, 0x8000000, 0)])          # nothing to load
+                text = GOOD.replace("k.elf", "kernel.elf")
+                self.assert_errors(text.replace('"16M"', '"1M"'),
+                                   "sys.toml:4: memory 1M is too small for kernel.elf "
+                                   "(needs at least 1.2M)")
+                self.compile_ok(text.replace('"16M"', "0x131000"))
+                self.assert_errors(text.replace('"16M"', "0x130000"),
+                                   "sys.toml:4: memory 1216K is too small for kernel.elf "
+                                   "(needs at least 1.2M)")
+        # Anything else: the file size, page-rounded, plus a page.
+        with open(os.path.join(self.dir, "raw.bin"), "wb") as f:
+            f.write(b"\x90" * ((2 << 20) + 1))
+        text = GOOD.replace("k.elf", "raw.bin")
+        self.assert_errors(text.replace('"16M"', '"2M"'),
+                           "sys.toml:4: memory 2M is too small for raw.bin (needs at least 2.1M)")
+        self.compile_ok(text.replace('"16M"', str((2 << 20) + 8192)))
+        # A broken ELF (program headers past the end) counts by file size.
+        write_elf(os.path.join(self.dir, "broken.elf"), True, [(1, 0x100000, 0x1000000)],
+                  phoff=1 << 20)
+        self.compile_ok(GOOD.replace("k.elf", "broken.elf").replace('"16M"', '"1M"'))
+        # With ranges, the image must fit in the first: it holds guest-physical 0.
+        write_elf(os.path.join(self.dir, "kernel.elf"), True, [(1, 0x100000, 0x30000)])
+        text = GOOD.replace("k.elf", "kernel.elf")
+        self.assert_errors(text.replace('"16M"', '["0x1000000-0x1100000", "0x2000000-0x2100000"]'),
+                           "sys.toml:4: memory: the first range '0x1000000-0x1100000' (1M, "
+                           "guest-physical 0) is too small for kernel.elf (needs at least 1.2M)")
+        self.compile_ok(text.replace('"16M"', '["0x1000000-0x1131000"]'))
 
     # ---- mistakes ---------------------------------------------------------------
     def test_toml_syntax_error(self):
@@ -234,6 +357,70 @@ class HvconfigTest(unittest.TestCase):
                            "sys.toml:6: syntax error: cannot overwrite a value (column 11)")
         self.assert_errors(GOOD + "cpus2 = [1,\n",
                            "sys.toml:6: syntax error: invalid value (at end of file)")
+
+    def test_memory_range_mistakes(self):
+        form = ("is not START-END: write host-physical addresses like "
+                "\"0x10000000-0x20000000\" (end exclusive)")
+        aligned = "is not 4K-aligned: start and end must be multiples of 4K (0x1000)"
+        cases = [
+            ('["0x1000"]', f"memory: range '0x1000' {form}"),
+            ('["0x1000-"]', f"memory: range '0x1000-' {form}"),
+            ('["1M-2M"]', f"memory: range '1M-2M' {form}"),
+            ('["0x1000-0x2000-0x3000"]', f"memory: range '0x1000-0x2000-0x3000' {form}"),
+            ('["0xg000-0x2000"]', f"memory: range '0xg000-0x2000' {form}"),
+            ('[""]', f"memory: range '' {form}"),
+            ('["0x1000-0x2800"]', f"memory: range '0x1000-0x2800' {aligned}"),
+            ('["0x800-0x200000"]', f"memory: range '0x800-0x200000' {aligned}"),
+            ('["0x200000-0x100000"]', "memory: range '0x200000-0x100000' is empty or reversed: "
+                                      "the end (exclusive) must be above the start"),
+            ('["0x100000-0x100000"]', "memory: range '0x100000-0x100000' is empty or reversed: "
+                                      "the end (exclusive) must be above the start"),
+            ('["0x0-0x10000000001000"]', "memory: range '0x0-0x10000000001000' ends above the "
+                                         "52-bit physical address space"),
+            ('[0x100000]', "memory: a range must be a string like \"0x10000000-0x20000000\", "
+                           "not integer"),
+            ("[]", "'memory' is an empty array: give a size like \"64M\" or at least one range "
+                   "like \"0x10000000-0x20000000\""),
+            ("[" + ", ".join(f'"{hex(i << 20)}-{hex((i + 1) << 20)}"' for i in range(9)) + "]",
+             "memory: 9 ranges (at most 8)"),
+            ('["0x100000-0x180000"]', "memory: the ranges total 512K, too small: at least 1M"),
+            ('["0x0-0x8000000000", "0x10000000000-0x10000001000"]',
+             "memory: the ranges total 536870916K, too large: at most 512G"),
+            ('["0x100000-0x300000", "0x200000-0x400000"]',
+             "memory: ranges '0x100000-0x300000' and '0x200000-0x400000' overlap"),
+        ]
+        for value, msg in cases:
+            with self.subTest(value=value):
+                self.assert_errors(GOOD.replace('"16M"', value), f"sys.toml:4: {msg}")
+        # Every bad range of a list is reported, on the key's line even when
+        # the array spans several lines.
+        self.assert_errors(GOOD.replace('"16M"', '[\n  "0x1000-0x2800",\n  "x",\n'
+                                                 '  "0x0-0x200000", "0x100000-0x300000"]'),
+                           "sys.toml:4: memory: range '0x1000-0x2800' " + aligned,
+                           "sys.toml:4: memory: range 'x' " + form,
+                           "sys.toml:4: memory: ranges '0x0-0x200000' and "
+                           "'0x100000-0x300000' overlap")
+
+    def test_memory_ranges_across_domains(self):
+        a = GOOD.replace('"16M"', '["0x1000000-0x2000000", "0x4000000-0x5000000"]')
+        b = GOOD.replace('"a"', '"b"').replace("[0]", "[1]")
+        c = GOOD.replace('"a"', '"c"').replace("[0]", "[2]")
+        self.assert_errors(a + b.replace('"16M"', '["0x1800000-0x2800000"]'),
+                           "sys.toml:9: memory: range '0x1800000-0x2800000' of domain \"b\" "
+                           "overlaps range '0x1000000-0x2000000' of domain \"a\"")
+        # A range that covers two of an earlier domain's: both named; a
+        # domain with a bad name is still placed by its position.
+        self.assert_errors(a + b.replace('"b"', '"B"').replace('"16M"', '["0x0-0x8000000"]'),
+                           "sys.toml:7: name 'B' is invalid: use 1..16 characters from a-z, 0-9, "
+                           "'_' and '-'",
+                           "sys.toml:9: memory: range '0x0-0x8000000' of [[domain]] #2 overlaps "
+                           "range '0x1000000-0x2000000' of domain \"a\"",
+                           "sys.toml:9: memory: range '0x0-0x8000000' of [[domain]] #2 overlaps "
+                           "range '0x4000000-0x5000000' of domain \"a\"")
+        # Against every earlier domain, not only the one before.
+        self.assert_errors(a + b + c.replace('"16M"', '["0x4fff000-0x5100000"]'),
+                           "sys.toml:14: memory: range '0x4fff000-0x5100000' of domain \"c\" "
+                           "overlaps range '0x4000000-0x5000000' of domain \"a\"")
 
     def test_unknown_keys(self):
         self.assert_errors(GOOD + 'color = "red"\n',

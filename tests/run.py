@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The test runner behind `make test`: host unit tests, the clang build,
-and integration tests that boot the real image under QEMU.
+"""The test runner behind `make test`: host unit tests, short libFuzzer
+runs, the clang build, and integration tests that boot the real image
+under QEMU.
 
 Each integration case boots one image (GRUB ISO or ESP folder) with a
 timeout, watches the serial log, and passes when every expected line has
@@ -20,6 +21,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -121,6 +123,42 @@ def integration_cases():
                       expect=[r"hv: cpu: VT-x with EPT", r"\[evil\] hvtest: hostile memory: trying",
                               r"hv: domain evil stopped: memory violation at GPA 0x1001000 \(read\)",
                               r"hv: domain evil exits: total=\d+", r"hv: all domains stopped"]))
+
+    # Static domains side by side on their own CPUs (4 CPUs, 3 domains of
+    # different sizes, one hostile): the hostile one stops alone, the others
+    # finish, and "all domains stopped" comes once, after the last.
+    def done(name, mib):
+        return [rf"\[{name}\] hvtest: PASS memory-map", rf"\[{name}\] hvtest: PASS memory-rw \({mib - 1} MiB\)",
+                rf"\[{name}\] hvtest: done, 7 passed, 0 failed", rf"hv: domain {name} stopped: poweroff"]
+    cases.append(Case("domains-3-on-4-cpus", image="iso", firmware="bios", smp=4,
+                      config="tests/configs/three-domains.toml", forbid=(PANIC, r"hvtest: FAIL"),
+                      expect=[r"hv: boot=multiboot2-bios cpu=amd cpus=4 ",
+                              r"hv: domain big: 48 MiB at host 0x[0-9a-f]+, entry 0x[0-9a-f]+, CPUs 2,3",
+                              r"hv: domain evil stopped: memory violation at GPA 0x801000"] +
+                             done("small", 16) + done("big", 48) +
+                             [r"hv: all domains stopped(?!(.|\n)*hv: domain \S+ stopped)",
+                              r"hv: power: powering off"]))
+    cases.append(Case("domains-explicit-ranges", image="esp", firmware="uefi", smp=2,
+                      config="tests/configs/explicit-ranges.toml", forbid=(PANIC, r"hvtest: FAIL"),
+                      expect=[r"hv: domain pinned: 16 MiB at host 0x10000000 \(and more ranges\)"] +
+                             done("pinned", 16) + [r"hv: all domains stopped"]))
+    # The hypervisor checks the configuration against the real machine and
+    # refuses a bad one whole: no domain starts.
+    cases.append(Case("config-absent-cpu", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/absent-cpu.toml", forbid=(PANIC, r"\[here\]"),
+                      expect=[r"hv: config: domain far: CPU 3 is not on this machine \(CPUs 0-1 are\)",
+                              r"hv: vmm: no domain started", r"hv: idle; halting"]))
+    cases.append(Case("config-range-over-hv", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/range-over-hv.toml", forbid=(PANIC, r"\[greedy\]"),
+                      expect=[r"hv: config: domain greedy: memory 0x1000000-0x2000000 overlaps the hypervisor",
+                              r"hv: vmm: no domain started", r"hv: idle; halting"]))
+    # VT-x with two CPUs and two domains, one of them triple-faulting.
+    cases.append(Case("bochs-domains-2-on-2-cpus", image="iso", firmware="bios", emulator="bochs",
+                      smp=2, mem=256, config="tests/configs/two-domains.toml",
+                      forbid=(PANIC, r"hvtest: FAIL"), timeout=600,
+                      expect=[r"hv: boot=multiboot2-bios cpu=intel cpus=2 ",
+                              r"hv: domain right stopped: triple fault"] + done("left", 16) +
+                             [r"hv: all domains stopped"]))
 
     # A machine without usable virtualization is told so in one line.
     cases.append(Case("no-svm", image="iso", firmware="bios", cpu="max,-svm",
@@ -251,6 +289,45 @@ def run_cmd(name, argv, build):
     return (None if rc == 0 else f"exit status {rc}"), log
 
 
+# libFuzzer harnesses (tests/fuzz/, built by `make test`): a short run of
+# each, from a fresh corpus seeded with real inputs, with a fixed seed, so
+# `make test` stays fast and nearly deterministic. Run longer by hand:
+#   build/fuzz/fuzz_config -max_total_time=600 [CORPUS_DIR]
+# Crash inputs are kept as BUILD/fuzz/NAME-crash-*; rerun one with
+# `build/fuzz/NAME FILE`.
+FUZZ_SECONDS = 20
+FUZZ_SEEDS = {
+    # each harness: files under BUILD whose bytes are a valid input once a
+    # control byte (tests/fuzz/NAME.c) is put in front
+    "fuzz_config": ["default.cfg"],
+    "fuzz_loader": [os.path.join("guests", "hvtest.elf")],
+}
+
+
+def run_fuzz(name, build):
+    exe = os.path.join(build, "fuzz", name)
+    if not os.path.exists(exe):
+        return f"{exe} is not built (make {exe})", None
+    workdir = os.path.dirname(exe)
+    corpus = tempfile.mkdtemp(prefix=f"{name}-corpus-", dir=workdir)
+    try:
+        for rel in FUZZ_SEEDS.get(name, []):
+            try:
+                with open(os.path.join(build, rel), "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue           # no seed: the fuzzer starts from nothing
+            for control in (0, 1):
+                with open(os.path.join(corpus, f"seed-{control}-{os.path.basename(rel)}"),
+                          "wb") as f:
+                    f.write(bytes([control]) + data)
+        return run_cmd(name.replace("_", "-"), [
+            exe, f"-max_total_time={FUZZ_SECONDS}", "-seed=1", "-print_final_stats=1",
+            f"-artifact_prefix={os.path.join(workdir, name)}-", corpus], build)
+    finally:
+        shutil.rmtree(corpus, ignore_errors=True)
+
+
 def all_tests(build):
     tests = []
     unit_dir = os.path.join(build, "unit")
@@ -264,6 +341,8 @@ def all_tests(build):
     tests.append(("unit-config", lambda b: run_cmd("unit-config", ["sh", "-c",
         f"HVCFG_SAMPLE_OUT={sample} python3 tests/hvconfig_test.py && "
         f"HVCFG_SAMPLE_BLOB={sample} {os.path.join(unit_dir, 'test_config')}"], b)))
+    for harness in ("fuzz_config", "fuzz_loader"):
+        tests.append((harness.replace("_", "-"), lambda b, h=harness: run_fuzz(h, b)))
     tests.append(("build-clang", lambda b: run_cmd("build-clang", [
         "make", "-s", "CC=clang", f"BUILD={os.path.join(b, 'clang')}",
         f"{os.path.join(b, 'clang')}/hv.elf", f"{os.path.join(b, 'clang')}/BOOTX64.EFI"], b)))

@@ -23,33 +23,68 @@ static const struct boot_module *find_module(const struct boot_info *bi, const c
 	return NULL;
 }
 
+static uint32_t running_domains;
+void (*domain_all_stopped)(void);
+
 /* Contiguous, zeroed, aligned so the largest leaves fit (1 GiB / 2 MiB). */
 static int take_memory(struct domain *d, uint64_t size)
 {
 	uint64_t align = size >= GIB ? GIB : size >= 2 * MIB ? 2 * MIB : PAGE_SIZE;
+	uint64_t hpa = alloc_pages(size / PAGE_SIZE, align, 0);
 
-	d->mem_hpa = alloc_pages(size / PAGE_SIZE, align, 0);
-	if (!d->mem_hpa && align > 2 * MIB)
-		d->mem_hpa = alloc_pages(size / PAGE_SIZE, 2 * MIB, 0);
-	if (!d->mem_hpa) {
+	if (!hpa && align > 2 * MIB)
+		hpa = alloc_pages(size / PAGE_SIZE, 2 * MIB, 0);
+	if (!hpa) {
 		pr_err("domain %s: cannot take %llu MiB of memory (%llu MiB free)\n", d->name,
 		       (unsigned long long)(size / MIB),
 		       (unsigned long long)(hv_palloc.free_bytes / MIB));
 		return trace_error(-ENOMEM);
 	}
-	d->mem_size = size;
+	d->nranges = 1;
+	d->ram[0].hpa = hpa;
+	d->ram[0].size = size;
+	d->ram[0].placed = true;
 	return 0;
 }
 
-/* RAM at guest-physical 0; nothing else is mapped, so any other access
+/* Explicit host ranges (config_check_machine() has checked they are free
+ * usable RAM); zeroed like placed memory: no stale data reaches a guest. */
+static int claim_ranges(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->cfg->nranges; i++) {
+		uint64_t base = d->cfg->ranges[i].base, size = d->cfg->ranges[i].size;
+		if (palloc_claim(&hv_palloc, base, size / PAGE_SIZE)) {
+			pr_err("domain %s: memory 0x%llx-0x%llx is not free\n", d->name,
+			       (unsigned long long)base, (unsigned long long)(base + size));
+			return trace_error(-EBUSY);
+		}
+		memset((void *)(uintptr_t)base, 0, size);
+		d->ram[i].hpa = base;
+		d->ram[i].size = size;
+		d->nranges = i + 1;
+	}
+	return 0;
+}
+
+static void release_memory(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->nranges; i++)
+		palloc_free(&hv_palloc, d->ram[i].hpa, d->ram[i].size / PAGE_SIZE);
+	d->nranges = 0;
+}
+
+/* RAM from guest-physical 0; nothing else is mapped, so any other access
  * (another domain's memory, the hypervisor's, MMIO) is a violation. */
 static int map_memory(struct domain *d)
 {
 	int err = pt_init(&d->slat, vcpu_ops->slat_format(), &hv_pt_mem);
+	uint64_t gpa = 0;
 
-	if (!err)
-		err = pt_map(&d->slat, 0, d->mem_hpa, d->mem_size,
+	for (uint32_t i = 0; !err && i < d->nranges; i++) {
+		err = pt_map(&d->slat, gpa, d->ram[i].hpa, d->ram[i].size,
 			     PT_READ | PT_WRITE | PT_EXEC | PT_USER);
+		gpa += d->ram[i].size;
+	}
 	if (err)
 		pr_err("domain %s: cannot build its %s page tables (error %d)\n", d->name,
 		       vcpu_ops->name, err);
@@ -64,8 +99,30 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 		pr_err("domain %s: kernel: no boot module named '%s'\n", d->name, d->cfg->kernel);
 		return trace_error(-ENOENT);
 	}
-	return guest_load(d->name, (const void *)(uintptr_t)m->start, m->end - m->start,
-			  domain_ram(d), d->mem_size, d->cfg->cmdline, entry);
+	/* The image and its boot information go into the first range. */
+	return guest_load_ram(d->name, (const void *)(uintptr_t)m->start, m->end - m->start,
+			      (uint8_t *)(uintptr_t)d->ram[0].hpa, d->ram[0].size, d->mem_size,
+			      d->cfg->cmdline, entry);
+}
+
+static void assign_vcpus(struct domain *d, const struct guest_entry *entry)
+{
+	uint64_t cpus = d->cfg->cpus;
+
+	d->nvcpus = 0;
+	while (cpus && d->nvcpus < DOMAIN_MAX_VCPUS) {
+		struct vcpu *v = &d->vcpus[d->nvcpus++];
+		v->dom = d;
+		v->cpu = (uint32_t)__builtin_ctzll(cpus);
+		v->state = VCPU_STOPPED;
+		cpus &= cpus - 1;
+	}
+	struct vcpu *boot = &d->vcpus[0];
+	boot->state = VCPU_RUNNING;
+	boot->regs.rax = entry->eax;
+	boot->regs.rbx = entry->ebx;
+	boot->regs.rip = entry->rip;
+	boot->regs.rflags = 0x2;	/* bit 1 is always set */
 }
 
 int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg,
@@ -78,37 +135,47 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 	d->cfg = cfg;
 	d->name = cfg->name;
 	d->id = id;
+	d->mem_size = cfg->memory;
 	vuart_init(&d->uart, d->name);
 
-	err = take_memory(d, cfg->memory);
-	if (err)
-		return err;
-	err = map_memory(d);
+	err = cfg->nranges ? claim_ranges(d) : take_memory(d, cfg->memory);
+	if (!err)
+		err = map_memory(d);
 	if (!err)
 		err = load_kernel(d, bi, &entry);
-	if (!err) {
-		struct vcpu *v = &d->vcpus[0];
-		v->dom = d;
-		v->cpu = 0;
-		v->regs.rax = entry.eax;
-		v->regs.rbx = entry.ebx;
-		v->regs.rip = entry.rip;
-		v->regs.rflags = 0x2;	/* bit 1 is always set */
-		err = vcpu_ops->vcpu_init(v, d->slat.root, id + 1);
-		d->nvcpus = 1;
-	}
 	if (err) {
 		/* Nothing of it runs; its RAM goes back. (Its page-table pages
 		 * are not reclaimed: a few pages per failed domain, at boot.) */
-		palloc_free(&hv_palloc, d->mem_hpa, d->mem_size / PAGE_SIZE);
+		release_memory(d);
 		pr_err("domain %s: not started\n", d->name);
 		return err;
 	}
+	assign_vcpus(d, &entry);
 	d->running = true;
-	pr_info("domain %s: %llu MiB at host 0x%llx, entry 0x%x, CPU %u\n", d->name,
-		(unsigned long long)(d->mem_size / MIB), (unsigned long long)d->mem_hpa,
-		entry.rip, d->vcpus[0].cpu);
+	__atomic_add_fetch(&running_domains, 1, __ATOMIC_ACQ_REL);
+	char cpus[96];
+	int n = 0;
+	for (uint32_t i = 0; i < d->nvcpus && n >= 0 && (size_t)n < sizeof(cpus); i++)
+		n += hv_snprintf(cpus + n, sizeof(cpus) - (size_t)n, "%s%u", i ? "," : "",
+				 d->vcpus[i].cpu);
+	pr_info("domain %s: %llu MiB at host 0x%llx%s, entry 0x%x, CPU%s %s\n", d->name,
+		(unsigned long long)(d->mem_size / MIB), (unsigned long long)d->ram[0].hpa,
+		d->nranges > 1 ? " (and more ranges)" : "", entry.rip, d->nvcpus > 1 ? "s" : "", cpus);
 	return 0;
+}
+
+void domain_vcpu_run(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	int err = vcpu_ops->vcpu_init(v, d->slat.root, d->id + 1);
+
+	if (err) {
+		char why[64];
+		hv_snprintf(why, sizeof(why), "vCPU set-up on CPU %u failed (error %d)", v->cpu, err);
+		domain_stop(d, why);
+		return;
+	}
+	vcpu_loop(v);
 }
 
 static void print_exits(const struct domain *d)
@@ -133,12 +200,17 @@ static void print_exits(const struct domain *d)
 
 void domain_stop(struct domain *d, const char *why)
 {
-	if (!d->running)
+	bool was_running = true;
+
+	/* Only the first caller stops it (any of its vCPUs may try at once). */
+	if (!__atomic_compare_exchange_n(&d->running, &was_running, false, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
-	d->running = false;
 	for (uint32_t i = 0; i < d->nvcpus; i++)
 		d->vcpus[i].state = VCPU_STOPPED;
 	vuart_flush(&d->uart);
 	pr_info("domain %s stopped: %s\n", d->name, why);
 	print_exits(d);
+	if (__atomic_sub_fetch(&running_domains, 1, __ATOMIC_ACQ_REL) == 0 && domain_all_stopped)
+		domain_all_stopped();
 }

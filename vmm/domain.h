@@ -15,14 +15,20 @@
 #include "vmm/vcpu.h"
 #include "vmm/vuart.h"
 
-#define DOMAIN_MAX_VCPUS 1	/* one vCPU per physical CPU; SMP comes later */
+#define DOMAIN_MAX_VCPUS 64	/* one vCPU per physical CPU */
 
 struct domain {
 	const struct domain_config *cfg;
 	const char *name;
 	uint32_t id;
-	uint64_t mem_hpa;		/* host-physical base of its RAM */
-	uint64_t mem_size;
+	/* Its RAM: host ranges laid out from guest-physical 0 in this order. */
+	uint32_t nranges;
+	struct {
+		uint64_t hpa;
+		uint64_t size;
+		bool placed;	/* taken from the allocator (else explicit) */
+	} ram[CONFIG_MAX_RANGES];
+	uint64_t mem_size;		/* total */
 	struct pgtable slat;		/* guest-physical -> host-physical */
 	bool running;
 	uint32_t nvcpus;
@@ -36,9 +42,10 @@ struct domain {
 
 /*
  * Build domain `id` from its configuration: take and zero its memory,
- * map it, load its kernel (from the boot module named cfg->kernel) and set
- * up its vCPU. 0, or a negative errno after one clear line; then nothing
- * of the domain remains (its memory is returned).
+ * map it, load its kernel (from the boot module named cfg->kernel) and
+ * assign one vCPU to each of its CPUs. 0, or a negative errno after one
+ * clear line; then nothing of the domain remains (its memory is returned).
+ * The vCPUs' vendor state is made on their own CPUs (domain_vcpu_run).
  */
 int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg,
 		  const struct boot_info *bi);
@@ -47,10 +54,14 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
  * `why` and the exit counters. Only the first call has an effect. */
 void domain_stop(struct domain *d, const char *why);
 
-/* The domain's RAM as the hypervisor sees it (identity map). */
-static inline uint8_t *domain_ram(const struct domain *d)
-{
-	return (uint8_t *)(uintptr_t)d->mem_hpa;
-}
+/*
+ * On the vCPU's own CPU: set up its vendor state and run it until the
+ * domain stops. Only a domain's first vCPU starts running; the others wait
+ * for the guest to start them (INIT/SIPI, with the Linux-guest issue).
+ */
+void domain_vcpu_run(struct vcpu *v);
+
+/* Called (on whichever CPU) when the last running domain has stopped. */
+extern void (*domain_all_stopped)(void);
 
 #endif

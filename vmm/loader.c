@@ -134,8 +134,8 @@ static void ldr_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size
 	ldr_wr32(start, (uint32_t)size);
 	ldr_info_string(&pos, MB2_TAG_BOOTLOADER, LDR_LOADER_NAME);
 	ldr_info_string(&pos, MB2_TAG_CMDLINE, cmdline);
-	ldr_info_meminfo(&pos, c->mem_size);
-	ldr_info_mmap(&pos, c->mem_size);
+	ldr_info_meminfo(&pos, c->ram_size);
+	ldr_info_mmap(&pos, c->ram_size);
 	ldr_info_tag(&pos, MB2_TAG_END, LDR_END_SIZE);
 }
 
@@ -178,12 +178,20 @@ static int ldr_check(const struct ldr_ctx *c, struct ldr_job *j)
 int guest_load(const char *name, const void *image, size_t len, uint8_t *mem,
 	       uint64_t mem_size, const char *cmdline, struct guest_entry *out)
 {
+	return guest_load_ram(name, image, len, mem, mem_size, mem_size, cmdline, out);
+}
+
+int guest_load_ram(const char *name, const void *image, size_t len, uint8_t *mem,
+		   uint64_t mem_size, uint64_t ram_size, const char *cmdline,
+		   struct guest_entry *out)
+{
 	const struct ldr_ctx c = {
 		.name = name ? name : "?",
 		.img = image,
 		.len = len,
 		.mem = mem,
 		.mem_size = mem_size,
+		.ram_size = ram_size > mem_size ? ram_size : mem_size,
 	};
 	struct ldr_job j = { .aout = false };
 	uint64_t info_addr = 0;

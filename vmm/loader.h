@@ -50,4 +50,13 @@ struct guest_entry {
 int guest_load(const char *name, const void *image, size_t len, uint8_t *mem,
 	       uint64_t mem_size, const char *cmdline, struct guest_entry *out);
 
+/*
+ * The same, for a domain whose RAM is several host ranges: `mem` is the
+ * first (guest-physical 0 .. mem_size), where the image and the boot
+ * information must fit; the memory map given to the guest says ram_size.
+ */
+int guest_load_ram(const char *name, const void *image, size_t len, uint8_t *mem,
+		   uint64_t mem_size, uint64_t ram_size, const char *cmdline,
+		   struct guest_entry *out);
+
 #endif

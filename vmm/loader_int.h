@@ -40,6 +40,7 @@ struct ldr_ctx {
 	uint64_t len;
 	uint8_t *mem;
 	uint64_t mem_size;
+	uint64_t ram_size;	/* what the memory map reports (>= mem_size) */
 };
 
 /* What the multiboot2 header (Multiboot2 spec 3.1) asks for. */

@@ -1,63 +1,58 @@
 /*
- * From a validated configuration to running domains. For now every
- * domain runs on the boot CPU, one after the other is not allowed: the
- * configuration may use CPU 0 only (application processors come with the
- * SMP issue), so there is at most one domain.
+ * From a validated configuration to running domains: every domain's
+ * memory, tables and image are built on the boot CPU; then each domain's
+ * first CPU is handed its vCPU and runs it. CPUs no domain owns stay parked.
  */
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "vmm/domain.h"
 #include "vmm/vmm.h"
 
 static struct domain domains[CONFIG_MAX_DOMAINS];
+static struct vcpu *cpu_vcpu[MAX_CPUS];	/* what each CPU runs */
 
-static const struct vcpu_ops *select_vendor(const struct cpu_info *ci)
+void vmm_select_vendor(const struct cpu_info *ci)
 {
 	/* cpu_identify() has checked the features each one needs. */
-	return ci->vendor == CPU_VENDOR_INTEL ? &vmx_ops : &svm_ops;
+	vcpu_ops = ci->vendor == CPU_VENDOR_INTEL ? &vmx_ops : &svm_ops;
 }
 
-/* The CPUs that can run a vCPU now: the boot CPU. */
-static int check_cpus(const struct hv_config *cfg, uint32_t ncpus)
+/* Runs on the vCPU's CPU (an AP through smp_run_on, or the boot CPU). */
+static void run_my_vcpu(void)
 {
-	uint64_t usable = 1;	/* SMP bring-up comes later */
+	struct vcpu *v = cpu_vcpu[this_cpu()->cpu_id];
 
-	(void)ncpus;
+	domain_vcpu_run(v);
+	smp_park_forever();	/* the domain is stopped: this CPU stays idle */
+}
+
+int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t online,
+	      const struct memmap *m, void (*all_stopped)(void))
+{
+	uint32_t started = 0;
+	int err = config_check_machine(cfg, online, m);
+
+	if (err)
+		return err;
+	domain_all_stopped = all_stopped;
 	for (uint32_t i = 0; i < cfg->ndomains; i++) {
-		uint64_t extra = cfg->domains[i].cpus & ~usable;
-		if (extra) {
-			pr_err("vmm: domain %s: CPU %u cannot run domains yet (only CPU 0 does)\n",
-			       cfg->domains[i].name, (unsigned)__builtin_ctzll(extra));
-			return trace_error(-EINVAL);
-		}
+		if (domain_create(&domains[i], i, &cfg->domains[i], bi))
+			continue;
+		struct vcpu *v = &domains[i].vcpus[0];
+		cpu_vcpu[v->cpu] = v;
+		started++;
 	}
-	return 0;
-}
-
-int vmm_run(const struct hv_config *cfg, const struct boot_info *bi,
-	    const struct cpu_info *ci, uint32_t ncpus)
-{
-	int err;
-
-	vcpu_ops = select_vendor(ci);
-	if (!vcpu_ops)
-		return trace_error(-ENOTSUP);
-	err = check_cpus(cfg, ncpus);
-	if (err)
-		return err;
-	err = vcpu_ops->cpu_enable();
-	if (err)
-		return err;
-
-	struct domain *on_boot_cpu = NULL;
-	for (uint32_t i = 0; i < cfg->ndomains; i++)
-		if (domain_create(&domains[i], i, &cfg->domains[i], bi) == 0)
-			on_boot_cpu = &domains[i];
-	if (!on_boot_cpu) {
+	if (!started) {
 		pr_err("vmm: no domain could be started\n");
 		return trace_error(-ENOENT);
 	}
-	vcpu_loop(&on_boot_cpu->vcpus[0]);
-	return 0;
+	uint32_t me = this_cpu()->cpu_id;
+	for (uint32_t cpu = 0; cpu < MAX_CPUS; cpu++)
+		if (cpu_vcpu[cpu] && cpu != me)
+			smp_run_on(cpu, run_my_vcpu);
+	if (cpu_vcpu[me])
+		run_my_vcpu();
+	smp_park_forever();
 }

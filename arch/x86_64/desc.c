@@ -8,6 +8,8 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
+#include "kernel/errno.h"
+#include "kernel/palloc.h"
 #include "kernel/string.h"
 
 #define PAGE 4096
@@ -90,25 +92,89 @@ void idt_load(void)
 	__asm__ volatile("lidt %0" ::"m"(p));
 }
 
+/* On the CPU itself: its GDT and TSS, GS base, the shared IDT. */
+void percpu_load(struct percpu *c)
+{
+	gdt_load(c);
+	wrmsr(MSR_GS_BASE, (uintptr_t)c);
+	idt_load();
+}
+
+static void percpu_fill(struct percpu *c, uint32_t cpu, uintptr_t stack_bottom,
+			uintptr_t stack_top)
+{
+	memset(c, 0, sizeof(*c));
+	c->self = c;
+	c->cpu_id = cpu;
+	c->stack = (struct stack_range){ stack_bottom, stack_top };
+	c->tss.iomap_base = sizeof(c->tss);	/* no I/O bitmap */
+}
+
+static void percpu_set_ist(struct percpu *c, unsigned i, uintptr_t bottom)
+{
+	c->ist[i] = (struct stack_range){ bottom, bottom + PAGE };
+	c->tss.ist[i - 1] = bottom + PAGE;
+}
+
 void percpu_init_boot_cpu(uintptr_t stack_bottom, uintptr_t stack_top)
 {
 	struct percpu *c = &cpus[0];
 
-	memset(c, 0, sizeof(*c));
-	c->self = c;
-	c->cpu_id = 0;
-	c->stack = (struct stack_range){ stack_bottom, stack_top };
-	for (unsigned i = 1; i <= IST_COUNT; i++) {
-		uintptr_t bottom = (uintptr_t)boot_ist.slot[i - 1].stack;
-		c->ist[i] = (struct stack_range){ bottom, bottom + PAGE };
-		c->tss.ist[i - 1] = bottom + PAGE;
-	}
-	c->tss.iomap_base = sizeof(c->tss);	/* no I/O bitmap */
-
-	gdt_load(c);
-	wrmsr(MSR_GS_BASE, (uintptr_t)c);
+	percpu_fill(c, 0, stack_bottom, stack_top);
+	for (unsigned i = 1; i <= IST_COUNT; i++)
+		percpu_set_ist(c, i, (uintptr_t)boot_ist.slot[i - 1].stack);
 	idt_init();
-	idt_load();
+	percpu_load(c);
+}
+
+/*
+ * Stacks for an application processor, each with an unmapped guard page
+ * below it: the main stack (AP_STACK_PAGES) and one page per IST slot.
+ * Called on the boot CPU before the AP starts. 0 or -ENOMEM.
+ */
+#define AP_STACK_PAGES 4
+
+static uintptr_t guarded_stack(unsigned pages)
+{
+	uint64_t pa = alloc_pages(pages + 1, PAGE, 0);
+
+	if (!pa || paging_unmap((uintptr_t)pa, PAGE))
+		return 0;
+	return (uintptr_t)pa + PAGE;
+}
+
+int percpu_prepare_ap(uint32_t cpu, uint32_t apic_id)
+{
+	struct percpu *c = percpu_of(cpu);
+	uintptr_t stack = guarded_stack(AP_STACK_PAGES);
+
+	if (!c || !stack)
+		return -ENOMEM;
+	percpu_fill(c, cpu, stack, stack + AP_STACK_PAGES * PAGE);
+	c->apic_id = apic_id;
+	for (unsigned i = 1; i <= IST_COUNT; i++) {
+		uintptr_t ist = guarded_stack(1);
+		if (!ist)
+			return -ENOMEM;
+		percpu_set_ist(c, i, ist);
+	}
+	return 0;
+}
+
+/* The boot CPU is not MADT entry 0: move its block to its index. */
+void percpu_renumber_boot_cpu(uint32_t cpu, uint32_t apic_id)
+{
+	struct percpu *c = percpu_of(cpu);
+
+	if (cpu != 0 && c) {
+		*c = cpus[0];
+		c->self = c;
+		memset(&cpus[0], 0, sizeof(cpus[0]));
+	}
+	c->cpu_id = cpu;
+	c->apic_id = apic_id;
+	/* The TSS descriptor in the new GDT is not busy yet: LTR accepts it. */
+	percpu_load(c);
 }
 
 void percpu_protect_stacks(void)

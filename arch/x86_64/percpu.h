@@ -24,6 +24,8 @@ struct percpu {
 	struct percpu *self;
 	uint32_t cpu_id;	/* index in MADT order */
 	uint32_t apic_id;
+	volatile uint32_t state;	/* enum cpu_state */
+	void (*volatile work)(void);	/* what a parked AP runs next */
 	struct stack_range stack;
 	struct stack_range ist[IST_COUNT + 1];	/* [1..3] used */
 	struct tss64 tss;
@@ -39,8 +41,21 @@ static inline struct percpu *this_cpu(void)
 	return p;
 }
 
+enum cpu_state {
+	CPU_ABSENT,		/* not started, or failed to */
+	CPU_STARTING,		/* SIPI sent */
+	CPU_ONLINE,		/* running hypervisor code, virtualization on */
+	CPU_FAILED,		/* came up, but virtualization could not be enabled */
+};
+
 /* Set up the boot CPU: per-CPU block, GDT, TSS with IST stacks, IDT. */
 void percpu_init_boot_cpu(uintptr_t stack_bottom, uintptr_t stack_top);
+/* Load a CPU's GDT, TSS, GS base and the IDT, on that CPU. */
+void percpu_load(struct percpu *c);
+/* Allocate an AP's stacks (with guard pages) and fill its block. */
+int percpu_prepare_ap(uint32_t cpu, uint32_t apic_id);
+/* Move the boot CPU's block to index `cpu` (its MADT position). */
+void percpu_renumber_boot_cpu(uint32_t cpu, uint32_t apic_id);
 /* Unmap the guard pages below every stack of the boot CPU. */
 void percpu_protect_stacks(void);
 /* The percpu block of `cpu`, or NULL. */

@@ -26,6 +26,14 @@ struct test_domain {
 	uint64_t cpus, memory;
 };
 
+/* Version 2 additions of a domain, for blob_build: on_crash and explicit
+ * ranges (n may exceed CONFIG_MAX_RANGES, to test the limit). */
+struct test_extra {
+	uint32_t on_crash;
+	uint32_t n;
+	struct hvcfg_range r[CONFIG_MAX_RANGES + 2];
+};
+
 struct blob {
 	uint8_t *data;
 	size_t len;
@@ -80,9 +88,14 @@ static void seal(struct blob *b)
 	put_hdr(b, &h);
 }
 
-/* A valid blob laid out like scripts/hvconfig does: header, domains,
- * string table (8-aligned, "" at offset 0). */
-static struct blob blob_new(const struct test_domain *doms, unsigned n, uint32_t on_idle)
+/*
+ * A valid blob laid out like scripts/hvconfig does: header, domains, every
+ * domain's ranges, string table (8-aligned, "" at offset 0). `extra` (may
+ * be NULL) gives each domain's on_crash and ranges; a domain with ranges
+ * and memory 0 gets their total as its memory.
+ */
+static struct blob blob_build(const struct test_domain *doms, unsigned n, uint32_t on_idle,
+			      const struct test_extra *extra)
 {
 	struct blob b = { calloc(1, BLOB_CAP), 0 };
 	uint8_t table[BLOB_CAP / 2];
@@ -91,6 +104,7 @@ static struct blob blob_new(const struct test_domain *doms, unsigned n, uint32_t
 		.magic = HVCFG_MAGIC, .version = HVCFG_VERSION, .on_idle = on_idle,
 		.ndomains = n, .domains_off = sizeof(h), .domain_size = sizeof(struct hvcfg_domain),
 	};
+	uint32_t ranges_at = (uint32_t)(sizeof(h) + n * sizeof(struct hvcfg_domain));
 
 	assert_non_null(b.data);
 	put_string(table, &tsize, "");
@@ -101,9 +115,22 @@ static struct blob blob_new(const struct test_domain *doms, unsigned n, uint32_t
 			.cmdline = put_string(table, &tsize, doms[i].cmdline),
 			.cpus = doms[i].cpus, .memory = doms[i].memory,
 		};
+		if (extra) {
+			uint64_t total = 0;
+			d.on_crash = extra[i].on_crash;
+			d.nranges = extra[i].n;
+			d.ranges_off = extra[i].n ? ranges_at : 0;
+			for (unsigned k = 0; k < extra[i].n; k++) {
+				memcpy(b.data + ranges_at, &extra[i].r[k], sizeof(extra[i].r[k]));
+				ranges_at += sizeof(extra[i].r[k]);
+				total += extra[i].r[k].size;
+			}
+			if (extra[i].n && !d.memory)
+				d.memory = total;
+		}
 		memcpy(b.data + sizeof(h) + i * sizeof(d), &d, sizeof(d));
 	}
-	h.strings_off = (uint32_t)((sizeof(h) + n * sizeof(struct hvcfg_domain) + 7) & ~7ul);
+	h.strings_off = (ranges_at + 7) & ~7u;
 	h.strings_size = tsize;
 	h.total_size = h.strings_off + tsize;
 	assert_true(h.total_size <= BLOB_CAP);
@@ -112,6 +139,11 @@ static struct blob blob_new(const struct test_domain *doms, unsigned n, uint32_t
 	put_hdr(&b, &h);
 	seal(&b);
 	return b;
+}
+
+static struct blob blob_new(const struct test_domain *doms, unsigned n, uint32_t on_idle)
+{
+	return blob_build(doms, n, on_idle, NULL);
 }
 
 static const struct test_domain one[] = {
@@ -174,6 +206,8 @@ static void test_one_domain(void **state)
 	assert_string_equal(cfg.domains[0].cmdline, "expect-mem=32M");
 	assert_int_equal(cfg.domains[0].cpus, 1);
 	assert_int_equal(cfg.domains[0].memory, 32 * MiB);
+	assert_int_equal(cfg.domains[0].nranges, 0);
+	assert_int_equal(cfg.domains[0].on_crash, HVCFG_ON_CRASH_STOP);
 	/* The strings point into the blob, not into a copy. */
 	assert_true((const uint8_t *)cfg.domains[0].name > b.data &&
 		    (const uint8_t *)cfg.domains[0].name < b.data + b.len);
@@ -258,12 +292,14 @@ static void test_sample_from_hvconfig(void **state)
 	expect_accept(&b, &cfg);
 	/* Must match SAMPLE in tests/hvconfig_test.py. */
 	assert_int_equal(cfg.on_idle, HVCFG_ON_IDLE_HALT);
-	assert_int_equal(cfg.ndomains, 3);
+	assert_int_equal(cfg.ndomains, 4);
 	assert_string_equal(cfg.domains[0].name, "linux0");
 	assert_string_equal(cfg.domains[0].kernel, "linux0.kernel");
 	assert_string_equal(cfg.domains[0].cmdline, "console=ttyS0");
 	assert_true(cfg.domains[0].cpus == 0x6);
 	assert_true(cfg.domains[0].memory == 256 * MiB);
+	assert_int_equal(cfg.domains[0].on_crash, HVCFG_ON_CRASH_RESTART);
+	assert_int_equal(cfg.domains[0].nranges, 0);
 	assert_string_equal(cfg.domains[1].name, "rt-1");
 	assert_string_equal(cfg.domains[1].kernel, "rt-1.kernel");
 	assert_string_equal(cfg.domains[1].cmdline, "");
@@ -273,6 +309,15 @@ static void test_sample_from_hvconfig(void **state)
 	assert_string_equal(cfg.domains[2].cmdline, "a=\"b c\"");
 	assert_true(cfg.domains[2].cpus == 0x1);
 	assert_true(cfg.domains[2].memory == 12345 * 4096ull);
+	assert_int_equal(cfg.domains[2].on_crash, HVCFG_ON_CRASH_STOP);
+	assert_string_equal(cfg.domains[3].name, "fixed");
+	assert_true(cfg.domains[3].cpus == 0x30);
+	assert_true(cfg.domains[3].memory == 3 * MiB);
+	assert_int_equal(cfg.domains[3].nranges, 2);
+	assert_true(cfg.domains[3].ranges[0].base == 0x40000000);
+	assert_true(cfg.domains[3].ranges[0].size == 2 * MiB);
+	assert_true(cfg.domains[3].ranges[1].base == 0x10000000);
+	assert_true(cfg.domains[3].ranges[1].size == 1 * MiB);
 	free(b.data);
 }
 
@@ -309,11 +354,38 @@ static void test_bad_version(void **state)
 	struct hvcfg_header h = get_hdr(&b);
 	(void)state;
 
-	h.version = 2;
+	h.version = 3;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 2 (this hypervisor reads version 1)\n");
+	expect_reject(&b, "hv: config: unsupported version 3 (this hypervisor reads version 2)\n");
+	h.version = 0;
+	put_hdr(&b, &h);
+	seal(&b);
+	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 2)\n");
 	free(b.data);
+}
+
+/* A real version 1 blob (32-byte domain records, as the old hvconfig
+ * wrote it) gets the line that says what to do. */
+static void test_version_1_refused(void **state)
+{
+	static const char strings[] = "\0test0\0test0.kernel\0";
+	uint8_t v1[48 + 32 + sizeof(strings)];
+	uint32_t hdr[10] = { 1, sizeof(v1), 0, 0, 0, 1, 48, 32, 48 + 32, sizeof(strings) };
+	struct { uint32_t name, kernel, cmdline, flags; uint64_t cpus, memory; } dom = {
+		1, 7, 0, 0, 1, 32 * MiB };
+	struct blob b = { v1, sizeof(v1) };
+	(void)state;
+
+	memcpy(v1, HVCFG_MAGIC, 8);
+	memcpy(v1 + 8, hdr, sizeof(hdr));
+	memcpy(v1 + 48, &dom, sizeof(dom));
+	memcpy(v1 + 80, strings, sizeof(strings));
+	hdr[2] = crc32_ieee(v1, sizeof(v1));
+	memcpy(v1 + 8, hdr, sizeof(hdr));
+	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 2: "
+		      "recompile it with scripts/hvconfig\n");
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
 
 static void test_size_mismatch(void **state)
@@ -404,11 +476,11 @@ static void test_header_fields(void **state)
 	reject_header_edit(set_ndomains_0, "hv: config: 0 domains (must be 1..16)\n");
 	reject_header_edit(set_ndomains_17, "hv: config: 17 domains (must be 1..16)\n");
 	reject_header_edit(set_domain_size,
-			   "hv: config: domain record size 24 (this hypervisor reads 32)\n");
-	reject_header_edit(set_domains_end, "config: domain array (3 x 32 bytes at 0x");
+			   "hv: config: domain record size 24 (this hypervisor reads 48)\n");
+	reject_header_edit(set_domains_end, "config: domain array (3 x 48 bytes at 0x");
 	reject_header_edit(set_domains_wrap,
-			   "config: domain array (3 x 32 bytes at 0xffffffe0) outside the ");
-	reject_header_edit(set_domains_hdr, "config: domain array (3 x 32 bytes at 0x10) outside");
+			   "config: domain array (3 x 48 bytes at 0xffffffe0) outside the ");
+	reject_header_edit(set_domains_hdr, "config: domain array (3 x 48 bytes at 0x10) outside");
 	reject_header_edit(set_strings_long, "config: string table (");
 	reject_header_edit(set_strings_wrap, "at 0xfffffff0) outside the ");
 	reject_header_edit(set_strings_hdr, "bytes at 0x0) outside the ");
@@ -434,6 +506,13 @@ static void test_string_offsets(void **state)
 	put_dom(&b, 0, &bad);
 	seal(&b);
 	expect_reject(&b, "config: domain 0: kernel offset 0xffffffff outside the ");
+
+	/* Both bad (found by fuzz_config): still one line, the first. */
+	bad.cmdline = 0xfffffff0u;
+	put_dom(&b, 0, &bad);
+	seal(&b);
+	expect_reject(&b, "config: domain 0: kernel offset 0xffffffff outside the ");
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 	free(b.data);
 }
 
@@ -539,6 +618,253 @@ static void test_resources(void **state)
 			   "supported (must be 0)\n");
 }
 
+static void test_reserved_on_crash_and_huge_memory(void **state)
+{
+	struct blob b = blob_new(three, 3, 0);
+	struct hvcfg_domain d = get_dom(&b, 1), bad;
+	struct hv_config cfg;
+	(void)state;
+
+	bad = d;
+	bad.reserved = 0x10;
+	put_dom(&b, 1, &bad);
+	seal(&b);
+	expect_reject(&b, "hv: config: domain 1 (\"db\"): reserved field 0x10 (must be 0)\n");
+
+	bad = d;
+	bad.on_crash = 2;
+	put_dom(&b, 1, &bad);
+	seal(&b);
+	expect_reject(&b, "hv: config: domain 1 (\"db\"): on_crash 2 out of range "
+		      "(0 stop, 1 restart)\n");
+
+	bad = d;
+	bad.memory = (1ull << 52) + 4096;
+	put_dom(&b, 1, &bad);
+	seal(&b);
+	expect_reject(&b, "hv: config: domain 1 (\"db\"): memory 0x10000000001000 is larger than "
+		      "the 52-bit physical address space\n");
+
+	bad = d;
+	bad.memory = 1ull << 52;
+	bad.on_crash = HVCFG_ON_CRASH_RESTART;
+	put_dom(&b, 1, &bad);
+	seal(&b);
+	expect_accept(&b, &cfg);
+	assert_true(cfg.domains[1].memory == 1ull << 52);
+	assert_int_equal(cfg.domains[1].on_crash, HVCFG_ON_CRASH_RESTART);
+	assert_int_equal(cfg.domains[0].on_crash, HVCFG_ON_CRASH_STOP);
+	free(b.data);
+}
+
+/* ---- explicit memory ranges ------------------------------------------------------ */
+
+#define R(base, size) { (base), (size) }
+
+static void test_ranges_accepted(void **state)
+{
+	struct test_domain d[3] = { three[0], three[1], three[2] };
+	struct test_extra x[3] = {
+		{ .on_crash = 1, .n = 3, .r = { R(0x40000000, 2 * MiB), R(0x10000000, MiB),
+						R(0x100000000ull, 4096) } },
+		{ .n = 0 },
+		/* Touching linux0's first range is not overlapping it. */
+		{ .n = 1, .r = { R(0x40200000, 8 * MiB) } },
+	};
+	struct hv_config cfg;
+	(void)state;
+
+	d[0].memory = 0;	/* blob_build: the ranges' total */
+	d[2].memory = 0;
+	struct blob b = blob_build(d, 3, 0, x);
+	expect_accept(&b, &cfg);
+	assert_int_equal(cfg.domains[0].nranges, 3);
+	assert_true(cfg.domains[0].memory == 3 * MiB + 4096);
+	assert_int_equal(cfg.domains[0].on_crash, HVCFG_ON_CRASH_RESTART);
+	/* In blob order: guest-physical order, not sorted by host address. */
+	assert_true(cfg.domains[0].ranges[0].base == 0x40000000);
+	assert_true(cfg.domains[0].ranges[0].size == 2 * MiB);
+	assert_true(cfg.domains[0].ranges[1].base == 0x10000000);
+	assert_true(cfg.domains[0].ranges[2].base == 0x100000000ull);
+	assert_true(cfg.domains[0].ranges[2].size == 4096);
+	assert_int_equal(cfg.domains[1].nranges, 0);
+	assert_true(cfg.domains[1].memory == 1024 * MiB);
+	assert_int_equal(cfg.domains[2].nranges, 1);
+	assert_true(cfg.domains[2].memory == 8 * MiB);
+
+	/* Read with memcpy: the ranges may sit at any alignment. */
+	uint8_t *odd = malloc(b.len + 3);
+	assert_non_null(odd);
+	memcpy(odd + 3, b.data, b.len);
+	assert_int_equal(config_parse(odd + 3, b.len, &cfg), 0);
+	assert_true(cfg.domains[0].ranges[1].size == MiB);
+	free(odd);
+	free(b.data);
+}
+
+/* 8 ranges per domain, up to the 52-bit limit, are allowed. */
+static void test_ranges_limits(void **state)
+{
+	struct test_domain d[1] = { one[0] };
+	struct test_extra x[1] = { { .n = CONFIG_MAX_RANGES } };
+	struct hv_config cfg;
+	(void)state;
+
+	for (unsigned k = 0; k < CONFIG_MAX_RANGES; k++)
+		x[0].r[k] = (struct hvcfg_range)R((1ull << 52) - (k + 1) * MiB, MiB);
+	d[0].memory = 0;
+	struct blob b = blob_build(d, 1, 0, x);
+	expect_accept(&b, &cfg);
+	assert_int_equal(cfg.domains[0].nranges, CONFIG_MAX_RANGES);
+	assert_true(cfg.domains[0].memory == CONFIG_MAX_RANGES * MiB);
+	assert_true(cfg.domains[0].ranges[0].base + cfg.domains[0].ranges[0].size == 1ull << 52);
+	free(b.data);
+}
+
+/* Domain 0 ("linux0") with these ranges and `memory` (0: their total),
+ * domain 1 placed; expect `msg`. */
+static void reject_ranges(const struct hvcfg_range *r, uint32_t n, uint64_t memory,
+			  const char *msg)
+{
+	struct test_domain d[2] = { three[0], three[1] };
+	struct test_extra x[2] = { { .n = n }, { .n = 0 } };
+
+	memcpy(x[0].r, r, n * sizeof(*r));
+	d[0].memory = memory;
+	struct blob b = blob_build(d, 2, 0, x);
+	expect_reject(&b, msg);
+	free(b.data);
+}
+
+static void test_range_values(void **state)
+{
+	(void)state;
+	const struct hvcfg_range empty[] = { R(0x1000000, MiB), R(0x3000000, 0) };
+	reject_ranges(empty, 2, 0, "hv: config: domain 0 (\"linux0\"): memory range 1 at "
+		      "0x3000000 is empty\n");
+	const struct hvcfg_range base[] = { R(0x1000800, MiB) };
+	reject_ranges(base, 1, 0, "hv: config: domain 0 (\"linux0\"): memory range 0 "
+		      "(0x1000800+0x100000) is not 4 KiB aligned\n");
+	const struct hvcfg_range size[] = { R(0x1000000, MiB + 512) };
+	reject_ranges(size, 1, MiB + 4096, "hv: config: domain 0 (\"linux0\"): memory range 0 "
+		      "(0x1000000+0x100200) is not 4 KiB aligned\n");
+	const struct hvcfg_range wrap[] = { R(0xfffffffffff00000ull, 0x200000) };
+	reject_ranges(wrap, 1, 0x200000, "hv: config: domain 0 (\"linux0\"): memory range 0 "
+		      "(0xfffffffffff00000+0x200000) ends above the 52-bit physical address space\n");
+	const struct hvcfg_range high[] = { R(MiB, MiB), R((1ull << 52) - MiB, 2 * MiB) };
+	reject_ranges(high, 2, 3 * MiB, "config: domain 0 (\"linux0\"): memory range 1 "
+		      "(0xffffffff00000+0x200000) ends above the 52-bit");
+	const struct hvcfg_range huge[] = { R(0, 0xfffffffffffff000ull) };
+	reject_ranges(huge, 1, 1ull << 52, "memory range 0 (0x0+0xfffffffffffff000) ends above");
+	const struct hvcfg_range over[] = { R(0x1000000, 2 * MiB), R(0x5000000, MiB),
+					    R(0x1100000, 4096) };
+	reject_ranges(over, 3, 0, "hv: config: domain 0 (\"linux0\"): memory ranges 0 "
+		      "(0x1000000-0x1200000) and 2 (0x1100000-0x1101000) overlap\n");
+	const struct hvcfg_range same[] = { R(0x1000000, MiB), R(0x1000000, MiB) };
+	reject_ranges(same, 2, 0, "memory ranges 0 (0x1000000-0x1100000) and 1 "
+		      "(0x1000000-0x1100000) overlap\n");
+	const struct hvcfg_range two[] = { R(0x1000000, MiB), R(0x3000000, MiB) };
+	reject_ranges(two, 2, 3 * MiB, "hv: config: domain 0 (\"linux0\"): memory 0x300000 is "
+		      "not the total of its ranges (0x200000)\n");
+	struct hvcfg_range nine[CONFIG_MAX_RANGES + 1];
+	for (unsigned k = 0; k < CONFIG_MAX_RANGES + 1; k++)
+		nine[k] = (struct hvcfg_range)R(k * MiB, MiB);
+	reject_ranges(nine, CONFIG_MAX_RANGES + 1, 0, "hv: config: domain 0 (\"linux0\"): "
+		      "9 memory ranges (at most 8)\n");
+}
+
+/* In a valid blob whose domain 0 has two ranges (the array at 0x90, after
+ * 2 records), set domain `i`'s nranges and ranges_off (END16: 16 bytes
+ * before the end); expect `msg`. */
+#define END16 (UINT32_MAX - 1)
+
+static void reject_ranges_edit(unsigned i, uint32_t nranges, uint32_t off, const char *msg)
+{
+	struct test_domain d[2] = { three[0], three[1] };
+	struct test_extra x[2] = { { .n = 2, .r = { R(0x1000000, MiB), R(0x3000000, MiB) } } };
+
+	d[0].memory = 0;
+	struct blob b = blob_build(d, 2, 0, x);
+	struct hvcfg_domain dom = get_dom(&b, i);
+	dom.nranges = nranges;
+	dom.ranges_off = off == END16 ? (uint32_t)b.len - 16 : off;
+	put_dom(&b, i, &dom);
+	seal(&b);
+	expect_reject(&b, msg);
+	free(b.data);
+}
+
+static void test_range_array(void **state)
+{
+	(void)state;
+	reject_ranges_edit(0, 2, 0xfffffff8u, "hv: config: domain 0 (\"linux0\"): memory range "
+			   "array (2 x 16 bytes at 0xfffffff8) outside the ");
+	reject_ranges_edit(0, 2, END16, "config: domain 0 (\"linux0\"): memory range "
+			   "array (2 x 16 bytes at 0x");
+	reject_ranges_edit(0, 2, 0, "memory range array (2 x 16 bytes at 0x0) outside the ");
+	reject_ranges_edit(0, 2, 40, "memory range array (2 x 16 bytes at 0x28) outside the ");
+	reject_ranges_edit(0, 0, 0x90, "hv: config: domain 0 (\"linux0\"): ranges offset 0x90 "
+			   "without ranges (must be 0)\n");
+	/* nranges says 1: the total no longer matches. */
+	reject_ranges_edit(0, 1, 0x90, "memory 0x200000 is not the total of its ranges (0x100000)");
+	reject_ranges_edit(0, 0xffffffffu, 0x90, "4294967295 memory ranges (at most 8)\n");
+	/* Another domain pointing at linux0's array: its memory is not their
+	 * total; were it, the ranges would overlap linux0's. */
+	reject_ranges_edit(1, 1, 0xa0, "hv: config: domain 1 (\"db\"): memory 0x40000000 is "
+			   "not the total of its ranges (0x100000)\n");
+}
+
+static void test_ranges_shared_by_two_domains(void **state)
+{
+	struct test_domain d[2] = { three[0], three[1] };
+	struct test_extra x[2] = { { .n = 2, .r = { R(0x1000000, MiB), R(0x3000000, MiB) } } };
+	(void)state;
+
+	d[0].memory = 0;
+	d[1].memory = MiB;
+	struct blob b = blob_build(d, 2, 0, x);
+	struct hvcfg_domain dom = get_dom(&b, 1);
+	dom.nranges = 1;
+	dom.ranges_off = 0xa0;
+	put_dom(&b, 1, &dom);
+	seal(&b);
+	expect_reject(&b, "hv: config: domain 1 (\"db\"): memory range 0 (0x3000000-0x3100000) "
+		      "overlaps domain \"linux0\"'s 0x3000000-0x3100000\n");
+	free(b.data);
+}
+
+static void test_ranges_across_domains(void **state)
+{
+	struct test_domain d[3] = { three[0], three[1], three[2] };
+	struct test_extra x[3] = {
+		{ .n = 2, .r = { R(0x1000000, MiB), R(0x8000000, 16 * MiB) } },
+		{ .n = 1, .r = { R(0x20000000, MiB) } },
+		{ .n = 2, .r = { R(0x30000000, MiB), R(0x8fff000, 2 * 4096) } },
+	};
+	struct hv_config cfg;
+	(void)state;
+
+	for (unsigned i = 0; i < 3; i++)
+		d[i].memory = 0;
+	struct blob b = blob_build(d, 3, 0, x);
+	expect_reject(&b, "hv: config: domain 2 (\"web\"): memory range 1 (0x8fff000-0x9001000) "
+		      "overlaps domain \"linux0\"'s 0x8000000-0x9000000\n");
+	free(b.data);
+
+	x[2].r[1] = (struct hvcfg_range)R(0x20000000 - 4096, 2 * 4096);
+	b = blob_build(d, 3, 0, x);
+	expect_reject(&b, "hv: config: domain 2 (\"web\"): memory range 1 (0x1ffff000-0x20001000) "
+		      "overlaps domain \"db\"'s 0x20000000-0x20100000\n");
+	free(b.data);
+
+	/* A placed domain has no ranges to overlap. */
+	x[1].n = 0;
+	d[1].memory = 0x20000000;
+	b = blob_build(d, 3, 0, x);
+	expect_accept(&b, &cfg);
+	free(b.data);
+}
+
 /* A refusal is one line: the first mistake, nothing after it. */
 static void test_one_line_per_refusal(void **state)
 {
@@ -565,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_short_and_null),
 		cmocka_unit_test(test_bad_magic),
 		cmocka_unit_test(test_bad_version),
+		cmocka_unit_test(test_version_1_refused),
 		cmocka_unit_test(test_size_mismatch),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_bad_crc),
@@ -575,6 +902,13 @@ int main(void)
 		cmocka_unit_test(test_kernel_and_cmdline_lengths),
 		cmocka_unit_test(test_cpu_overlap),
 		cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_reserved_on_crash_and_huge_memory),
+		cmocka_unit_test(test_ranges_accepted),
+		cmocka_unit_test(test_ranges_limits),
+		cmocka_unit_test(test_range_values),
+		cmocka_unit_test(test_range_array),
+		cmocka_unit_test(test_ranges_shared_by_two_domains),
+		cmocka_unit_test(test_ranges_across_domains),
 		cmocka_unit_test(test_one_line_per_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

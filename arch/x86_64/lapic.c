@@ -1,0 +1,63 @@
+/* The hypervisor's use of its LAPIC; see lapic.h. Registers: SDM Vol. 3A
+ * 11.4 (xAPIC MMIO), 11.12 (x2APIC MSRs 0x800 + offset / 16). */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "kernel/printk.h"
+
+#define MSR_APIC_BASE     0x1bu
+#define APIC_BASE_ENABLE  (1ull << 11)
+#define APIC_BASE_EXTD    (1ull << 10)
+#define XAPIC_ID          0x20
+#define XAPIC_ICR_LOW     0x300
+#define XAPIC_ICR_HIGH    0x310
+#define X2APIC_ID         0x802u
+#define X2APIC_ICR        0x830u
+#define ICR_PENDING       (1u << 12)
+
+static bool x2apic;
+static volatile uint32_t *xapic;
+
+static uint32_t xapic_read(uint32_t reg) { return xapic[reg / 4]; }
+static void xapic_write(uint32_t reg, uint32_t v) { xapic[reg / 4] = v; }
+
+void lapic_init(uint64_t mmio_base, bool need_x2apic)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	bool have_x2apic = cpuid(1).ecx & (1u << 21);
+
+	if (!(base & APIC_BASE_EXTD) && need_x2apic && have_x2apic) {
+		/* xAPIC -> x2APIC is the one legal direction (SDM Vol. 3A 11.12.5) */
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_EXTD);
+		base = rdmsr(MSR_APIC_BASE);
+	}
+	x2apic = base & APIC_BASE_EXTD;
+	xapic = (volatile uint32_t *)(uintptr_t)(mmio_base ? mmio_base : (base & ~0xfffull));
+	pr_debug("lapic: %s mode\n", x2apic ? "x2APIC" : "xAPIC");
+}
+
+void lapic_init_ap(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (x2apic && !(base & APIC_BASE_EXTD))
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_EXTD);
+}
+
+bool lapic_x2apic(void) { return x2apic; }
+
+uint32_t lapic_id(void)
+{
+	return x2apic ? (uint32_t)rdmsr(X2APIC_ID) : xapic_read(XAPIC_ID) >> 24;
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+	if (x2apic) {
+		wrmsr(X2APIC_ICR, ((uint64_t)apic_id << 32) | icr_low);
+		return;
+	}
+	xapic_write(XAPIC_ICR_HIGH, apic_id << 24);
+	xapic_write(XAPIC_ICR_LOW, icr_low);
+	for (unsigned spin = 0; spin < 1000000 && (xapic_read(XAPIC_ICR_LOW) & ICR_PENDING); spin++)
+		cpu_relax();
+}

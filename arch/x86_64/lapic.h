@@ -1,0 +1,28 @@
+/*
+ * The local APIC of the calling CPU, in x2APIC mode (MSRs) when the
+ * firmware enabled it or APIC IDs need it, else xAPIC (MMIO at the MADT's
+ * address). Only what the hypervisor itself uses: its ID and the ICR.
+ */
+#ifndef ARCH_X86_64_LAPIC_H
+#define ARCH_X86_64_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Choose the mode on the boot CPU; `need_x2apic` when some APIC ID > 254. */
+void lapic_init(uint64_t mmio_base, bool need_x2apic);
+/* The same mode on an application processor. */
+void lapic_init_ap(void);
+bool lapic_x2apic(void);
+uint32_t lapic_id(void);
+
+#define ICR_INIT      (5u << 8)
+#define ICR_STARTUP   (6u << 8)
+#define ICR_NMI       (4u << 8)
+#define ICR_ASSERT    (1u << 14)
+#define ICR_LEVEL     (1u << 15)
+
+/* Send an IPI to `apic_id`; waits (bounded) for the xAPIC to accept it. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
+
+#endif
