@@ -153,6 +153,8 @@ void kernel_main(uint32_t magic, uint64_t info_phys);
 
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
+	uint64_t t_entry = rdtsc();
+
 	console_early_init();
 	pic_disable();
 	percpu_init_boot_cpu((uintptr_t)boot_stack_guard + 4096, (uintptr_t)boot_stack_top);
@@ -187,6 +189,10 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 	pr_info("boot=%s cpu=%s cpus=%u ram=%lluMiB\n", boot_path_name(boot_info.path),
 		cpu_vendor_name(boot_cpu.vendor), cpu_count(online),
 		(unsigned long long)(mm_ram_bytes() >> 20));
+
+	/* Under QEMU -icount shift=0 this is an instruction count (scripts/bench). */
+	pr_info("boot: %llu TSC ticks from entry to the summary\n",
+		(unsigned long long)(rdtsc() - t_entry));
 
 	selftest_run(boot_info.cmdline);
 	run_domains(online);
