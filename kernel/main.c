@@ -142,6 +142,7 @@ static uint64_t bring_up_cpus(void)
 		need_x2apic |= acpi.cpus[i].apic_id > 254;
 	tsc_calibrate();
 	lapic_init(acpi.lapic_addr, need_x2apic);
+	smp_number_boot_cpu(&acpi);
 	vmm_select_vendor(&boot_cpu);
 	err = vcpu_ops->cpu_enable();
 	if (err)

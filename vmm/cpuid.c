@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/string.h"
 #include "vmm/exits.h"
+#include "vmm/vcpu.h"
 
 static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 {
@@ -28,16 +29,31 @@ static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 	r = cpuid_count(leaf, subleaf);
 	if (leaf == 1) {
 		r.ecx |= 1u << 31;
-		r.ecx &= ~(1u << 5);
+		r.ecx &= ~((1u << 5) | (1u << 6));	/* VMX, SMX */
 	} else if (leaf == 0x80000001u) {
 		r.ecx &= ~(1u << 2);
 	}
 	return r;
 }
 
+#define CR4_OSXSAVE (1ull << 18)
+#define CR4_PKE     (1ull << 22)
+
 void cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	struct cpuid_regs r = guest_cpuid((uint32_t)v->regs.rax, (uint32_t)v->regs.rcx);
+	uint32_t leaf = (uint32_t)v->regs.rax;
+	struct cpuid_regs r = guest_cpuid(leaf, (uint32_t)v->regs.rcx);
+
+	/* OSXSAVE and OSPKE mirror the guest's own CR4, not the host's. */
+	if (leaf == 1) {
+		r.ecx &= ~(1u << 27);
+		if (vcpu_ops->get_cr(v, 4) & CR4_OSXSAVE)
+			r.ecx |= 1u << 27;
+	} else if (leaf == 7 && (uint32_t)v->regs.rcx == 0) {
+		r.ecx &= ~(1u << 4);
+		if (vcpu_ops->get_cr(v, 4) & CR4_PKE)
+			r.ecx |= 1u << 4;
+	}
 
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;

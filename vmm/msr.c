@@ -91,7 +91,10 @@ void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
 
 	switch (e->msr.index) {
 	case MSR_EFER:
-		if (val & ~EFER_GUEST_BITS)
+		/* LME may not change while paging is on (SDM Vol. 3A 10.8.5). */
+		if ((val & ~EFER_GUEST_BITS) ||
+		    ((vcpu_ops->get_cr(v, 0) & (1ull << 31)) &&
+		     ((val ^ vcpu_ops->get_efer(v)) & EFER_LME)))
 			goto refuse;
 		vcpu_ops->set_efer(v, val);
 		break;

@@ -107,6 +107,8 @@ struct vcpu_ops {
 	/* The guest's EFER (for MSR emulation) and its update. */
 	uint64_t (*get_efer)(struct vcpu *v);
 	void (*set_efer)(struct vcpu *v, uint64_t efer);
+	/* CR0 or CR4 as the guest sees it (for emulation decisions). */
+	uint64_t (*get_cr)(struct vcpu *v, unsigned cr);
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

@@ -39,7 +39,7 @@ static void vuart_put(struct vuart *u, char c)
 		return;
 	/* Keep the console readable: control bytes become '.' */
 	u->line[u->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '.';
-	if (u->len == VUART_LINE_MAX)
+	if (u->len >= VUART_LINE_MAX)
 		vuart_flush(u);
 }
 

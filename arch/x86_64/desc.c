@@ -166,15 +166,19 @@ void percpu_renumber_boot_cpu(uint32_t cpu, uint32_t apic_id)
 {
 	struct percpu *c = percpu_of(cpu);
 
-	if (cpu != 0 && c) {
+	if (!c)
+		return;		/* beyond MAX_CPUS: smp.c never asks */
+	if (cpu != 0) {
 		*c = cpus[0];
 		c->self = c;
-		memset(&cpus[0], 0, sizeof(cpus[0]));
 	}
 	c->cpu_id = cpu;
 	c->apic_id = apic_id;
-	/* The TSS descriptor in the new GDT is not busy yet: LTR accepts it. */
+	/* Load the new block (GDT with a fresh, not-busy TSS descriptor)
+	 * before the old one goes: an NMI in between still finds a TSS. */
 	percpu_load(c);
+	if (cpu != 0)
+		memset(&cpus[0], 0, sizeof(cpus[0]));
 }
 
 void percpu_protect_stacks(void)

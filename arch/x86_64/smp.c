@@ -119,6 +119,10 @@ static bool start_ap(uint64_t tramp, uint32_t cpu, uint32_t apic_id)
 		udelay(200);
 	}
 	if (!wait_online(c)) {
+		/* It may only be slow: INIT puts it back into wait-for-SIPI, so it
+		 * cannot run the trampoline later with the next AP's stack. */
+		lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+		udelay(10000);
 		pr_err("smp: CPU %u (APIC ID %u) did not start; left out\n", cpu, apic_id);
 		c->state = CPU_ABSENT;
 		return false;
@@ -131,32 +135,44 @@ static bool start_ap(uint64_t tramp, uint32_t cpu, uint32_t apic_id)
 	return true;
 }
 
-uint64_t smp_start(const struct acpi_info *acpi, struct memmap *m,
-		   int (*virt_enable)(void), int boot_virt_ok)
+/* Number of usable CPUs (enabled MADT entries, at most MAX_CPUS) and the
+ * boot CPU's index among them. */
+static uint32_t count_cpus(const struct acpi_info *acpi, uint32_t me, uint32_t *boot_index)
 {
-	uint32_t me = lapic_id(), boot_index = 0, n = 0;
-	uint64_t online = 0;
-	uint64_t tramp;
+	uint32_t n = 0;
 
-	ap_virt_enable = virt_enable;
-	/* CPU indexes are positions among the enabled MADT entries. */
-	for (uint32_t i = 0; i < acpi->ncpus; i++) {
+	*boot_index = 0;
+	for (uint32_t i = 0; i < acpi->ncpus && n < MAX_CPUS; i++) {
 		if (!acpi->cpus[i].enabled)
 			continue;
 		if (acpi->cpus[i].apic_id == me)
-			boot_index = n;
+			*boot_index = n;
 		n++;
 	}
-	if (n > MAX_CPUS) {
-		pr_warn("smp: %u CPUs, only the first %u are used\n", n, MAX_CPUS);
-		n = MAX_CPUS;
-	}
+	return n;
+}
+
+uint32_t smp_number_boot_cpu(const struct acpi_info *acpi)
+{
+	uint32_t me = lapic_id(), boot_index;
+	uint32_t n = count_cpus(acpi, me, &boot_index);
+
+	if (n < acpi->ncpus_enabled)
+		pr_warn("smp: %u CPUs, only the first %u are used\n", acpi->ncpus_enabled, n);
 	percpu_renumber_boot_cpu(boot_index, me);
-	if (boot_virt_ok)
-		online |= 1ull << boot_index;
+	return boot_index;
+}
+
+uint64_t smp_start(const struct acpi_info *acpi, struct memmap *m,
+		   int (*virt_enable)(void), int boot_virt_ok)
+{
+	uint32_t boot_index, n = count_cpus(acpi, lapic_id(), &boot_index);
+	uint64_t online = boot_virt_ok ? 1ull << boot_index : 0;
+	uint64_t tramp;
+
+	ap_virt_enable = virt_enable;
 	if (n <= 1)
 		return online;
-
 	tramp = take_trampoline_page(m);
 	if (!tramp) {
 		pr_err("smp: no free page below 1 MiB for the AP trampoline; only the boot CPU runs\n");

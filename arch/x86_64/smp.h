@@ -11,6 +11,10 @@
 #include "kernel/acpi.h"
 #include "kernel/memmap.h"
 
+/* Give the boot CPU its MADT index (before anything keys per-CPU state by
+ * it, such as enabling virtualization). Returns the index. */
+uint32_t smp_number_boot_cpu(const struct acpi_info *acpi);
+
 /*
  * Start every enabled MADT CPU but the calling (boot) one. CPUs that do
  * not answer within a bounded time, or cannot enable virtualization, are

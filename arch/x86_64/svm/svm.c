@@ -149,6 +149,10 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	struct svm_vcpu *sv = &svm_vcpus[v->cpu];
 	uint32_t nasids = cpuid(0x8000000a).ebx;
 
+	if (!iopm_pa || !msrpm_pa) {
+		pr_err("svm: permission maps missing (the boot CPU could not build them)\n");
+		return trace_error(-ENOMEM);
+	}
 	if (tag == 0 || tag >= nasids) {
 		pr_err("svm: no ASID for domain tag %u (the CPU has %u)\n", tag, nasids);
 		return trace_error(-ENOSPC);
@@ -161,7 +165,10 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 
 	struct vmcb_control *c = &sv->vmcb->control;
 	c->intercept_exceptions = 0;
-	c->intercept_misc1 = SVM_MISC1_INTR | SVM_MISC1_NMI | SVM_MISC1_INIT | SVM_MISC1_CPUID |
+	/* No INTR intercept and no V_INTR_MASKING: physical interrupts go
+	 * straight to the guest through its IDT, as its IF allows (the guest
+	 * owns its core). INVD would drop the hypervisor's dirty lines. */
+	c->intercept_misc1 = SVM_MISC1_NMI | SVM_MISC1_INIT | SVM_MISC1_CPUID | SVM_MISC1_INVD |
 			     SVM_MISC1_HLT | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN;
 	c->intercept_misc2 = SVM_MISC2_VMRUN | SVM_MISC2_VMMCALL | SVM_MISC2_VMLOAD |
 			     SVM_MISC2_VMSAVE | SVM_MISC2_STGI | SVM_MISC2_CLGI |
@@ -170,7 +177,6 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	c->msrpm_base_pa = msrpm_pa;
 	c->guest_asid = tag;
 	c->tlb_control = SVM_TLB_FLUSH_ALL;	/* first entry: the ASID may be stale */
-	c->vintr = SVM_VINTR_MASKING;		/* guest IF masks only virtual interrupts */
 	c->np_control = SVM_NP_ENABLE;
 	c->n_cr3 = slat_root;
 	vmcb_init_state(&sv->vmcb->save, &v->regs);
@@ -259,6 +265,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	struct svm_vcpu *sv = v->arch;
 	struct vmcb *vmcb = sv->vmcb;
 
+again:
 	vmcb->save.rax = v->regs.rax;
 	vmcb->save.rsp = v->regs.rsp;
 	vmcb->save.rip = v->regs.rip;
@@ -275,11 +282,17 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vmcb->control.tlb_control = SVM_TLB_NOTHING;
 	vmcb->control.eventinj = 0;
 
-	svm_decode_exit(vmcb, &v->regs, e);
 	/* An event the exit interrupted (e.g. an exception whose delivery hit
 	 * a nested page fault) is delivered again at the next entry (15.7.2). */
 	if (vmcb->control.exitintinfo & SVM_EVT_VALID)
 		vmcb->control.eventinj = vmcb->control.exitintinfo;
+	/* INVD becomes WBINVD, settled here (0f 08: 2 bytes). */
+	if (vmcb->control.exitcode == SVM_EXIT_INVD) {
+		__asm__ volatile("wbinvd" ::: "memory");
+		v->regs.rip += insn_len(vmcb, 2);
+		goto again;
+	}
+	svm_decode_exit(vmcb, &v->regs, e);
 }
 
 static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -287,7 +300,7 @@ static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
 	struct svm_vcpu *sv = v->arch;
 	uint64_t ev = vector | SVM_EVT_TYPE_EXC | SVM_EVT_VALID;
 
-	if (has_error)
+	if (has_error && (sv->vmcb->save.cr0 & 1))	/* real mode pushes no error code */
 		ev |= SVM_EVT_ERR_VALID | ((uint64_t)error << 32);
 	sv->vmcb->control.eventinj = ev;
 }
@@ -301,6 +314,12 @@ static void svm_set_efer(struct vcpu *v, uint64_t efer)
 
 	/* LMA is the CPU's to set; SVME must stay on in guest mode. */
 	vmcb->save.efer = (efer & ~lma) | (vmcb->save.efer & lma) | EFER_SVME;
+}
+
+static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
+{
+	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
+	return cr == 0 ? s->cr0 : cr == 4 ? s->cr4 : 0;
 }
 
 static uint64_t svm_get_pat(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat; }
@@ -338,6 +357,7 @@ const struct vcpu_ops svm_ops = {
 	.inject_exception = svm_inject_exception,
 	.get_efer = svm_get_efer,
 	.set_efer = svm_set_efer,
+	.get_cr = svm_get_cr,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

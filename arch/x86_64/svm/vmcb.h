@@ -108,6 +108,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define SVM_MISC1_NMI      (1u << 1)
 #define SVM_MISC1_INIT     (1u << 3)
 #define SVM_MISC1_CPUID    (1u << 18)
+#define SVM_MISC1_INVD     (1u << 22)
 #define SVM_MISC1_HLT      (1u << 24)
 #define SVM_MISC1_IOIO     (1u << 27)
 #define SVM_MISC1_MSR      (1u << 28)
@@ -125,6 +126,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define SVM_EXIT_NMI      0x061
 #define SVM_EXIT_INIT     0x063
 #define SVM_EXIT_CPUID    0x072
+#define SVM_EXIT_INVD     0x076
 #define SVM_EXIT_HLT      0x078
 #define SVM_EXIT_IOIO     0x07b
 #define SVM_EXIT_MSR      0x07c

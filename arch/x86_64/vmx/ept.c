@@ -74,3 +74,4 @@ static unsigned ept_leaf_flags(uint64_t pte, unsigned level)
 
 const struct pt_format pt_format_ept = EPT_FORMAT(3);
 const struct pt_format pt_format_ept_2m = EPT_FORMAT(2);
+const struct pt_format pt_format_ept_4k = EPT_FORMAT(1);

@@ -104,11 +104,13 @@ enum vmcs_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR
 #define PROC2_UNRESTRICTED  (1u << 7)
 #define PROC2_INVPCID       (1u << 12)
 #define PROC2_XSAVES        (1u << 20)
+#define EXIT_SAVE_DEBUG     (1u << 2)
 #define EXIT_HOST_64BIT     (1u << 9)
 #define EXIT_SAVE_PAT       (1u << 18)
 #define EXIT_LOAD_PAT       (1u << 19)
 #define EXIT_SAVE_EFER      (1u << 20)
 #define EXIT_LOAD_EFER      (1u << 21)
+#define ENTRY_LOAD_DEBUG    (1u << 2)
 #define ENTRY_IA32E_GUEST   (1u << 9)
 #define ENTRY_LOAD_PAT      (1u << 14)
 #define ENTRY_LOAD_EFER     (1u << 15)
@@ -137,7 +139,9 @@ enum vmcs_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR
 #define VMX_EXIT_TRIPLE_FAULT   2
 #define VMX_EXIT_INIT           3
 #define VMX_EXIT_SIPI           4
+#define VMX_EXIT_TASK_SWITCH    9
 #define VMX_EXIT_CPUID          10
+#define VMX_EXIT_GETSEC         11
 #define VMX_EXIT_HLT            12
 #define VMX_EXIT_INVD           13
 #define VMX_EXIT_VMCALL         18

@@ -181,10 +181,17 @@ static int vmx_cpu_enable(void)
 		pr_err("vmx: CPU %u: VMXON failed\n", cpu);
 		return trace_error(-EIO);
 	}
-	/* Nothing cached from before us may survive (SDM Vol. 3C 28.3.3.4). */
+	/* Nothing cached from before us may survive (SDM Vol. 3C 28.3.3.4):
+	 * all-context INVEPT (cap bits 20, 26) and INVVPID (32, 42). */
+	uint64_t cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
 	struct { uint64_t a, b; } desc = { 0, 0 };
-	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
-	__asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
+	if ((cap & (1ull << 20)) && (cap & (1ull << 26)))
+		__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
+	if ((cap & (1ull << 32)) && (cap & (1ull << 42)))
+		__asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
+	/* XSETBV (emulated for guests) needs CR4.OSXSAVE in root mode. */
+	if (cpuid(1).ecx & (1u << 26))
+		write_cr4(read_cr4() | (1ull << 18));
 	return 0;
 }
 
@@ -195,8 +202,10 @@ static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t 
 	uint32_t pin, proc, proc2, exit, entry;
 	int err;
 
+	/* No external-interrupt exiting: the guest owns its core's interrupts
+	 * (they go through its IDT as its IF allows); NMIs stay the host's. */
 	err = adjust_ctls("pin-based", ctl_msr(MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED),
-			  PIN_EXTINT_EXITING | PIN_NMI_EXITING, 0, &pin);
+			  PIN_NMI_EXITING, 0, &pin);
 	if (!err)
 		err = adjust_ctls("processor-based", ctl_msr(MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED),
 				  PROC_HLT_EXITING | PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY,
@@ -210,10 +219,10 @@ static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t 
 	if (!err)
 		err = adjust_ctls("VM-exit", ctl_msr(MSR_VMX_EXIT, MSR_VMX_TRUE_EXIT),
 				  EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
-				  EXIT_LOAD_PAT, 0, &exit);
+				  EXIT_LOAD_PAT | EXIT_SAVE_DEBUG, 0, &exit);
 	if (!err)
 		err = adjust_ctls("VM-entry", ctl_msr(MSR_VMX_ENTRY, MSR_VMX_TRUE_ENTRY),
-				  ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &entry);
+				  ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, 0, &entry);
 	if (err)
 		return err;
 	entry &= ~ENTRY_IA32E_GUEST;	/* the guest starts in 32-bit mode */
@@ -301,7 +310,9 @@ static void vmx_setup_guest(struct vmx_vcpu *xv, const struct guest_regs *r)
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 
-	uint64_t cr0 = CR0_PE | (1ull << 4) /* ET */;
+	/* NE is VMX-fixed; showing it set means a guest that keeps it (all
+	 * do: Linux sets it with PG in one write) never exits on CR0. */
+	uint64_t cr0 = CR0_PE | CR0_NE | (1ull << 4) /* ET */;
 	vmwrite(VMCS_CR0_SHADOW, cr0);
 	vmwrite(VMCS_GUEST_CR0, cr0 | (xv->cr0_fixed_mask & rdmsr(MSR_VMX_CR0_FIXED0)));
 	vmwrite(VMCS_CR4_SHADOW, 0);
@@ -365,8 +376,48 @@ static void vmx_queue_exception(struct vmx_vcpu *xv, uint8_t vector, bool has_er
 {
 	/* Entry interruption info: vector, type 3 (hardware exception),
 	 * deliver-error-code bit 11, valid bit 31 (SDM Vol. 3C 25.8.3). */
+	/* No error code in real mode: VM entry checks it (SDM Vol. 3C 27.2.1.3). */
+	if (!(vmread(VMCS_GUEST_CR0) & CR0_PE))
+		has_error = false;
 	xv->pending_event = vector | (3u << 8) | (has_error ? 1u << 11 : 0) | (1u << 31);
 	xv->pending_error = error;
+}
+
+/* Drop the guest's cached translations of its VPID (paging mode changes
+ * outside the CPU's view, SDM Vol. 3C 29.4.3.3): single-context INVVPID
+ * where the CPU has it, else all contexts. */
+static void vmx_flush_guest_tlb(struct vmx_vcpu *xv)
+{
+	uint64_t cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+	struct { uint64_t vpid, addr; } desc = { vmread(VMCS_VPID), 0 };
+	uint64_t type = cap & (1ull << 41) ? 1 : 2;
+
+	(void)xv;
+	if (cap & (1ull << 32))
+		__asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
+}
+
+/*
+ * XSETBV always exits (SDM Vol. 3C 26.1.2). Let through what the CPU
+ * supports and a real CPU would accept (SDM Vol. 1 13.3): XCR0 only, x87
+ * set, AVX only with SSE, the AVX-512 trio together; else #GP. The host
+ * never uses extended state, so the guest's XCR0 can stay in the CPU.
+ */
+static void vmx_xsetbv(struct vcpu *v, struct vmx_vcpu *xv)
+{
+	struct cpuid_regs r = cpuid_count(0xd, 0);
+	uint64_t supported = ((uint64_t)r.edx << 32) | r.eax;
+	uint64_t val = ((uint64_t)(uint32_t)v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	bool ok = (uint32_t)v->regs.rcx == 0 && (val & 1) && !(val & ~supported) &&
+		  (!(val & 4) || (val & 2)) &&
+		  ((val & 0xe0) == 0 || (val & 0xe0) == 0xe0);
+
+	if (!ok) {
+		vmx_queue_exception(xv, X86_EXC_GP, true, 0);
+		return;
+	}
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+	v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
 }
 
 /*
@@ -382,14 +433,32 @@ static bool vmx_cr_write(struct vcpu *v, struct vmx_vcpu *xv, uint64_t qual)
 	if (type != 0 || (cr != 0 && cr != 4))
 		return false;
 	uint64_t val = *gpr(&v->regs, (unsigned)(qual >> 8));
+	bool long64 = (vmread(VMCS_GUEST_EFER) & EFER_LMA) &&
+		      (vmread(VMCS_GUEST_ES_AR + 2 * SEG_CS) & (1u << 13));
+	if (!long64)
+		val = (uint32_t)val;	/* outside 64-bit mode MOV CR takes 32 bits */
 	if (cr == 0) {
-		uint64_t fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
-		if (val & ~fixed1) {
+		uint64_t fixed1 = rdmsr(MSR_VMX_CR0_FIXED1), old = vmread(VMCS_GUEST_CR0);
+		/* PG without PE, NW without CD: #GP (SDM Vol. 3A 2.5) */
+		if ((val & ~fixed1) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+		    ((val & (1ull << 29)) && !(val & (1ull << 30)))) {
 			vmx_queue_exception(xv, X86_EXC_GP, true, 0);
 			return true;
 		}
 		vmwrite(VMCS_CR0_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR0, val | (rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG)));
+		/* Turning paging on or off with EFER.LME is entering or leaving
+		 * IA-32e mode: LMA and the entry control follow (SDM Vol. 3A 10.8.5). */
+		uint64_t efer = vmread(VMCS_GUEST_EFER);
+		uint64_t entry = vmread(VMCS_ENTRY_CTLS);
+		if (!(old & CR0_PG) && (val & CR0_PG) && (efer & EFER_LME)) {
+			vmwrite(VMCS_GUEST_EFER, efer | EFER_LMA);
+			vmwrite(VMCS_ENTRY_CTLS, entry | ENTRY_IA32E_GUEST);
+		} else if ((old & CR0_PG) && !(val & CR0_PG)) {
+			vmwrite(VMCS_GUEST_EFER, efer & ~EFER_LMA);
+			vmwrite(VMCS_ENTRY_CTLS, entry & ~ENTRY_IA32E_GUEST);
+		}
+		vmx_flush_guest_tlb(xv);
 	} else {
 		if ((val & CR4_VMXE) || (val & ~rdmsr(MSR_VMX_CR4_FIXED1))) {
 			vmx_queue_exception(xv, X86_EXC_GP, true, 0);
@@ -397,6 +466,7 @@ static bool vmx_cr_write(struct vcpu *v, struct vmx_vcpu *xv, uint64_t qual)
 		}
 		vmwrite(VMCS_CR4_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR4, val | rdmsr(MSR_VMX_CR4_FIXED0));
+		vmx_flush_guest_tlb(xv);
 	}
 	v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
 	return true;
@@ -472,6 +542,14 @@ static bool vmx_handled_here(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reaso
 {
 	if (reason == VMX_EXIT_CR_ACCESS)
 		return vmx_cr_write(v, xv, vmread(VMCS_EXIT_QUALIFICATION));
+	if (reason == VMX_EXIT_XSETBV) {
+		vmx_xsetbv(v, xv);
+		return true;
+	}
+	if (reason == VMX_EXIT_GETSEC) {	/* SMX is not the guest's */
+		vmx_queue_exception(xv, X86_EXC_UD, false, 0);
+		return true;
+	}
 	if (reason == VMX_EXIT_INVD) {
 		__asm__ volatile("wbinvd" ::: "memory");
 		v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
@@ -541,6 +619,20 @@ static void vmx_set_efer(struct vcpu *v, uint64_t efer)
 {
 	(void)v;
 	vmwrite(VMCS_GUEST_EFER, (efer & ~EFER_LMA) | (vmread(VMCS_GUEST_EFER) & EFER_LMA));
+}
+
+/* What the guest sees: its own bits, and the shadow where the host owns them. */
+static uint64_t vmx_get_cr(struct vcpu *v, unsigned cr)
+{
+	struct vmx_vcpu *xv = v->arch;
+
+	if (cr == 0)
+		return (vmread(VMCS_GUEST_CR0) & ~xv->cr0_fixed_mask) |
+		       (vmread(VMCS_CR0_SHADOW) & xv->cr0_fixed_mask);
+	if (cr == 4)
+		return (vmread(VMCS_GUEST_CR4) & ~xv->cr4_fixed_mask) |
+		       (vmread(VMCS_CR4_SHADOW) & xv->cr4_fixed_mask);
+	return 0;
 }
 
 static uint64_t vmx_get_pat(struct vcpu *v)
@@ -617,10 +709,15 @@ static void vmx_dump(struct vcpu *v)
 	       (unsigned long long)vmread(VMCS_GUEST_EFER));
 }
 
-/* 1 GiB EPT leaves where the CPU supports them (IA32_VMX_EPT_VPID_CAP[17]). */
+/* The largest EPT leaves the CPU supports (IA32_VMX_EPT_VPID_CAP bits
+ * 17: 1 GiB, 16: 2 MiB). */
 static const struct pt_format *vmx_slat_format(void)
 {
-	return rdmsr(MSR_VMX_EPT_VPID_CAP) & (1ull << 17) ? &pt_format_ept : &pt_format_ept_2m;
+	uint64_t cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+
+	if (cap & (1ull << 17))
+		return &pt_format_ept;
+	return cap & (1ull << 16) ? &pt_format_ept_2m : &pt_format_ept_4k;
 }
 
 const struct vcpu_ops vmx_ops = {
@@ -632,6 +729,7 @@ const struct vcpu_ops vmx_ops = {
 	.inject_exception = vmx_inject_exception,
 	.get_efer = vmx_get_efer,
 	.set_efer = vmx_set_efer,
+	.get_cr = vmx_get_cr,
 	.get_pat = vmx_get_pat,
 	.set_pat = vmx_set_pat,
 	.dump = vmx_dump,

@@ -8,6 +8,7 @@
 
 extern const struct pt_format pt_format_ept;	/* 1 GiB leaves */
 extern const struct pt_format pt_format_ept_2m;	/* no 1 GiB EPT pages */
+extern const struct pt_format pt_format_ept_4k;	/* no large EPT pages */
 
 /* Enter the guest (launched: VMRESUME, else VMLAUNCH). Returns 0 after a
  * VM exit, non-zero when the instruction itself failed (VMfail). */

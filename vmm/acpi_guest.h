@@ -1,0 +1,54 @@
+/*
+ * The ACPI tables a domain's kernel reads (ACPI 6.5 chapter 5): RSDP,
+ * XSDT, FADT, FACS, DSDT and MADT, built into the domain's RAM. They
+ * describe the platform every domain gets:
+ *
+ *   - its CPUs (physical cores, real APIC IDs; the first is the boot CPU)
+ *     and the local APIC at 0xfee00000;
+ *   - a virtual IOAPIC at 0xfec00000 (ID 0, GSI base 0, 24 pins), ISA
+ *     IRQ 0 on GSI 2, the SCI (IRQ 9) level-triggered active-high, and a
+ *     dual 8259 (MADT PCAT_COMPAT);
+ *   - COM1, a 16550 at I/O 0x3f8 IRQ 4 (in the DSDT as PNP0501);
+ *   - ACPI fixed hardware in I/O space, already in ACPI mode (no SMI_CMD):
+ *     PM1a event block 0x600 (status 0x600, enable 0x602), PM1a control
+ *     block 0x604 (S5 = SLP_TYP 5 | SLP_EN: power off), PM timer 0x608
+ *     (24-bit), a fixed-feature power button, the reset register at I/O
+ *     0xcf9 (value 0x06);
+ *   - no HPET, no PCI (no MCFG), no i8042, no VGA.
+ *
+ * The emulation behind all this is the hypervisor's job; see acpi_guest.c
+ * for what each device must do so that Linux is happy with it.
+ */
+#ifndef VMM_ACPI_GUEST_H
+#define VMM_ACPI_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct acpi_guest_cpu {
+	uint32_t apic_id;
+};
+
+/*
+ * Build the tables into buf, a host pointer to `size` bytes of guest
+ * memory at guest-physical gpa (64-byte aligned, for the FACS). Every byte
+ * the tables use is written (padding zeroed), so buf need not be clean.
+ * The RSDP comes first, at gpa itself: put the area at 0xe0000 and the
+ * legacy scan of 0xe0000-0xfffff finds it; otherwise pass the address to
+ * the kernel (boot_params.acpi_rsdp_addr).
+ *
+ * cpus[0..ncpus): the domain's CPUs in order; CPU i gets ACPI processor
+ * UID i. A CPU with an APIC ID below 255 must have an xAPIC MADT entry
+ * (8-bit UID, 0xff meaning "all"), so it must come at index 254 or lower.
+ *
+ * Returns the guest-physical address of the RSDP, or 0 after one line
+ * "hv: domain NAME: acpi: ..." saying why (does not fit, bad CPU list).
+ */
+uint64_t acpi_guest_build(const char *name, uint8_t *buf, uint64_t gpa, size_t size,
+			  const struct acpi_guest_cpu *cpus, uint32_t ncpus);
+
+/* Bytes acpi_guest_build needs for ncpus CPUs at most (whatever their
+ * APIC IDs). */
+size_t acpi_guest_size(uint32_t ncpus);
+
+#endif
