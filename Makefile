@@ -52,6 +52,8 @@ need = $(if $(shell command -v $(1) 2>/dev/null),,$(error $(1) not found: run 'a
 
 # ---- guests (built first: the default configuration names them) ------------
 include guest-images/hvtest/hvtest.mk
+# The Linux guest (Debian kernel + busybox initramfs): `make linux-guest`.
+include guest-images/linux/linux.mk
 
 # ---- the hypervisor --------------------------------------------------------
 $(BUILD)/obj/%.c.o: %.c
