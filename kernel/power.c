@@ -14,6 +14,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 
@@ -29,13 +30,6 @@
 #define KBC_CMD            0x64
 #define KBC_CMD_PULSE_RESET 0xfe
 
-static inline uint64_t power_rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static inline void power_irq_off(void)
 {
@@ -45,9 +39,9 @@ static inline void power_irq_off(void)
 /* Spin for about `ticks` TSC ticks; at most ticks / 16 iterations. */
 static void power_wait(uint64_t ticks)
 {
-	uint64_t t0 = power_rdtsc();
+	uint64_t t0 = rdtsc();
 
-	for (uint64_t i = 0; i < ticks / 16 && power_rdtsc() - t0 < ticks; i++)
+	for (uint64_t i = 0; i < ticks / 16 && rdtsc() - t0 < ticks; i++)
 		cpu_relax();
 }
 

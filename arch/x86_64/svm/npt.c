@@ -57,26 +57,18 @@ static unsigned npt_leaf_flags(uint64_t pte, unsigned level)
 	return flags;
 }
 
-const struct pt_format pt_format_npt = {
-	.name = "npt",
-	.levels = 4,
-	.max_leaf_level = 3,
-	.addr_mask = NPT_ADDR,
-	.present = npt_present,
-	.is_leaf = npt_is_leaf,
-	.make_table = npt_make_table,
-	.make_leaf = npt_make_leaf,
-	.leaf_flags = npt_leaf_flags,
-};
+#define NPT_FORMAT(max_leaf)                          \
+	{                                             \
+		.name = "npt",                        \
+		.levels = 4,                          \
+		.max_leaf_level = (max_leaf),         \
+		.addr_mask = NPT_ADDR,                \
+		.present = npt_present,               \
+		.is_leaf = npt_is_leaf,               \
+		.make_table = npt_make_table,         \
+		.make_leaf = npt_make_leaf,           \
+		.leaf_flags = npt_leaf_flags,         \
+	}
 
-const struct pt_format pt_format_npt_2m = {
-	.name = "npt",
-	.levels = 4,
-	.max_leaf_level = 2,
-	.addr_mask = NPT_ADDR,
-	.present = npt_present,
-	.is_leaf = npt_is_leaf,
-	.make_table = npt_make_table,
-	.make_leaf = npt_make_leaf,
-	.leaf_flags = npt_leaf_flags,
-};
+const struct pt_format pt_format_npt = NPT_FORMAT(3);
+const struct pt_format pt_format_npt_2m = NPT_FORMAT(2);

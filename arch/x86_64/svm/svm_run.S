@@ -8,20 +8,7 @@
  * general-purpose registers are ours to switch, from/to struct guest_regs
  * (vmm/vcpu.h: rax rbx rcx rdx rsi rdi rbp r8..r15, 8 bytes each).
  */
-#define R_RBX 8
-#define R_RCX 16
-#define R_RDX 24
-#define R_RSI 32
-#define R_RDI 40
-#define R_RBP 48
-#define R_R8  56
-#define R_R9  64
-#define R_R10 72
-#define R_R11 80
-#define R_R12 88
-#define R_R13 96
-#define R_R14 104
-#define R_R15 112
+#include "arch/x86_64/guest_regs.h"
 
 	.text
 	.globl svm_vmrun
@@ -40,40 +27,14 @@ svm_vmrun:
 	vmload %rax			/* guest FS/GS/TR/LDTR/syscall MSRs */
 
 	movq %rsi, %rax
-	movq R_RBX(%rax), %rbx
-	movq R_RCX(%rax), %rcx
-	movq R_RDX(%rax), %rdx
-	movq R_RSI(%rax), %rsi
-	movq R_RDI(%rax), %rdi
-	movq R_RBP(%rax), %rbp
-	movq R_R8(%rax), %r8
-	movq R_R9(%rax), %r9
-	movq R_R10(%rax), %r10
-	movq R_R11(%rax), %r11
-	movq R_R12(%rax), %r12
-	movq R_R13(%rax), %r13
-	movq R_R14(%rax), %r14
-	movq R_R15(%rax), %r15
+	LOAD_GUEST_GPRS %rax
 	movq 0(%rsp), %rax
 	vmrun %rax
 	/* #VMEXIT: RAX/RSP are the host's again; the rest are the guest's. */
 	vmsave %rax
 
 	movq 8(%rsp), %rax
-	movq %rbx, R_RBX(%rax)
-	movq %rcx, R_RCX(%rax)
-	movq %rdx, R_RDX(%rax)
-	movq %rsi, R_RSI(%rax)
-	movq %rdi, R_RDI(%rax)
-	movq %rbp, R_RBP(%rax)
-	movq %r8, R_R8(%rax)
-	movq %r9, R_R9(%rax)
-	movq %r10, R_R10(%rax)
-	movq %r11, R_R11(%rax)
-	movq %r12, R_R12(%rax)
-	movq %r13, R_R13(%rax)
-	movq %r14, R_R14(%rax)
-	movq %r15, R_R15(%rax)
+	SAVE_GUEST_GPRS %rax
 
 	movq 16(%rsp), %rax
 	vmload %rax			/* the host's FS/GS (percpu)/TR/LDTR back */

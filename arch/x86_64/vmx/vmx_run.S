@@ -6,21 +6,7 @@
  * rbx rcx rdx rsi rdi rbp r8..r15). HOST_RSP is written just before entry
  * so the exit lands on this frame; HOST_RIP is vmx_exit_point (set once).
  */
-#define R_RAX 0
-#define R_RBX 8
-#define R_RCX 16
-#define R_RDX 24
-#define R_RSI 32
-#define R_RDI 40
-#define R_RBP 48
-#define R_R8  56
-#define R_R9  64
-#define R_R10 72
-#define R_R11 80
-#define R_R12 88
-#define R_R13 96
-#define R_R14 104
-#define R_R15 112
+#include "arch/x86_64/guest_regs.h"
 #define VMCS_HOST_RSP 0x6c14
 
 	.text
@@ -39,20 +25,7 @@ vmx_enter:
 
 	movq %rdi, %rax
 	testl %esi, %esi
-	movq R_RBX(%rax), %rbx
-	movq R_RCX(%rax), %rcx
-	movq R_RDX(%rax), %rdx
-	movq R_RSI(%rax), %rsi
-	movq R_RDI(%rax), %rdi
-	movq R_RBP(%rax), %rbp
-	movq R_R8(%rax), %r8
-	movq R_R9(%rax), %r9
-	movq R_R10(%rax), %r10
-	movq R_R11(%rax), %r11
-	movq R_R12(%rax), %r12
-	movq R_R13(%rax), %r13
-	movq R_R14(%rax), %r14
-	movq R_R15(%rax), %r15
+	LOAD_GUEST_GPRS %rax
 	movq R_RAX(%rax), %rax		/* movs leave the flags of testl alone */
 	jnz 1f
 	vmlaunch
@@ -66,20 +39,7 @@ vmx_enter:
 vmx_exit_point:
 	pushq %rax
 	movq 8(%rsp), %rax		/* regs */
-	movq %rbx, R_RBX(%rax)
-	movq %rcx, R_RCX(%rax)
-	movq %rdx, R_RDX(%rax)
-	movq %rsi, R_RSI(%rax)
-	movq %rdi, R_RDI(%rax)
-	movq %rbp, R_RBP(%rax)
-	movq %r8, R_R8(%rax)
-	movq %r9, R_R9(%rax)
-	movq %r10, R_R10(%rax)
-	movq %r11, R_R11(%rax)
-	movq %r12, R_R12(%rax)
-	movq %r13, R_R13(%rax)
-	movq %r14, R_R14(%rax)
-	movq %r15, R_R15(%rax)
+	SAVE_GUEST_GPRS %rax
 	popq %rbx
 	movq %rbx, R_RAX(%rax)
 	popq %rdi
