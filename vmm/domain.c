@@ -121,6 +121,7 @@ static void assign_vcpus(struct domain *d, const struct guest_entry *entry)
 	boot->state = VCPU_RUNNING;
 	boot->regs.rax = entry->eax;
 	boot->regs.rbx = entry->ebx;
+	boot->regs.rsi = entry->esi;	/* Linux 32-bit boot protocol: boot_params */
 	boot->regs.rip = entry->rip;
 	boot->regs.rflags = 0x2;	/* bit 1 is always set */
 }

@@ -1,7 +1,10 @@
 /*
- * guest_load: pick the image's format, check it all, then load it and
- * build the multiboot2 boot information after it (Multiboot2 spec 2.0,
- * 3.6). See vmm/loader.h for the contract, vmm/loader_int.h for the parts.
+ * guest_load_args: pick the image's format, check it all, then load it
+ * and build the boot information: for a multiboot2 or ELF kernel the
+ * multiboot2 boot information after it (Multiboot2 spec 2.0, 3.6), for a
+ * multiboot kernel the multiboot information structure (loader_mb1.c),
+ * either followed by the modules; a Linux bzImage is loader_bzimage.c's.
+ * See vmm/loader.h for the contract, vmm/loader_int.h for the parts.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,8 +14,6 @@
 #include "vmm/loader.h"
 #include "vmm/loader_int.h"
 
-#define LDR_PAGE 4096ull
-#define LDR_LOADER_NAME "hv"
 #define LDR_MEM_LOWER_KIB 640u	/* conventional memory, 3.6.3 */
 
 /* ---- messages ------------------------------------------------------------ */
@@ -35,6 +36,27 @@ const char *ldr_size_unit(uint64_t bytes)
 	return "bytes";
 }
 
+/* ---- shared by both multiboot information blocks -------------------------- */
+
+void ldr_meminfo(uint64_t ram, uint32_t *lower, uint32_t *upper)
+{
+	uint64_t lo = ram / LDR_KIB, up = 0;
+
+	if (lo > LDR_MEM_LOWER_KIB)
+		lo = LDR_MEM_LOWER_KIB;
+	if (ram > LDR_MIB)
+		up = (ram - LDR_MIB) / LDR_KIB;
+	if (up > UINT32_MAX)
+		up = UINT32_MAX;
+	*lower = (uint32_t)lo;
+	*upper = (uint32_t)up;
+}
+
+const char *ldr_mod_string(const struct guest_module *m)
+{
+	return m->string ? m->string : "";
+}
+
 /* ---- the boot information (3.6) ------------------------------------------ */
 
 static uint64_t ldr_pad8(uint64_t n) { return (n + 7) & ~7ull; }
@@ -43,14 +65,19 @@ static uint64_t ldr_pad8(uint64_t n) { return (n + 7) & ~7ull; }
 static uint64_t ldr_string_tag_size(const char *s) { return 8 + strlen(s) + 1; }
 #define LDR_MEMINFO_SIZE 16u	/* type, size, mem_lower, mem_upper */
 #define LDR_MMAP_SIZE    (16u + 24u)	/* header + one entry */
+#define LDR_MODULE_SIZE  16u	/* type, size, mod_start, mod_end + string */
 #define LDR_END_SIZE     8u
 
-static uint64_t ldr_info_size(const char *cmdline)
+static uint64_t ldr_info_size(const struct ldr_ctx *c)
 {
-	return sizeof(struct mb2_info_header) +
-	       ldr_pad8(ldr_string_tag_size(LDR_LOADER_NAME)) +
-	       ldr_pad8(ldr_string_tag_size(cmdline)) +
-	       LDR_MEMINFO_SIZE + LDR_MMAP_SIZE + LDR_END_SIZE;
+	uint64_t size = sizeof(struct mb2_info_header) +
+			ldr_pad8(ldr_string_tag_size(LDR_LOADER_NAME)) +
+			ldr_pad8(ldr_string_tag_size(c->cmdline)) +
+			LDR_MEMINFO_SIZE + LDR_MMAP_SIZE + LDR_END_SIZE;
+
+	for (uint32_t i = 0; i < c->nmods; i++)
+		size += ldr_pad8(LDR_MODULE_SIZE + strlen(ldr_mod_string(&c->mods[i])) + 1);
+	return size;
 }
 
 /* The first page after the image; the block must end below both the
@@ -73,6 +100,49 @@ static int ldr_info_place(const struct ldr_ctx *c, uint64_t image_end,
 	}
 	*addr = at;
 	return 0;
+}
+
+/*
+ * The modules follow the boot information, each at the start of a page
+ * (what Multiboot's flags bit 0 asks for; multiboot2 kernels get the same).
+ * mod_start and mod_end (exclusive) are 32-bit in both formats.
+ */
+static int ldr_mods_place(const struct ldr_ctx *c, uint64_t info_end)
+{
+	uint64_t end = info_end;
+
+	for (uint32_t i = 0; i < c->nmods; i++) {
+		const struct guest_module *m = &c->mods[i];
+		bool wraps = end > UINT64_MAX - (LDR_PAGE - 1);
+		uint64_t start = wraps ? 0 : ldr_page_up(end);
+		if (wraps || !ldr_fits(start, m->len, c->mem_size)) {
+			pr_err(LDR_PFX "no room for module %u '%s' (%llu bytes) after 0x%llx in the domain's %llu %s\n",
+			       c->name, i + 1, ldr_mod_string(m), (unsigned long long)m->len,
+			       (unsigned long long)end, ldr_size_val(c->mem_size),
+			       ldr_size_unit(c->mem_size));
+			return trace_error(-ENOMEM);
+		}
+		if (!ldr_fits(start, m->len, UINT32_MAX)) {
+			pr_err(LDR_PFX "no room for module %u '%s' (%llu bytes) below 4 GiB (it would start at 0x%llx)\n",
+			       c->name, i + 1, ldr_mod_string(m), (unsigned long long)m->len,
+			       (unsigned long long)start);
+			return trace_error(-ENOMEM);
+		}
+		end = start + m->len;
+	}
+	return 0;
+}
+
+static void ldr_mods_load(const struct ldr_ctx *c, uint64_t info_end)
+{
+	uint64_t end = info_end;
+
+	for (uint32_t i = 0; i < c->nmods; i++) {
+		uint64_t start = ldr_page_up(end);
+		if (c->mods[i].len)
+			memcpy(c->mem + start, c->mods[i].data, c->mods[i].len);
+		end = start + c->mods[i].len;
+	}
 }
 
 /* Append a tag header; returns the tag's start. */
@@ -99,16 +169,11 @@ static void ldr_info_string(uint8_t **pos, uint32_t type, const char *s)
 static void ldr_info_meminfo(uint8_t **pos, uint64_t mem_size)
 {
 	uint8_t *t = ldr_info_tag(pos, MB2_TAG_BASIC_MEMINFO, LDR_MEMINFO_SIZE);
-	uint64_t lower = mem_size / LDR_KIB, upper = 0;
+	uint32_t lower, upper;
 
-	if (lower > LDR_MEM_LOWER_KIB)
-		lower = LDR_MEM_LOWER_KIB;
-	if (mem_size > LDR_MIB)
-		upper = (mem_size - LDR_MIB) / LDR_KIB;
-	if (upper > UINT32_MAX)
-		upper = UINT32_MAX;
-	ldr_wr32(t + 8, (uint32_t)lower);
-	ldr_wr32(t + 12, (uint32_t)upper);
+	ldr_meminfo(mem_size, &lower, &upper);
+	ldr_wr32(t + 8, lower);
+	ldr_wr32(t + 12, upper);
 }
 
 /* 3.6.8 memory map: entry_size 24, version 0, one available region. */
@@ -124,55 +189,163 @@ static void ldr_info_mmap(uint8_t **pos, uint64_t mem_size)
 	ldr_wr32(t + 36, 0);
 }
 
+/* 3.6.6 modules: where ldr_mods_load put them (checked below 4 GiB). */
+static void ldr_info_modules(const struct ldr_ctx *c, uint8_t **pos, uint64_t info_end)
+{
+	uint64_t end = info_end;
+
+	for (uint32_t i = 0; i < c->nmods; i++) {
+		const char *s = ldr_mod_string(&c->mods[i]);
+		uint64_t size = LDR_MODULE_SIZE + strlen(s) + 1;
+		uint8_t *t = ldr_info_tag(pos, MB2_TAG_MODULE, size);
+		uint64_t start = ldr_page_up(end);
+		end = start + c->mods[i].len;
+		ldr_wr32(t + 8, (uint32_t)start);
+		ldr_wr32(t + 12, (uint32_t)end);
+		memcpy(t + LDR_MODULE_SIZE, s, size - LDR_MODULE_SIZE);
+	}
+}
+
 /* 3.6.1: total_size, reserved, then 8-byte aligned tags up to END. */
-static void ldr_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size,
-			   const char *cmdline)
+static void ldr_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size)
 {
 	uint8_t *start = c->mem + addr, *pos = start + sizeof(struct mb2_info_header);
 
 	memset(start, 0, size);
 	ldr_wr32(start, (uint32_t)size);
 	ldr_info_string(&pos, MB2_TAG_BOOTLOADER, LDR_LOADER_NAME);
-	ldr_info_string(&pos, MB2_TAG_CMDLINE, cmdline);
+	ldr_info_string(&pos, MB2_TAG_CMDLINE, c->cmdline);
 	ldr_info_meminfo(&pos, c->ram_size);
 	ldr_info_mmap(&pos, c->ram_size);
+	ldr_info_modules(c, &pos, addr + size);
 	ldr_info_tag(&pos, MB2_TAG_END, LDR_END_SIZE);
 }
 
 /* ---- guest_load ---------------------------------------------------------- */
 
-/* What is to be loaded: a.out kludge or ELF. */
+/* What is to be loaded: a.out kludge or ELF, for multiboot2 or multiboot. */
 struct ldr_job {
 	bool aout;
+	bool mb1;
 	struct ldr_aout a;
 	struct ldr_elf e;
 	struct ldr_plan p;
 };
 
 /*
- * Multiboot2 3.1.5: an address tag says where the file goes, whatever its
- * format; otherwise the image must be ELF. An ELF without a multiboot2
- * header is loaded the same way and entered the same way.
+ * Multiboot2 3.1.5 (Multiboot 3.1.3): an address tag (address fields)
+ * says where the file goes, whatever its format; otherwise the image must
+ * be ELF. An ELF without a multiboot2 or multiboot header is loaded the
+ * same way and entered as multiboot2. A multiboot2 header wins over a
+ * multiboot one in the same image.
  */
 static int ldr_check(const struct ldr_ctx *c, struct ldr_job *j)
 {
 	struct ldr_mb2 h;
 	int err = ldr_mb2_find(c, &h);
 
+	if (!err && !h.found)
+		err = ldr_mb1_find(c, &h);
 	if (err)
 		return err;
+	j->mb1 = h.found && h.mb1;
 	if (h.found && h.has_addr) {
 		j->aout = true;
 		return ldr_aout_check(c, &h, &j->a, &j->p);
 	}
 	if (ldr_elf_magic(c))
 		return ldr_elf_check(c, h.found ? &h : NULL, &j->e, &j->p);
-	if (h.found)
+	if (h.found && h.mb1)
+		pr_err(LDR_PFX "multiboot header has no address fields (flags bit 16) and the image is not ELF (bad magic)\n",
+		       c->name);
+	else if (h.found)
 		pr_err(LDR_PFX "multiboot2 header has no address tag and the image is not ELF (bad magic)\n",
 		       c->name);
 	else
 		pr_err(LDR_PFX "not a multiboot2 kernel or ELF executable (bad magic)\n", c->name);
 	return trace_error(-ENOEXEC);
+}
+
+/* A multiboot2, multiboot or ELF kernel: the image, the boot information
+ * after it, the modules after that. */
+static int ldr_multiboot(const struct ldr_ctx *c, struct guest_entry *out)
+{
+	struct ldr_job j = { .aout = false };
+	uint64_t info_addr = 0;
+
+	if (c->initrd_len) {
+		pr_err(LDR_PFX "an initrd is for a Linux kernel; give a multiboot kernel modules instead\n",
+		       c->name);
+		return trace_error(-EINVAL);
+	}
+	int err = ldr_check(c, &j);
+	if (err)
+		return err;
+	uint64_t info_size = j.mb1 ? ldr_mb1_info_size(c) : ldr_info_size(c);
+	err = ldr_info_place(c, j.p.image_end, info_size, &info_addr);
+	if (!err)
+		err = ldr_mods_place(c, info_addr + info_size);
+	if (err)
+		return err;
+
+	/* All checked: nothing was written before this point. */
+	if (j.aout)
+		ldr_aout_load(c, &j.a);
+	else
+		ldr_elf_load(c, &j.e);
+	ldr_mods_load(c, info_addr + info_size);
+	if (j.mb1)
+		ldr_mb1_info_write(c, info_addr, info_size);
+	else
+		ldr_info_write(c, info_addr, info_size);
+
+	out->rip = j.p.entry;
+	out->eax = j.mb1 ? LDR_MB1_BOOTLOADER_MAGIC : MB2_BOOTLOADER_MAGIC;
+	out->ebx = (uint32_t)info_addr;
+	out->info_size = (uint32_t)info_size;
+	out->image_end = j.p.image_end;
+	return 0;
+}
+
+/* A Linux bzImage: loader_bzimage.c. */
+static int ldr_bzimage(const struct ldr_ctx *c, struct guest_entry *out)
+{
+	struct ldr_linux l;
+
+	if (c->nmods) {
+		pr_err(LDR_PFX "modules are for multiboot kernels; give a Linux kernel an initrd instead\n",
+		       c->name);
+		return trace_error(-EINVAL);
+	}
+	int err = ldr_linux_check(c, &l);
+	if (err)
+		return err;
+	/* All checked: nothing was written before this point. */
+	ldr_linux_load(c, &l, out);
+	return 0;
+}
+
+int guest_load_args(const struct guest_load_args *a, struct guest_entry *out)
+{
+	const struct ldr_ctx c = {
+		.name = a->name ? a->name : "?",
+		.img = a->image,
+		.len = a->len,
+		.mem = a->mem,
+		.mem_size = a->mem_size,
+		.ram_size = a->ram_size > a->mem_size ? a->ram_size : a->mem_size,
+		.cmdline = a->cmdline ? a->cmdline : "",
+		.initrd = a->initrd_len ? a->initrd : NULL,
+		.initrd_len = a->initrd ? a->initrd_len : 0,
+		.mods = a->nmodules ? a->modules : NULL,
+		.nmods = a->modules ? a->nmodules : 0,
+		.acpi_rsdp = a->acpi_rsdp,
+	};
+
+	memset(out, 0, sizeof(*out));
+	if (ldr_linux_magic(&c))
+		return ldr_bzimage(&c, out);
+	return ldr_multiboot(&c, out);
 }
 
 int guest_load(const char *name, const void *image, size_t len, uint8_t *mem,
@@ -185,40 +358,15 @@ int guest_load_ram(const char *name, const void *image, size_t len, uint8_t *mem
 		   uint64_t mem_size, uint64_t ram_size, const char *cmdline,
 		   struct guest_entry *out)
 {
-	const struct ldr_ctx c = {
-		.name = name ? name : "?",
-		.img = image,
+	const struct guest_load_args a = {
+		.name = name,
+		.image = image,
 		.len = len,
 		.mem = mem,
 		.mem_size = mem_size,
-		.ram_size = ram_size > mem_size ? ram_size : mem_size,
+		.ram_size = ram_size,
+		.cmdline = cmdline,
 	};
-	struct ldr_job j = { .aout = false };
-	uint64_t info_addr = 0;
-	int err;
 
-	memset(out, 0, sizeof(*out));
-	if (!cmdline)
-		cmdline = "";
-	err = ldr_check(&c, &j);
-	if (err)
-		return err;
-	uint64_t info_size = ldr_info_size(cmdline);
-	err = ldr_info_place(&c, j.p.image_end, info_size, &info_addr);
-	if (err)
-		return err;
-
-	/* All checked: nothing was written before this point. */
-	if (j.aout)
-		ldr_aout_load(&c, &j.a);
-	else
-		ldr_elf_load(&c, &j.e);
-	ldr_info_write(&c, info_addr, info_size, cmdline);
-
-	out->rip = j.p.entry;
-	out->eax = MB2_BOOTLOADER_MAGIC;
-	out->ebx = (uint32_t)info_addr;
-	out->info_size = (uint32_t)info_size;
-	out->image_end = j.p.image_end;
-	return 0;
+	return guest_load_args(&a, out);
 }

@@ -4,20 +4,40 @@
  * physical 0 .. size), so this is host-tested with crafted images.
  *
  * Formats (tried in this order):
+ *  - Linux bzImage: boot sector flag 0xaa55 at 0x1fe and "HdrS" at 0x202
+ *    (Linux Documentation/arch/x86/boot.rst), boot protocol 2.10 or later,
+ *    LOADED_HIGH. Booted by the 32-bit boot protocol: the protected-mode
+ *    kernel at its preferred address (pref_address, kernel_alignment; at
+ *    1 MiB when not relocatable), a zeroed boot_params ("zero page") with
+ *    the setup header, the command line, the initrd (as high as
+ *    initrd_addr_max, the domain and 4 GiB allow), an e820 table of
+ *    exactly the domain's RAM (one RAM entry [0, size)) and the ACPI RSDP
+ *    address when given. Entered in 32-bit protected mode, paging off,
+ *    flat 4 GiB segments (the protocol names CS 0x10, DS/ES/SS 0x18),
+ *    interrupts off, ESI = boot_params, EAX = EBX = 0 (EBP = EDI = 0).
  *  - multiboot2 kernel: a multiboot2 header in the first 32 KiB (Multiboot2
  *    spec 3.1); loaded from its ELF program headers, or with the address
  *    tag (3.1.5) when present; entry from the entry-address tag or e_entry.
+ *  - multiboot kernel: a multiboot header in the first 8 KiB (Multiboot
+ *    0.6.96, 3.1); loaded with its address fields (flags bit 16, the
+ *    a.out kludge) when present, else from its ELF program headers.
  *  - ELF (32- or 64-bit, ET_EXEC): PT_LOAD segments at p_paddr; entry at
  *    e_entry translated to physical through the PT_LOAD whose
  *    [p_vaddr, p_vaddr + p_memsz) holds it (as GRUB does: the same number
  *    when p_vaddr == p_paddr, the right one for a higher-half kernel); it
  *    must end up below 4 GiB.
- * Either is entered as multiboot2 specifies (3.3): 32-bit protected mode,
- * paging off, flat 4 GiB segments, EAX = 0x36d76289, EBX = guest-physical
- * address of a multiboot2 information block that the loader builds in
- * guest memory: boot-loader name "hv", the command line, basic meminfo, a
- * memory map of exactly the domain's RAM (one available region [0, size)),
- * END.
+ * A multiboot2 kernel or a plain ELF is entered as multiboot2 specifies
+ * (3.3): 32-bit protected mode, paging off, flat 4 GiB segments,
+ * EAX = 0x36d76289, EBX = guest-physical address of a multiboot2
+ * information block that the loader builds in guest memory: boot-loader
+ * name "hv", the command line, basic meminfo, a memory map of exactly the
+ * domain's RAM (one available region [0, size)), a module tag per
+ * module, END. A multiboot kernel is entered the same way (Multiboot
+ * 0.6.96, 3.2) with EAX = 0x2BADB002 and EBX = the address of a multiboot
+ * information structure (3.3) saying the same: mem_lower/mem_upper, the
+ * command line, the modules, the memory map, the boot-loader name.
+ * Either information block is placed at the first page after the image,
+ * and the modules after it, each at the start of a page.
  */
 #ifndef VMM_LOADER_H
 #define VMM_LOADER_H
@@ -27,26 +47,55 @@
 
 struct guest_entry {
 	uint32_t rip;		/* entry point, guest physical */
-	uint32_t eax;		/* multiboot2 magic */
-	uint32_t ebx;		/* guest-physical address of the info block */
-	uint32_t info_size;
-	uint64_t image_end;	/* highest guest-physical byte loaded + 1 */
+	uint32_t eax;		/* multiboot2 or multiboot magic; Linux: 0 */
+	uint32_t ebx;		/* multiboot: the info block's address; Linux: 0 */
+	uint32_t esi;		/* Linux: boot_params' address; multiboot: 0 */
+	uint32_t info_size;	/* bytes of the info block / boot_params (4096) */
+	uint64_t image_end;	/* highest guest-physical byte of the kernel + 1
+				 * (Linux: of the range it claims, init_size) */
+};
+
+/* A boot module for a multiboot or multiboot2 kernel. */
+struct guest_module {
+	const void *data;	/* len bytes */
+	size_t len;
+	const char *string;	/* its command line; NULL: "" */
+};
+
+struct guest_load_args {
+	const char *name;	/* the domain's name, only for messages */
+	const void *image;	/* the kernel, len bytes */
+	size_t len;
+	uint8_t *mem;		/* guest-physical 0 .. mem_size */
+	uint64_t mem_size;
+	uint64_t ram_size;	/* what the memory map says (< mem_size: mem_size) */
+	const char *cmdline;	/* NULL: "" */
+	const void *initrd;	/* Linux: optional (NULL or 0 bytes: none) */
+	size_t initrd_len;
+	const struct guest_module *modules;	/* multiboot: optional */
+	uint32_t nmodules;
+	uint64_t acpi_rsdp;	/* guest-physical; 0 = none (Linux only) */
 };
 
 /*
- * Load `image` (len bytes) into guest memory `mem` of `mem_size` bytes and
- * build the boot information after the image (page aligned). `name` is
- * the domain's name, only for messages. Returns 0, or a negative errno
- * after one clear line "hv: domain NAME: kernel: <what is wrong>" (bad
- * magic, truncated, segment outside the domain's memory, entry outside
- * the image, no room for the info block...): -ENOEXEC for a malformed
- * image, -ENOTSUP for one that needs what a domain lacks (EFI boot
- * services, an unknown required multiboot2 header tag, an entry above
- * 4 GiB), -ENOMEM when it or the info block does not fit the domain.
- * Never reads outside [image, image+len) nor writes outside
- * [mem, mem+mem_size); on failure it writes no guest memory at all and
- * *out is zeroed.
+ * Load `a->image` into guest memory `a->mem` and build the boot
+ * information (see above). Returns 0, or a negative errno after one clear
+ * line "hv: domain NAME: kernel: <what is wrong>" (bad magic, truncated,
+ * segment outside the domain's memory, entry outside the image, no room
+ * for the info block...): -ENOEXEC for a malformed image, -ENOTSUP for
+ * one that needs what a domain lacks (EFI boot services, an unknown
+ * required multiboot2 header tag or multiboot flag, an entry above 4 GiB,
+ * a Linux boot protocol older than 2.10), -ENOMEM when it, its boot
+ * information, its modules or its initrd do not fit the domain, -E2BIG
+ * for a command line longer than a Linux kernel takes, -EINVAL for an
+ * initrd given to a multiboot or ELF kernel or modules given to Linux.
+ * Never reads outside [image, image+len) (nor outside the initrd and
+ * modules) nor writes outside [mem, mem+mem_size); on failure it writes no
+ * guest memory at all and *out is zeroed.
  */
+int guest_load_args(const struct guest_load_args *a, struct guest_entry *out);
+
+/* The same without initrd, modules or RSDP, RAM = mem_size. */
 int guest_load(const char *name, const void *image, size_t len, uint8_t *mem,
 	       uint64_t mem_size, const char *cmdline, struct guest_entry *out);
 

@@ -1,7 +1,9 @@
 /*
  * Internals of the guest loader (vmm/loader*.c), shared between its parts:
- * loader.c (guest_load, the boot information), loader_mb2.c (the
- * multiboot2 header and its address tag) and loader_elf.c (ELF images).
+ * loader.c (guest_load_args, the multiboot2 boot information, modules),
+ * loader_mb2.c (the multiboot2 header and the a.out-kludge load),
+ * loader_mb1.c (the multiboot header and information structure),
+ * loader_elf.c (ELF images) and loader_bzimage.c (Linux bzImages).
  *
  * Every part first checks, then writes: the check functions read only the
  * image and fill a plan; the load functions run only after the whole plan
@@ -21,6 +23,7 @@
 
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "vmm/loader.h"
 
 /* Guest-physical addresses and sizes are 64-bit and become host offsets. */
 _Static_assert(sizeof(size_t) >= sizeof(uint64_t), "64-bit host required");
@@ -28,6 +31,14 @@ _Static_assert(sizeof(size_t) >= sizeof(uint64_t), "64-bit host required");
 #define LDR_KIB 1024ull
 #define LDR_MIB (1024ull * 1024ull)
 #define LDR_4G  0x100000000ull
+#define LDR_PAGE 4096ull
+
+/* Multiboot 0.6.96: in the kernel's header (3.1.1), in EAX at entry (3.2). */
+#define LDR_MB1_HEADER_MAGIC     0x1badb002u
+#define LDR_MB1_BOOTLOADER_MAGIC 0x2badb002u
+
+/* The boot-loader name in either multiboot information block. */
+#define LDR_LOADER_NAME "hv"
 
 /* Every failure is one line: "hv: domain NAME: kernel: <what>". Use as
  * pr_err(LDR_PFX "what %u\n", c->name, ...). */
@@ -41,12 +52,24 @@ struct ldr_ctx {
 	uint8_t *mem;
 	uint64_t mem_size;
 	uint64_t ram_size;	/* what the memory map reports (>= mem_size) */
+	const char *cmdline;	/* never NULL */
+	const uint8_t *initrd;	/* NULL when initrd_len is 0 */
+	uint64_t initrd_len;
+	const struct guest_module *mods;
+	uint32_t nmods;
+	uint64_t acpi_rsdp;
 };
 
-/* What the multiboot2 header (Multiboot2 spec 3.1) asks for. */
+/*
+ * What the multiboot2 header (Multiboot2 spec 3.1) asks for, or the
+ * multiboot header (Multiboot 0.6.96, 3.1.1) when `mb1`: its address
+ * fields (flags bit 16) are the address tag's and its entry_addr the
+ * entry address tag's.
+ */
 struct ldr_mb2 {
 	bool found;
-	uint64_t off;		/* of the header in the file, 8-byte aligned */
+	bool mb1;		/* a multiboot (version 1) header */
+	uint64_t off;		/* of the header in the file, 8- (mb1: 4-) byte aligned */
 	bool has_addr;		/* address tag, 3.1.5 */
 	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr;
 	bool has_entry;		/* entry address tag, 3.1.6 */
@@ -76,6 +99,17 @@ struct ldr_phdr {
 	uint64_t offset, vaddr, paddr, filesz, memsz;
 };
 
+/* A Linux bzImage (boot.rst), as checked: where everything goes. */
+struct ldr_linux {
+	uint64_t setup_len;	/* (setup_sects + 1) * 512: not loaded */
+	uint64_t hdr_end;	/* image offset where the copied setup header ends */
+	uint64_t load;		/* the protected-mode kernel's address = entry */
+	uint64_t kernel_len;	/* its bytes: the image after the setup */
+	uint64_t end;		/* end of the range the kernel claims */
+	uint64_t initrd;	/* the initrd's address (0: none) */
+	uint64_t cmdline_len;	/* without the NUL */
+};
+
 /* The outcome of a check: what gets loaded and where to enter. */
 struct ldr_plan {
 	uint64_t image_end;	/* highest guest-physical byte loaded + 1 */
@@ -103,6 +137,7 @@ static inline uint64_t ldr_rd64(const uint8_t *p)
 	return v;
 }
 
+static inline void ldr_wr16(uint8_t *p, uint16_t v) { memcpy(p, &v, sizeof(v)); }
 static inline void ldr_wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
 static inline void ldr_wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, sizeof(v)); }
 
@@ -112,15 +147,38 @@ static inline bool ldr_fits(uint64_t addr, uint64_t size, uint64_t limit)
 	return addr <= limit && size <= limit - addr;
 }
 
+/* Round up to a page; the caller makes sure it cannot wrap. */
+static inline uint64_t ldr_page_up(uint64_t a)
+{
+	return (a + LDR_PAGE - 1) & ~(LDR_PAGE - 1);
+}
+
 /* The domain's memory size for messages: "%llu %s" of these two. */
 unsigned long long ldr_size_val(uint64_t bytes);
 const char *ldr_size_unit(uint64_t bytes);
+
+/* loader.c: basic memory information in KiB (Multiboot2 3.6.3, Multiboot
+ * 3.3): lower from 0 (at most 640), upper from 1 MiB, for RAM [0, ram). */
+void ldr_meminfo(uint64_t ram, uint32_t *lower, uint32_t *upper);
+/* A module's string, "" for NULL. */
+const char *ldr_mod_string(const struct guest_module *m);
 
 /* loader_mb2.c */
 int ldr_mb2_find(const struct ldr_ctx *c, struct ldr_mb2 *h);
 int ldr_aout_check(const struct ldr_ctx *c, const struct ldr_mb2 *h,
 		   struct ldr_aout *a, struct ldr_plan *p);
 void ldr_aout_load(const struct ldr_ctx *c, const struct ldr_aout *a);
+
+/* loader_mb1.c */
+int ldr_mb1_find(const struct ldr_ctx *c, struct ldr_mb2 *h);
+uint64_t ldr_mb1_info_size(const struct ldr_ctx *c);
+void ldr_mb1_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size);
+
+/* loader_bzimage.c */
+bool ldr_linux_magic(const struct ldr_ctx *c);
+int ldr_linux_check(const struct ldr_ctx *c, struct ldr_linux *l);
+void ldr_linux_load(const struct ldr_ctx *c, const struct ldr_linux *l,
+		    struct guest_entry *out);
 
 /* loader_elf.c */
 bool ldr_elf_magic(const struct ldr_ctx *c);

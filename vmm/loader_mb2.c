@@ -1,6 +1,9 @@
 /*
  * The multiboot2 header of a guest kernel (Multiboot2 spec 2.0, 3.1) and
- * the a.out-kludge load it can ask for with its address tag (3.1.5).
+ * the a.out-kludge load it can ask for with its address tag (3.1.5) -- or
+ * that a multiboot header asks for with its address fields (Multiboot
+ * 0.6.96, 3.1.3: the same four addresses, meaning the same, bar the
+ * load_addr -1 of multiboot2).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -191,11 +194,17 @@ int ldr_mb2_find(const struct ldr_ctx *c, struct ldr_mb2 *h)
 	return 0;
 }
 
+/* Where the addresses come from, for messages. */
+static const char *ldr_aout_what(const struct ldr_mb2 *h)
+{
+	return h->mb1 ? "multiboot header address fields" : "multiboot2 address tag";
+}
+
 /* 3.1.5: the file offset to load from and the address it goes to. */
 static int ldr_aout_start(const struct ldr_ctx *c, const struct ldr_mb2 *h,
 			  struct ldr_aout *a)
 {
-	if (h->load_addr == LDR_LOAD_FROM_START) {
+	if (!h->mb1 && h->load_addr == LDR_LOAD_FROM_START) {
 		/* -1: the file loads from its beginning. */
 		if (h->header_addr < h->off) {
 			pr_err(LDR_PFX "multiboot2 address tag: header_addr 0x%x is below the header's file offset 0x%llx\n",
@@ -207,14 +216,14 @@ static int ldr_aout_start(const struct ldr_ctx *c, const struct ldr_mb2 *h,
 		return 0;
 	}
 	if (h->load_addr > h->header_addr) {
-		pr_err(LDR_PFX "multiboot2 address tag: load_addr 0x%x is above header_addr 0x%x\n",
-		       c->name, h->load_addr, h->header_addr);
+		pr_err(LDR_PFX "%s: load_addr 0x%x is above header_addr 0x%x\n",
+		       c->name, ldr_aout_what(h), h->load_addr, h->header_addr);
 		return trace_error(-ENOEXEC);
 	}
 	uint64_t before = h->header_addr - h->load_addr;
 	if (before > h->off) {
-		pr_err(LDR_PFX "multiboot2 address tag: load_addr 0x%x is 0x%llx bytes before the header, which is at file offset 0x%llx\n",
-		       c->name, h->load_addr, (unsigned long long)before,
+		pr_err(LDR_PFX "%s: load_addr 0x%x is 0x%llx bytes before the header, which is at file offset 0x%llx\n",
+		       c->name, ldr_aout_what(h), h->load_addr, (unsigned long long)before,
 		       (unsigned long long)h->off);
 		return trace_error(-ENOEXEC);
 	}
@@ -233,14 +242,14 @@ static int ldr_aout_sizes(const struct ldr_ctx *c, const struct ldr_mb2 *h,
 	if (h->load_end_addr == 0) {
 		a->copy_len = room;
 	} else if (h->load_end_addr < a->load) {
-		pr_err(LDR_PFX "multiboot2 address tag: load_end_addr 0x%x is below load_addr 0x%llx\n",
-		       c->name, h->load_end_addr, (unsigned long long)a->load);
+		pr_err(LDR_PFX "%s: load_end_addr 0x%x is below load_addr 0x%llx\n",
+		       c->name, ldr_aout_what(h), h->load_end_addr, (unsigned long long)a->load);
 		return trace_error(-ENOEXEC);
 	} else {
 		a->copy_len = h->load_end_addr - a->load;
 		if (a->copy_len > room) {
-			pr_err(LDR_PFX "multiboot2 address tag: load range 0x%llx+0x%llx runs past the end of the %llu-byte file\n",
-			       c->name, (unsigned long long)a->file_off,
+			pr_err(LDR_PFX "%s: load range 0x%llx+0x%llx runs past the end of the %llu-byte file\n",
+			       c->name, ldr_aout_what(h), (unsigned long long)a->file_off,
 			       (unsigned long long)a->copy_len, (unsigned long long)c->len);
 			return trace_error(-ENOEXEC);
 		}
@@ -249,8 +258,8 @@ static int ldr_aout_sizes(const struct ldr_ctx *c, const struct ldr_mb2 *h,
 	a->zero_len = 0;
 	if (h->bss_end_addr != 0) {
 		if (h->bss_end_addr < load_end) {
-			pr_err(LDR_PFX "multiboot2 address tag: bss_end_addr 0x%x is below the load end 0x%llx\n",
-			       c->name, h->bss_end_addr, (unsigned long long)load_end);
+			pr_err(LDR_PFX "%s: bss_end_addr 0x%x is below the load end 0x%llx\n",
+			       c->name, ldr_aout_what(h), h->bss_end_addr, (unsigned long long)load_end);
 			return trace_error(-ENOEXEC);
 		}
 		a->zero_len = h->bss_end_addr - load_end;

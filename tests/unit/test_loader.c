@@ -1,8 +1,12 @@
 /*
- * Tests for vmm/loader*.c (guest_load). Small builders assemble ELF32 and
- * ELF64 file headers and program headers (ELF gABI) and multiboot2
- * headers (Multiboot2 spec 2.0, 3.1) byte by byte; the boot information
- * the loader builds is parsed back (3.6). Each image is handed over in an
+ * Tests for vmm/loader*.c (guest_load, guest_load_args). Small builders
+ * assemble ELF32 and ELF64 file headers and program headers (ELF gABI),
+ * multiboot2 headers (Multiboot2 spec 2.0, 3.1), multiboot headers
+ * (Multiboot 0.6.96, 3.1) and Linux bzImage setup headers (Linux
+ * Documentation/arch/x86/boot.rst) byte by byte; the boot information the
+ * loader builds is parsed back (Multiboot2 3.6, Multiboot 3.3, boot_params).
+ * With LINUX_BZIMAGE=path a real kernel is loaded too (else that test is
+ * skipped). Each image (and initrd, and module) is handed over in an
  * exact-size heap copy and guest memory is a heap buffer of exactly the
  * domain's size, so ASan catches any read past the image or write past
  * the memory. Domains "above 4 GiB" get an inaccessible (PROT_NONE)
@@ -262,6 +266,10 @@ static void kernel(int bits, unsigned flags)
 
 static struct guest_entry ge;
 
+/* What the next load gets besides the image: initrd, modules, RSDP, RAM.
+ * All zero: it goes through guest_load, else through guest_load_args. */
+static struct guest_load_args xa;
+
 static int load_cmd(const char *cmdline)
 {
 	free(image);
@@ -269,7 +277,16 @@ static int load_cmd(const char *cmdline)
 	assert_non_null(image);
 	memcpy(image, ib, ilen);
 	test_log_clear();
-	return guest_load("dom1", image, ilen, mem, mem_size, cmdline, &ge);
+	if (!xa.initrd && !xa.modules && !xa.acpi_rsdp && !xa.ram_size)
+		return guest_load("dom1", image, ilen, mem, mem_size, cmdline, &ge);
+	struct guest_load_args a = xa;
+	a.name = "dom1";
+	a.image = image;
+	a.len = ilen;
+	a.mem = mem;
+	a.mem_size = mem_size;
+	a.cmdline = cmdline;
+	return guest_load_args(&a, &ge);
 }
 
 static int load(void) { return load_cmd("console=ttyS0 quiet"); }
@@ -304,12 +321,42 @@ static void expect_fail(int err, const char *msg)
 	assert_int_equal(count_lines(test_log()), 1);
 	assert_int_equal(ge.rip, 0);
 	assert_int_equal(ge.ebx, 0);
+	assert_int_equal(ge.esi, 0);
+	assert_int_equal(ge.info_size, 0);
 	if (!mem_mapped)
 		assert_true(mem_all(0, mem_size, POISON));
 }
 
+static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static uint64_t page_up(uint64_t a) { return (a + 4095) & ~4095ull; }
+
+/* The RAM the memory maps must report. */
+static uint64_t ram(void) { return xa.ram_size > mem_size ? xa.ram_size : mem_size; }
+
+/* Module i of xa as the boot information gives it (start, end exclusive):
+ * right after what precedes it (*prev: the info block's end, then the
+ * module before) at the start of a page, holding its bytes. */
+static void check_module(uint32_t i, uint64_t start, uint64_t end, uint64_t *prev)
+{
+	assert_true(i < xa.nmodules);
+	const struct guest_module *m = &xa.modules[i];
+	assert_int_equal(start, page_up(*prev));
+	assert_int_equal(end - start, m->len);
+	assert_true(end <= mem_size);
+	if (m->len)
+		assert_memory_equal(mem + start, m->data, m->len);
+	assert_true(mem_all(*prev, start, POISON));
+	*prev = end;
+}
+
+/* Nothing after the last module (or the info block) was written. */
+static void check_after_modules(uint64_t end)
+{
+	assert_true(mem_all(end, mem_size, POISON));
+}
 
 /* Parse the boot information back (3.6) and check every tag. */
 static void check_info(const char *cmdline)
@@ -326,7 +373,8 @@ static void check_info(const char *cmdline)
 	assert_int_equal(total % 8, 0);
 
 	unsigned seen[8] = { 0 };
-	uint32_t off = 8;
+	uint32_t off = 8, mods = 0;
+	uint64_t mod_end = ge.ebx + (uint64_t)ge.info_size;
 	for (;;) {
 		assert_int_equal(off % 8, 0);
 		assert_true(off + 8 <= total);
@@ -345,8 +393,8 @@ static void check_info(const char *cmdline)
 			assert_string_equal((const char *)t + 8, "hv");
 			break;
 		case MB2_TAG_BASIC_MEMINFO: {
-			uint64_t lower = mem_size / 1024 < 640 ? mem_size / 1024 : 640;
-			uint64_t upper = mem_size > MIB ? (mem_size - MIB) / 1024 : 0;
+			uint64_t lower = ram() / 1024 < 640 ? ram() / 1024 : 640;
+			uint64_t upper = ram() > MIB ? (ram() - MIB) / 1024 : 0;
 			assert_int_equal(size, 16);
 			assert_int_equal(rd32(t + 8), lower);
 			assert_int_equal(rd32(t + 12), upper);
@@ -357,10 +405,18 @@ static void check_info(const char *cmdline)
 			assert_int_equal(rd32(t + 8), 24);
 			assert_int_equal(rd32(t + 12), 0);
 			assert_int_equal(rd64(t + 16), 0);
-			assert_int_equal(rd64(t + 24), mem_size);
+			assert_int_equal(rd64(t + 24), ram());
 			assert_int_equal(rd32(t + 32), MB2_MEM_AVAILABLE);
 			assert_int_equal(rd32(t + 36), 0);
 			break;
+		case MB2_TAG_MODULE: {
+			assert_true(mods < xa.nmodules);
+			const char *str = xa.modules[mods].string ? xa.modules[mods].string : "";
+			assert_int_equal(size, 16 + strlen(str) + 1);
+			assert_string_equal((const char *)t + 16, str);
+			check_module(mods++, rd32(t + 8), rd32(t + 12), &mod_end);
+			break;
+		}
 		case MB2_TAG_END:
 			assert_int_equal(size, 8);
 			assert_int_equal(off + 8, total);
@@ -375,8 +431,13 @@ static void check_info(const char *cmdline)
 	for (unsigned i = 0; i < 8; i++) {
 		bool want = i == MB2_TAG_END || i == MB2_TAG_CMDLINE || i == MB2_TAG_BOOTLOADER ||
 			    i == MB2_TAG_BASIC_MEMINFO || i == MB2_TAG_MMAP;
-		assert_int_equal(seen[i], want ? 1 : 0);
+		if (i == MB2_TAG_MODULE)
+			assert_int_equal(seen[i], xa.nmodules);
+		else
+			assert_int_equal(seen[i], want ? 1 : 0);
 	}
+	if (xa.nmodules && !mem_mapped)
+		check_after_modules(mod_end);
 }
 
 /* The typical kernel's bytes landed where its program headers say. */
@@ -392,12 +453,54 @@ static void check_kernel_loaded(void)
 	assert_true(mem_all(0x104000 + ge.info_size, mem_size, POISON));
 }
 
+/* Exact-size heap copies of an initrd and of modules' data, freed by
+ * teardown. */
+#define MAX_BUFS 8
+static void *bufs[MAX_BUFS];
+
+static const void *heap_bytes(size_t n, uint8_t seed)
+{
+	for (unsigned i = 0; i < MAX_BUFS; i++) {
+		if (bufs[i])
+			continue;
+		uint8_t *p = malloc(n ? n : 1);
+		assert_non_null(p);
+		for (size_t k = 0; k < n; k++)
+			p[k] = (uint8_t)(seed + k * 13 + (k >> 9));
+		bufs[i] = p;
+		return p;
+	}
+	fail_msg("too many test buffers");
+	return NULL;
+}
+
+static void set_initrd(size_t n)
+{
+	xa.initrd = heap_bytes(n, 0x5a);
+	xa.initrd_len = n;
+}
+
+static struct guest_module mods[4];
+
+static void set_modules(uint32_t n, const size_t *lens, const char *const *strings)
+{
+	assert_true(n <= 4);
+	for (uint32_t i = 0; i < n; i++) {
+		mods[i].data = heap_bytes(lens[i], (uint8_t)(0x20 * (i + 1)));
+		mods[i].len = lens[i];
+		mods[i].string = strings[i];
+	}
+	xa.modules = mods;
+	xa.nmodules = n;
+}
+
 static int setup(void **state)
 {
 	(void)state;
 	img_begin();
 	mem_new(16 * MIB);
 	memset(&ge, 0, sizeof(ge));
+	memset(&xa, 0, sizeof(xa));
 	return 0;
 }
 
@@ -407,6 +510,10 @@ static int teardown(void **state)
 	mem_free();
 	free(image);
 	image = NULL;
+	for (unsigned i = 0; i < MAX_BUFS; i++) {
+		free(bufs[i]);
+		bufs[i] = NULL;
+	}
 	return 0;
 }
 
@@ -1012,6 +1119,760 @@ static void test_no_room_for_info(void **state)
 	assert_true(mem_all(0, mem_size, POISON));
 }
 
+/* ---- multiboot2 kernels with modules (3.6.6) ----------------------------------- */
+
+static const size_t two_lens[2] = { 0x1801, 0x20 };
+static const char *const two_strings[2] = { "mod-one arg=1", NULL };
+
+static void test_mb2_modules(void **state)
+{
+	(void)state;
+	kernel(32, K_MB2);
+	set_modules(2, two_lens, two_strings);
+	expect_ok();
+	assert_int_equal(ge.ebx, 0x104000);
+	check_info("console=ttyS0 quiet");
+	/* A plain ELF gets them the same way; an empty module takes no room
+	 * but still starts a page. */
+	static const size_t lens[3] = { 0, 0x10, 0 };
+	static const char *const strings[3] = { "empty", "", "x" };
+	memset(&xa, 0, sizeof(xa));
+	set_modules(3, lens, strings);
+	kernel(64, 0);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_info("console=ttyS0 quiet");
+	/* More RAM than the first range: the maps say so. */
+	xa.ram_size = 64 * MIB;
+	mem_new(16 * MIB);
+	expect_ok();
+	check_info("console=ttyS0 quiet");
+}
+
+/* ---- multiboot (0.6.96) kernels ---------------------------------------------- */
+
+#define MB1_MAGIC      0x1badb002u
+#define MB1_BL_MAGIC   0x2badb002u
+#define MB1_AOUT       (1u << 16)
+
+/* Header (3.1.1): magic, flags, checksum; with flags bit 16 the address
+ * fields follow (3.1.3). */
+static void mb1_hdr(size_t off, uint32_t flags)
+{
+	p32(off, MB1_MAGIC);
+	p32(off + 4, flags);
+	p32(off + 8, -(MB1_MAGIC + flags));
+}
+
+static void mb1_addr(size_t off, uint32_t header_addr, uint32_t load, uint32_t load_end,
+		     uint32_t bss_end, uint32_t entry)
+{
+	p32(off + 12, header_addr);
+	p32(off + 16, load);
+	p32(off + 20, load_end);
+	p32(off + 24, bss_end);
+	p32(off + 28, entry);
+}
+
+/* The typical ELF kernel with a multiboot header at its text's start. */
+static void mb1_kernel(int bits, unsigned kflags, uint32_t flags)
+{
+	kernel(bits, kflags);
+	mb1_hdr(TEXT_OFF, flags);
+}
+
+/* The information structure (3.3), read back. */
+static void check_mb1_info(const char *cmdline)
+{
+	assert_int_equal(ge.eax, MB1_BL_MAGIC);
+	assert_int_equal(ge.ebx, page_up(ge.image_end));
+	assert_int_equal(ge.esi, 0);
+	uint64_t lo = ge.ebx, hi = lo + ge.info_size;
+	assert_true(hi <= mem_size);
+	const uint8_t *info = mem + ge.ebx;
+#define INSIDE(addr, n) assert_true((addr) >= lo && (uint64_t)(addr) + (n) <= hi)
+
+	assert_int_equal(rd32(info), 0x24d);	/* mem, cmdline, mods, mmap, name */
+	uint64_t lower = ram() / 1024 < 640 ? ram() / 1024 : 640;
+	uint64_t upper = ram() > MIB ? (ram() - MIB) / 1024 : 0;
+	assert_int_equal(rd32(info + 4), lower);
+	assert_int_equal(rd32(info + 8), upper);
+	assert_int_equal(rd32(info + 12), 0);	/* no boot device */
+	uint32_t cl = rd32(info + 16);
+	INSIDE(cl, strlen(cmdline) + 1);
+	assert_string_equal((const char *)mem + cl, cmdline);
+	uint32_t name = rd32(info + 64);
+	INSIDE(name, 3);
+	assert_string_equal((const char *)mem + name, "hv");
+	for (unsigned off = 28; off < 44; off += 4)	/* no symbols */
+		assert_int_equal(rd32(info + off), 0);
+
+	/* Modules: {mod_start, mod_end, string, reserved}. */
+	uint32_t n = rd32(info + 20), ma = rd32(info + 24);
+	assert_int_equal(n, xa.nmodules);
+	uint64_t end = hi;
+	if (n == 0)
+		assert_int_equal(ma, 0);
+	else
+		INSIDE(ma, 16ull * n);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *m = mem + ma + 16 * i;
+		const char *want = xa.modules[i].string ? xa.modules[i].string : "";
+		INSIDE(rd32(m + 8), strlen(want) + 1);
+		assert_string_equal((const char *)mem + rd32(m + 8), want);
+		assert_int_equal(rd32(m + 12), 0);
+		check_module(i, rd32(m), rd32(m + 4), &end);
+	}
+	if (!mem_mapped)
+		check_after_modules(end);
+
+	/* Memory map: one entry, its size field first. */
+	assert_int_equal(rd32(info + 44), 24);
+	uint32_t mm = rd32(info + 48);
+	INSIDE(mm, 24);
+	assert_int_equal(rd32(mem + mm), 20);
+	assert_int_equal(rd64(mem + mm + 4), 0);
+	assert_int_equal(rd64(mem + mm + 12), ram());
+	assert_int_equal(rd32(mem + mm + 20), 1);
+#undef INSIDE
+}
+
+static void test_mb1_elf_kernel(void **state)
+{
+	(void)state;
+	mb1_kernel(32, 0, 3);		/* page-aligned modules, memory info */
+	expect_ok();
+	check_kernel_loaded();
+	assert_int_equal(ge.rip, ENTRY);
+	check_mb1_info("console=ttyS0 quiet");
+	/* Higher half ELF64, two modules, video mode asked (ignored), an
+	 * optional flag we do not know. */
+	mb1_kernel(64, K_HIGH, 7 | (1u << 20));
+	set_modules(2, two_lens, two_strings);
+	mem_new(16 * MIB);
+	expect_ok();
+	assert_int_equal(ge.rip, ENTRY);
+	check_mb1_info("console=ttyS0 quiet");
+	/* An empty command line, more RAM than the first range. */
+	mem_new(16 * MIB);
+	xa.ram_size = 3 * GIB;
+	assert_int_equal(load_cmd(NULL), 0);
+	check_mb1_info("");
+}
+
+/* a.out kludge (3.1.3): header 0x40 into a flat binary loaded at 2 MiB. */
+static void mb1_aout(uint32_t flags, uint32_t load, uint32_t load_end, uint32_t bss_end,
+		     uint32_t entry)
+{
+	img_begin();
+	fill(0, AOUT_LEN, 0x33);
+	mb1_hdr(AOUT_HDR, flags | MB1_AOUT);
+	mb1_addr(AOUT_HDR, AOUT_LOAD + AOUT_HDR, load, load_end, bss_end, entry);
+}
+
+static void test_mb1_aout_kludge(void **state)
+{
+	(void)state;
+	mb1_aout(1, AOUT_LOAD, 0, AOUT_LOAD + AOUT_LEN + 0x1000, AOUT_LOAD + 0x100);
+	expect_ok();
+	assert_int_equal(ge.rip, AOUT_LOAD + 0x100);
+	assert_memory_equal(mem + AOUT_LOAD, image, AOUT_LEN);
+	assert_true(mem_all(AOUT_LOAD + AOUT_LEN, AOUT_LOAD + AOUT_LEN + 0x1000, 0));
+	assert_int_equal(ge.image_end, AOUT_LOAD + AOUT_LEN + 0x1000);
+	assert_true(mem_all(0, AOUT_LOAD, POISON));
+	check_mb1_info("console=ttyS0 quiet");
+	/* Part of the file; modules. */
+	mem_new(16 * MIB);
+	mb1_aout(0, AOUT_LOAD + 0x20, AOUT_LOAD + 0x2000, 0, AOUT_LOAD + 0x1fff);
+	set_modules(2, two_lens, two_strings);
+	expect_ok();
+	assert_memory_equal(mem + AOUT_LOAD + 0x20, image + 0x20, 0x2000 - 0x20);
+	assert_int_equal(ge.image_end, AOUT_LOAD + 0x2000);
+	assert_int_equal(ge.rip, AOUT_LOAD + 0x1fff);
+	check_mb1_info("console=ttyS0 quiet");
+	/* The address fields win over ELF program headers. */
+	mem_new(16 * MIB);
+	memset(&xa, 0, sizeof(xa));
+	mb1_kernel(32, 0, MB1_AOUT);
+	mb1_addr(TEXT_OFF, 0x300000, 0x300000 - TEXT_OFF, 0, 0, 0x300000);
+	expect_ok();
+	assert_int_equal(ge.rip, 0x300000);
+	assert_memory_equal(mem + 0x300000 - TEXT_OFF, image, ilen);
+	check_mb1_info("console=ttyS0 quiet");
+}
+
+static void test_mb1_bad_aout(void **state)
+{
+	(void)state;
+	mb1_aout(0, AOUT_LOAD + AOUT_HDR + 1, 0, 0, AOUT_LOAD);
+	expect_fail(-ENOEXEC, "multiboot header address fields: load_addr 0x200041 is above header_addr 0x200040");
+	/* load_addr -1 means nothing special here (it does in multiboot2). */
+	mb1_aout(0, 0xffffffffu, 0, 0, AOUT_LOAD);
+	expect_fail(-ENOEXEC, "multiboot header address fields: load_addr 0xffffffff is above header_addr 0x200040");
+	mb1_aout(0, AOUT_LOAD, AOUT_LOAD + AOUT_LEN + 1, 0, AOUT_LOAD);
+	expect_fail(-ENOEXEC, "multiboot header address fields: load range 0x0+0x3001 runs past the end of the 12288-byte file");
+	mb1_aout(0, AOUT_LOAD, AOUT_LOAD + 0x1000, AOUT_LOAD + 0xfff, AOUT_LOAD);
+	expect_fail(-ENOEXEC, "multiboot header address fields: bss_end_addr 0x200fff is below the load end 0x201000");
+	mb1_aout(0, AOUT_LOAD, 0, 0, AOUT_LOAD + AOUT_LEN);
+	expect_fail(-ENOEXEC, "entry point 0x203000 is outside the loaded image 0x200000+0x3000");
+	mb1_aout(0, AOUT_LOAD, 0, 16 * MIB + 1, AOUT_LOAD);
+	expect_fail(-ENOMEM, "image at 0x200000+0xe00001 lies outside the domain's 16 MiB");
+	/* Address fields cut off by the end of the file or of the 8 KiB. */
+	img_begin();
+	fill(0, 0x3c, 1);
+	mb1_hdr(0x20, MB1_AOUT);
+	expect_fail(-ENOEXEC, "multiboot header at 0x20 is truncated: its address fields run past the first 60 bytes of the image");
+	mb1_addr(0x20, 0x100020, 0x100000, 0, 0, 0x100010);	/* just fits */
+	expect_ok();
+	assert_int_equal(ge.rip, 0x100010);
+	assert_memory_equal(mem + 0x100000, image, 0x40);
+	check_mb1_info("console=ttyS0 quiet");
+	mem_new(16 * MIB);
+	img_begin();
+	fill(0, 0x4000, 1);
+	mb1_hdr(8192 - 16, MB1_AOUT);
+	expect_fail(-ENOEXEC, "multiboot header at 0x1ff0 is truncated: its address fields run past the first 8192 bytes");
+	/* No address fields and not ELF. */
+	img_begin();
+	fill(0, 0x100, 1);
+	mb1_hdr(0x10, 0);
+	expect_fail(-ENOEXEC, "multiboot header has no address fields (flags bit 16) and the image is not ELF (bad magic)");
+}
+
+static void test_mb1_bad_header(void **state)
+{
+	(void)state;
+	mb1_kernel(32, 0, 3);
+	p32(TEXT_OFF + 8, rd32(ib + TEXT_OFF + 8) + 1);
+	expect_fail(-ENOEXEC, "hv: domain dom1: kernel: multiboot header checksum bad (header at 0x1000)\n");
+	/* Required flags (bits 0-15) we do not know: the lowest is named. */
+	mb1_kernel(32, 0, 3 | (1u << 3) | (1u << 9));
+	expect_fail(-ENOTSUP, "hv: domain dom1: kernel: multiboot flag bit 3 is not supported\n");
+	mb1_kernel(32, 0, 1u << 15);
+	expect_fail(-ENOTSUP, "multiboot flag bit 15 is not supported");
+	/* A stray magic before a good header does not hide it; misaligned
+	 * ones are not headers. */
+	mb1_kernel(32, 0, 3);
+	p32(TEXT_OFF - 0x100, MB1_MAGIC);
+	p32(TEXT_OFF - 0x80 + 2, MB1_MAGIC);
+	expect_ok();
+	assert_int_equal(ge.eax, MB1_BL_MAGIC);
+	/* Only the first 8 KiB are searched: beyond, the ELF is entered as
+	 * multiboot2; the last slot still counts. */
+	kernel(32, 0);
+	fill(0x2000, 0x100, 7);
+	elf_phdr(32, 1, 1, 0x2000, DATA_PADDR, DATA_PADDR, 0x100, DATA_MEMSZ);
+	mb1_hdr(8192, 3);
+	expect_ok();
+	assert_int_equal(ge.eax, MB2_BOOTLOADER_MAGIC);
+	mb1_hdr(8192 - 12, 3);
+	expect_ok();
+	assert_int_equal(ge.eax, MB1_BL_MAGIC);
+	/* A multiboot2 header wins over a multiboot one. */
+	kernel(32, K_MB2);
+	mb1_hdr(TEXT_OFF + 0x100, 3);
+	expect_ok();
+	assert_int_equal(ge.eax, MB2_BOOTLOADER_MAGIC);
+	check_info("console=ttyS0 quiet");
+}
+
+/* Modules that do not fit the domain or 4 GiB; an initrd is not for us. */
+static void test_modules_no_room(void **state)
+{
+	(void)state;
+	/* 2 MiB domain: the kernel ends at 0x103f10, the info at 0x104000. */
+	mem_new(2 * MIB);
+	mb1_kernel(32, 0, 3);
+	/* The info block ends at 0x1040cd: m1 at 0x105000, m2 at 0x185000. */
+	static const size_t fit[2] = { 0x80000, 2 * MIB - 0x185000 };
+	static const char *const names[2] = { "m1", "m2" };
+	set_modules(2, fit, names);
+	expect_ok();
+	check_mb1_info("console=ttyS0 quiet");
+	assert_int_equal(rd32(mem + rd32(mem + ge.ebx + 24) + 16 + 4), 2 * MIB);
+	static const size_t big[2] = { 0x80000, 2 * MIB - 0x185000 + 1 };
+	set_modules(2, big, names);
+	mem_new(2 * MIB);
+	expect_fail(-ENOMEM, "no room for module 2 'm2' (503809 bytes) after 0x185000 in the domain's 2 MiB");
+	kernel(32, K_MB2);
+	expect_fail(-ENOMEM, "no room for module 2 'm2'");
+	/* Near 4 GiB in a bigger domain. */
+	mem_reserve(4 * GIB + 2 * MIB);
+	img_begin();
+	elf_hdr(64, 0xffe00010ull, 1);
+	elf_phdr(64, 0, 1, 0x1000, 0xffe00000ull, 0xffe00000ull, 0x100, 0x1000);
+	fill(0x1000, 0x100, 1);
+	static const size_t huge[1] = { 2 * MIB };
+	set_modules(1, huge, names);
+	expect_fail(-ENOMEM, "no room for module 1 'm1' (2097152 bytes) below 4 GiB (it would start at 0xffe02000)");
+	/* An initrd is for Linux. */
+	memset(&xa, 0, sizeof(xa));
+	mem_new(16 * MIB);
+	set_initrd(100);
+	mb1_kernel(32, 0, 3);
+	expect_fail(-EINVAL, "an initrd is for a Linux kernel; give a multiboot kernel modules instead");
+	kernel(32, K_MB2);
+	expect_fail(-EINVAL, "an initrd is for a Linux kernel");
+}
+
+/* ---- Linux bzImage (boot.rst) -------------------------------------------------- */
+
+/* Setup header fields (offsets in the image and in boot_params). */
+#define LX_SETUP_SECTS 0x1f1
+#define LX_VID_MODE    0x1fa
+#define LX_BOOT_FLAG   0x1fe
+#define LX_JUMP        0x200
+#define LX_HDRS        0x202
+#define LX_VERSION     0x206
+#define LX_LOADER      0x210
+#define LX_LOADFLAGS   0x211
+#define LX_CODE32      0x214
+#define LX_RD_IMAGE    0x218
+#define LX_RD_SIZE     0x21c
+#define LX_CMD_PTR     0x228
+#define LX_INITRD_MAX  0x22c
+#define LX_ALIGN       0x230
+#define LX_RELOC       0x234
+#define LX_MIN_ALIGN   0x235
+#define LX_XLOADFLAGS  0x236
+#define LX_CMD_SIZE    0x238
+#define LX_SUBARCH     0x23c
+#define LX_PAYLOAD_OFF 0x248
+#define LX_SETUP_DATA  0x250
+#define LX_PREF        0x258
+#define LX_INIT_SIZE   0x260
+#define LX_HANDOVER    0x264
+#define LX_KINFO       0x268
+#define LX_HDR_END     0x26c	/* protocol 2.15 */
+/* boot_params */
+#define BP_ACPI_RSDP   0x070
+#define BP_EXT_RD_IMAGE 0x0c0
+#define BP_EXT_RD_SIZE 0x0c4
+#define BP_EXT_CMD_PTR 0x0c8
+#define BP_E820_COUNT  0x1e8
+#define BP_E820        0x2d0
+
+/* The fake kernel: 2 setup sectors, 0x3000 bytes of kernel, wanting
+ * 3 MiB at 4 MiB, 2 MiB aligned. */
+#define BZ_SECTS     2u
+#define BZ_SETUP     ((BZ_SECTS + 1) * 512u)
+#define BZ_KLEN      0x3000u
+#define BZ_PREF      0x400000u
+#define BZ_KALIGN    0x200000u
+#define BZ_INIT_SIZE 0x300000u
+
+static void bz_image(uint16_t version)
+{
+	img_begin();
+	fill(0, BZ_SETUP, 0x31);		/* real-mode code: not loaded */
+	memset(ib + LX_SETUP_SECTS, 0, LX_HDR_END - LX_SETUP_SECTS);
+	p8(LX_SETUP_SECTS, BZ_SECTS);
+	p16(LX_VID_MODE, 0xffff);
+	p16(LX_BOOT_FLAG, 0xaa55);
+	p8(LX_JUMP, 0xeb);
+	p8(LX_JUMP + 1, LX_HDR_END - 0x202);
+	memcpy(ib + LX_HDRS, "HdrS", 4);
+	p16(LX_VERSION, version);
+	p8(LX_LOADFLAGS, 0x01);			/* LOADED_HIGH */
+	p32(LX_CODE32, 0x100000);
+	p32(LX_INITRD_MAX, 0x7fffffff);
+	p32(LX_ALIGN, BZ_KALIGN);
+	p8(LX_RELOC, 1);
+	p8(LX_MIN_ALIGN, 21);
+	p16(LX_XLOADFLAGS, 0x7f);
+	p32(LX_CMD_SIZE, 0x7ff);
+	p32(LX_PAYLOAD_OFF, 0x2cc);
+	p64(LX_SETUP_DATA, 0x123456789ull);	/* stale: must not reach the kernel */
+	p64(LX_PREF, BZ_PREF);
+	p32(LX_INIT_SIZE, BZ_INIT_SIZE);
+	p32(LX_HANDOVER, 0x190);
+	p32(LX_KINFO, 0x1234);
+	fill(BZ_SETUP, BZ_KLEN, 0xe8);		/* the protected-mode kernel */
+}
+
+/* [from, to) ranges the loader may have written; everything else must
+ * still be poison. */
+struct range { uint64_t from, to; };
+
+static void check_untouched(struct range *r, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)	/* sort: few entries */
+		for (unsigned k = i + 1; k < n; k++)
+			if (r[k].from < r[i].from) {
+				struct range t = r[i];
+				r[i] = r[k];
+				r[k] = t;
+			}
+	uint64_t at = 0;
+	for (unsigned i = 0; i < n; i++) {
+		assert_true(r[i].from >= at);	/* no overlaps */
+		assert_true(mem_all(at, r[i].from, POISON));
+		at = r[i].to;
+	}
+	assert_true(mem_all(at, mem_size, POISON));
+}
+
+/*
+ * A loaded fake kernel: entered at `load`, boot_params read back, the
+ * kernel claiming [load... image_end), the initrd (xa) as high as it goes
+ * below `initrd_top`, nothing else written.
+ */
+static void check_linux(uint64_t load, uint64_t setup_len, const char *cmdline,
+			uint64_t initrd_top)
+{
+	uint64_t klen = ilen - setup_len;
+	assert_int_equal(ge.rip, load);
+	assert_int_equal(ge.eax, 0);
+	assert_int_equal(ge.ebx, 0);
+	assert_int_equal(ge.info_size, 4096);
+	assert_true(ge.esi != 0 && ge.esi % 4096 == 0 && ge.esi + 4096ull <= load);
+	const uint8_t *bp = mem + ge.esi;
+
+	/* The setup header, as in the image but for the loader's fields. */
+	uint64_t hdr_end = 0x202 + (uint64_t)image[LX_JUMP + 1];
+	if (hdr_end > 0x290)
+		hdr_end = 0x290;
+	for (uint64_t off = LX_SETUP_SECTS; off < hdr_end; off++) {
+		if (off == LX_LOADER || (off >= LX_CODE32 && off < LX_CODE32 + 4) ||
+		    (off >= LX_RD_IMAGE && off < LX_RD_SIZE + 4) ||
+		    (off >= LX_CMD_PTR && off < LX_CMD_PTR + 4) ||
+		    (off >= LX_SETUP_DATA && off < LX_SETUP_DATA + 8))
+			continue;
+		assert_int_equal(bp[off], image[off]);
+	}
+	assert_int_equal(bp[LX_LOADER], 0xff);
+	assert_int_equal(rd32(bp + LX_CODE32), load);
+	assert_int_equal(rd64(bp + LX_SETUP_DATA), 0);
+	/* Nothing else in the page but the e820 table and the RSDP. */
+	for (uint64_t off = 0; off < 4096; off++) {
+		if ((off >= LX_SETUP_SECTS && off < hdr_end) || off == BP_E820_COUNT ||
+		    (off >= BP_E820 && off < BP_E820 + 20) ||
+		    (off >= BP_ACPI_RSDP && off < BP_ACPI_RSDP + 8))
+			continue;
+		assert_int_equal(bp[off], 0);
+	}
+	assert_int_equal(rd64(bp + BP_ACPI_RSDP), xa.acpi_rsdp);
+	assert_int_equal(rd32(bp + BP_EXT_RD_IMAGE), 0);
+	assert_int_equal(rd32(bp + BP_EXT_RD_SIZE), 0);
+	assert_int_equal(rd32(bp + BP_EXT_CMD_PTR), 0);
+	assert_int_equal(bp[BP_E820_COUNT], 1);
+	assert_int_equal(rd64(bp + BP_E820), 0);
+	assert_int_equal(rd64(bp + BP_E820 + 8), ram());
+	assert_int_equal(rd32(bp + BP_E820 + 16), 1);
+
+	/* The command line, in low memory, not in boot_params. */
+	uint32_t cl = rd32(bp + LX_CMD_PTR);
+	uint64_t cl_len = strlen(cmdline) + 1;
+	assert_true(cl + cl_len <= 0xa0000);
+	assert_true(cl >= ge.esi + 4096ull || cl + cl_len <= ge.esi);
+	assert_string_equal((const char *)mem + cl, cmdline);
+
+	/* The kernel. */
+	uint32_t init_size = rd32(image + LX_INIT_SIZE);
+	assert_memory_equal(mem + load, image + setup_len, klen);
+	if (image[LX_RELOC])
+		assert_int_equal(ge.image_end, load + (init_size > klen ? init_size : klen));
+	assert_true(ge.image_end <= mem_size);
+
+	/* The initrd: page aligned, as high as it goes, above the kernel. */
+	uint32_t rd = rd32(bp + LX_RD_IMAGE), rd_len = rd32(bp + LX_RD_SIZE);
+	struct range r[4] = {
+		{ ge.esi, ge.esi + 4096ull },
+		{ cl, cl + cl_len },
+		{ load, load + klen },
+	};
+	unsigned n = 3;
+	if (xa.initrd) {
+		assert_int_equal(rd_len, xa.initrd_len);
+		assert_int_equal(rd, (initrd_top - xa.initrd_len) & ~4095ull);
+		assert_true(rd >= ge.image_end);
+		assert_memory_equal(mem + rd, xa.initrd, xa.initrd_len);
+		r[n++] = (struct range){ rd, rd + (uint64_t)rd_len };
+	} else {
+		assert_int_equal(rd, 0);
+		assert_int_equal(rd_len, 0);
+	}
+	check_untouched(r, n);
+}
+
+static void test_bzimage(void **state)
+{
+	(void)state;
+	bz_image(0x020f);
+	expect_ok();
+	assert_int_equal(ge.image_end, BZ_PREF + BZ_INIT_SIZE);
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 0);
+	/* With an initrd (odd size), an RSDP, RAM beyond the first range. */
+	bz_image(0x020f);
+	set_initrd(0x12345);
+	xa.acpi_rsdp = 0xf0010;
+	xa.ram_size = 40 * MIB;
+	mem_new(16 * MIB);
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 16 * MIB);
+	/* No command line: an empty one. */
+	mem_new(16 * MIB);
+	assert_int_equal(load_cmd(NULL), 0);
+	check_linux(BZ_PREF, BZ_SETUP, "", 16 * MIB);
+	/* Protocol 2.10 is enough; a header whose jump says it ends at
+	 * init_size's end; one that says it goes on far (we stop at 0x290). */
+	bz_image(0x020a);
+	p8(LX_JUMP + 1, 0x264 - 0x202);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 16 * MIB);
+	bz_image(0x020f);
+	p8(LX_JUMP + 1, 0xff);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 16 * MIB);
+	assert_int_equal(mem[ge.esi + 0x28f], image[0x28f]);
+	assert_int_equal(mem[ge.esi + 0x290], 0);
+}
+
+static void test_bzimage_placement(void **state)
+{
+	(void)state;
+	/* pref_address not aligned: the next kernel_alignment boundary. */
+	bz_image(0x020f);
+	p64(LX_PREF, 0x500000);
+	expect_ok();
+	check_linux(0x600000, BZ_SETUP, "console=ttyS0 quiet", 0);
+	/* Below 1 MiB (or 0): at 1 MiB, aligned. */
+	bz_image(0x020f);
+	p64(LX_PREF, 0);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_linux(0x200000, BZ_SETUP, "console=ttyS0 quiet", 0);
+	bz_image(0x020f);
+	p64(LX_PREF, 0x1000);
+	p32(LX_ALIGN, 0x10);		/* less than a page: a page */
+	mem_new(16 * MIB);
+	expect_ok();
+	check_linux(0x100000, BZ_SETUP, "console=ttyS0 quiet", 0);
+	/* init_size smaller than the image (bogus, but the image must fit). */
+	bz_image(0x020f);
+	p32(LX_INIT_SIZE, 0x1000);
+	mem_new(16 * MIB);
+	expect_ok();
+	assert_int_equal(ge.image_end, BZ_PREF + BZ_KLEN);
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 0);
+	/* Not relocatable: loaded at 1 MiB, claims up to pref + init_size. */
+	bz_image(0x020f);
+	p8(LX_RELOC, 0);
+	set_initrd(0x3000);
+	mem_new(16 * MIB);
+	expect_ok();
+	assert_int_equal(ge.image_end, BZ_PREF + BZ_INIT_SIZE);
+	check_linux(0x100000, BZ_SETUP, "console=ttyS0 quiet", 16 * MIB);
+	/* setup_sects 0 means 4. */
+	memset(&xa, 0, sizeof(xa));
+	bz_image(0x020f);
+	p8(LX_SETUP_SECTS, 0);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_linux(BZ_PREF, 5 * 512, "console=ttyS0 quiet", 0);
+	assert_memory_equal(mem + BZ_PREF, image + 5 * 512, ilen - 5 * 512);
+	/* init_size right up to the domain's end fits. */
+	bz_image(0x020f);
+	p32(LX_INIT_SIZE, 12 * MIB);
+	mem_new(16 * MIB);
+	expect_ok();
+	assert_int_equal(ge.image_end, 16 * MIB);
+	/* A bzImage that also has a multiboot2 header is Linux. */
+	bz_image(0x020f);
+	mbh_begin(BZ_SETUP + 0x100);
+	mbh_end();
+	mem_new(16 * MIB);
+	expect_ok();
+	assert_int_equal(ge.eax, 0);
+	assert_int_equal(ge.esi, 0x10000);
+	/* Without the boot flag it is not (and here nothing else either). */
+	mem_new(16 * MIB);
+	bz_image(0x020f);
+	p16(LX_BOOT_FLAG, 0);
+	expect_fail(-ENOEXEC, "not a multiboot2 kernel or ELF executable (bad magic)");
+}
+
+static void test_bzimage_initrd(void **state)
+{
+	(void)state;
+	/* Below initrd_addr_max (the highest byte it may use). */
+	bz_image(0x020f);
+	p32(LX_INITRD_MAX, 0x9fffff);
+	set_initrd(0x2001);
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 0xa00000);
+	/* Exactly filling the room between the kernel and the domain's end. */
+	memset(&xa, 0, sizeof(xa));
+	bz_image(0x020f);
+	set_initrd(16 * MIB - (BZ_PREF + BZ_INIT_SIZE));
+	mem_new(16 * MIB);
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 16 * MIB);
+	assert_int_equal(rd32(mem + ge.esi + LX_RD_IMAGE), BZ_PREF + BZ_INIT_SIZE);
+	/* One byte more does not fit (the start rounds down into the kernel). */
+	memset(&xa, 0, sizeof(xa));
+	set_initrd(16 * MIB - (BZ_PREF + BZ_INIT_SIZE) + 1);
+	mem_new(16 * MIB);
+	expect_fail(-ENOMEM, "no room for the initrd (9437185 bytes) between the kernel's end at 0x700000 and 0x1000000 (initrd_addr_max 0x7fffffff, the domain's 16 MiB)");
+	/* Bigger than the domain; than 4 GiB. */
+	memset(&xa, 0, sizeof(xa));
+	set_initrd(32 * MIB);
+	expect_fail(-ENOMEM, "no room for the initrd (33554432 bytes)");
+	/* initrd_addr_max below the kernel's end. */
+	memset(&xa, 0, sizeof(xa));
+	set_initrd(0x1000);
+	p32(LX_INITRD_MAX, BZ_PREF + BZ_INIT_SIZE + 0xffe);
+	expect_fail(-ENOMEM, "no room for the initrd (4096 bytes) between the kernel's end at 0x700000 and 0x700fff (initrd_addr_max 0x700ffe");
+	p32(LX_INITRD_MAX, BZ_PREF + BZ_INIT_SIZE + 0xfff);
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", BZ_PREF + BZ_INIT_SIZE + 0x1000);
+	/* initrd_addr_max 0xffffffff in a domain above 4 GiB: still below. */
+	p32(LX_INITRD_MAX, 0xffffffffu);
+	mem_reserve(4 * GIB + 2 * MIB);
+	memset(&xa, 0, sizeof(xa));
+	set_initrd(4 * GIB - (BZ_PREF + BZ_INIT_SIZE) + 1);
+	expect_fail(-ENOMEM, "and 0x100000000 (initrd_addr_max 0xffffffff, the domain's 4098 MiB)");
+	/* Modules are for multiboot. */
+	memset(&xa, 0, sizeof(xa));
+	mem_new(16 * MIB);
+	set_modules(2, two_lens, two_strings);
+	expect_fail(-EINVAL, "modules are for multiboot kernels; give a Linux kernel an initrd instead");
+}
+
+static void test_bzimage_bad(void **state)
+{
+	(void)state;
+	bz_image(0x0208);
+	expect_fail(-ENOTSUP, "hv: domain dom1: kernel: Linux boot protocol 2.08 is too old (2.10 or later needed)\n");
+	bz_image(0x0109);
+	expect_fail(-ENOTSUP, "Linux boot protocol 1.09 is too old");
+	bz_image(0x020f);
+	p8(LX_LOADFLAGS, 0x80);
+	expect_fail(-ENOTSUP, "Linux zImage (loadflags 0x80 without LOADED_HIGH) is not supported: a bzImage is needed");
+	/* Truncated: the setup runs past the end; nothing after it. */
+	bz_image(0x020f);
+	p8(LX_SETUP_SECTS, 40);
+	expect_fail(-ENOEXEC, "Linux setup (40 sectors and the boot sector, 20992 bytes) runs past the end of the 13824-byte image");
+	bz_image(0x020f);
+	ilen = BZ_SETUP;
+	expect_fail(-ENOEXEC, "Linux image has no protected-mode kernel after its 1536-byte setup");
+	ilen = 0x206;				/* just the magics */
+	expect_fail(-ENOEXEC, "Linux setup (2 sectors and the boot sector, 1536 bytes) runs past the end of the 518-byte image");
+	ilen = 0x205;				/* not even "HdrS" */
+	expect_fail(-ENOEXEC, "(bad magic)");
+	bz_image(0x020f);
+	p8(LX_JUMP + 1, 0x61);
+	expect_fail(-ENOEXEC, "Linux setup header ends at 0x263, before the fields of protocol 2.10 (up to 0x264)");
+	/* Alignment, addresses. */
+	bz_image(0x020f);
+	p32(LX_ALIGN, 0);
+	expect_fail(-ENOEXEC, "Linux kernel_alignment 0x0 is not a power of two");
+	p32(LX_ALIGN, 0x300000);
+	expect_fail(-ENOEXEC, "Linux kernel_alignment 0x300000 is not a power of two");
+	bz_image(0x020f);
+	p64(LX_PREF, 0x100000000ull);
+	expect_fail(-ENOTSUP, "Linux pref_address 0x100000000 is above 4 GiB");
+	p64(LX_PREF, UINT64_MAX);
+	expect_fail(-ENOTSUP, "Linux pref_address 0xffffffffffffffff is above 4 GiB");
+	bz_image(0x020f);
+	p8(LX_RELOC, 0);
+	p64(LX_PREF, 0xff000);
+	expect_fail(-ENOEXEC, "Linux kernel is not relocatable and runs at pref_address 0xff000, below 1 MiB");
+	/* init_size too big for the domain. */
+	bz_image(0x020f);
+	p32(LX_INIT_SIZE, 12 * MIB + 1);
+	expect_fail(-ENOMEM, "Linux kernel at 0x400000+0xc00001 (init_size) lies outside the domain's 16 MiB");
+	p32(LX_INIT_SIZE, 0xffffffffu);
+	expect_fail(-ENOMEM, "Linux kernel at 0x400000+0xffffffff (init_size) lies outside the domain's 16 MiB");
+	p64(LX_PREF, 0xfff00000u);
+	p32(LX_INIT_SIZE, 0x100000);
+	expect_fail(-ENOMEM, "Linux kernel at 0x100000000+0x100000 (init_size) lies outside");
+	bz_image(0x020f);
+	p8(LX_RELOC, 0);
+	p64(LX_PREF, 15 * MIB);
+	p32(LX_INIT_SIZE, MIB + 1);
+	expect_fail(-ENOMEM, "Linux kernel at 0xf00000+0x100001 (init_size at pref_address) lies outside the domain's 16 MiB");
+	mem_new(MIB + 0x2000);
+	expect_fail(-ENOMEM, "Linux kernel at 0x100000+0x3000 (image) lies outside the domain's 1032 KiB");
+	/* In a domain above 4 GiB: the 32-bit entry cannot reach. */
+	mem_reserve(4 * GIB + 2 * MIB);
+	bz_image(0x020f);
+	p64(LX_PREF, 0xffe00000u);
+	expect_fail(-ENOTSUP, "Linux kernel at 0xffe00000+0x300000 (init_size) reaches above 4 GiB");
+	/* The command line: cmdline_size, and room below 640 KiB. */
+	mem_new(16 * MIB);
+	bz_image(0x020f);
+	p32(LX_CMD_SIZE, 18);
+	expect_fail(-E2BIG, "command line is 19 bytes, longer than the kernel's cmdline_size 18");
+	p32(LX_CMD_SIZE, 19);
+	expect_ok();
+	bz_image(0x020f);
+	p32(LX_CMD_SIZE, 0xffffffffu);
+	static char cl[0x80001];
+	memset(cl, 'c', sizeof(cl) - 1);
+	cl[0x80000] = '\0';
+	mem_new(16 * MIB);
+	assert_int_equal(load_cmd(cl), -E2BIG);
+	assert_true(test_log_has("command line is 524288 bytes, longer than the 524287 bytes that fit below 640 KiB"));
+	assert_true(mem_all(0, mem_size, POISON));
+	cl[0x7ffff] = '\0';
+	assert_int_equal(load_cmd(cl), 0);
+	check_linux(BZ_PREF, BZ_SETUP, cl, 0);
+}
+
+/* A real kernel, when LINUX_BZIMAGE names one: loaded into 256 MiB with
+ * a 1 MiB initrd; what its header says is printed. */
+static void test_real_bzimage(void **state)
+{
+	(void)state;
+	const char *path = getenv("LINUX_BZIMAGE");
+	if (!path || !*path) {
+		skip();
+		return;
+	}
+	size_t len;
+	uint8_t *k = test_read_file(path, &len);
+	assert_true(len > 0x1000);
+	uint16_t v = rd16(k + LX_VERSION);
+	uint64_t pref = rd64(k + LX_PREF);
+	uint32_t align = rd32(k + LX_ALIGN), init_size = rd32(k + LX_INIT_SIZE);
+	printf("%s: %zu bytes, boot protocol %u.%02u, setup_sects %u, loadflags 0x%x, relocatable %u, kernel_alignment 0x%x, min_alignment %u, xloadflags 0x%x, pref_address 0x%llx, init_size 0x%x, cmdline_size 0x%x, initrd_addr_max 0x%x\n",
+	       path, len, v >> 8, v & 0xff, k[LX_SETUP_SECTS], k[LX_LOADFLAGS], k[LX_RELOC],
+	       align, k[LX_MIN_ALIGN], rd16(k + LX_XLOADFLAGS), (unsigned long long)pref,
+	       init_size, rd32(k + LX_CMD_SIZE), rd32(k + LX_INITRD_MAX));
+	mem_new(256 * MIB);
+	free(image);
+	image = k;
+	ilen = len;
+	set_initrd(MIB);
+	xa.acpi_rsdp = 0xe0000;
+	struct guest_load_args a = xa;
+	a.name = "dom1";
+	a.image = image;
+	a.len = len;
+	a.mem = mem;
+	a.mem_size = mem_size;
+	a.cmdline = "console=ttyS0 earlyprintk=serial";
+	test_log_clear();
+	int err = guest_load_args(&a, &ge);
+	if (err)
+		fprintf(stderr, "log was: %s", test_log());
+	assert_int_equal(err, 0);
+	uint32_t rd = rd32(mem + ge.esi + LX_RD_IMAGE);
+	printf("loaded: entry (startup_32) 0x%x, boot_params 0x%x, command line 0x%x, kernel claims up to 0x%llx, initrd 0x%x+0x%x\n",
+	       ge.rip, ge.esi, rd32(mem + ge.esi + LX_CMD_PTR), (unsigned long long)ge.image_end,
+	       rd, rd32(mem + ge.esi + LX_RD_SIZE));
+	uint64_t want = pref < MIB ? MIB : pref;
+	want = (want + align - 1) & ~(uint64_t)(align - 1);
+	if (k[LX_RELOC])
+		assert_int_equal(ge.rip, want);
+	uint64_t setup = (uint64_t)((k[LX_SETUP_SECTS] ? k[LX_SETUP_SECTS] : 4) + 1) * 512;
+	uint32_t top = rd32(k + LX_INITRD_MAX);
+	check_linux(ge.rip, setup, a.cmdline, (uint64_t)top + 1 < mem_size ? (uint64_t)top + 1 : mem_size);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1041,6 +1902,17 @@ int main(void)
 		T(test_required_tags),
 		T(test_bad_address_tag),
 		T(test_no_room_for_info),
+		T(test_mb2_modules),
+		T(test_mb1_elf_kernel),
+		T(test_mb1_aout_kludge),
+		T(test_mb1_bad_aout),
+		T(test_mb1_bad_header),
+		T(test_modules_no_room),
+		T(test_bzimage),
+		T(test_bzimage_placement),
+		T(test_bzimage_initrd),
+		T(test_bzimage_bad),
+		T(test_real_bzimage),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
