@@ -52,6 +52,7 @@ need = $(if $(shell command -v $(1) 2>/dev/null),,$(error $(1) not found: run 'a
 
 # ---- guests (built first: the default configuration names them) ------------
 include guest-images/hvtest/hvtest.mk
+include guest-images/mb1test/mb1test.mk
 # The Linux guest (Debian kernel + busybox initramfs): `make linux-guest`.
 include guest-images/linux/linux.mk
 
@@ -160,7 +161,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/hos
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< tests/unit/host_stubs.c -o $@
 
-test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader
+test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(MB1TEST_ELF)
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
 

@@ -72,9 +72,9 @@ static int check_envelope(const uint8_t *blob, size_t len, struct hvcfg_header *
 		pr_err("config: bad magic (not a configuration blob)\n");
 		return trace_error(-EINVAL);
 	}
-	if (hdr->version == 1) {
-		pr_err("config: blob version 1, this hypervisor reads version %u: "
-		       "recompile it with scripts/hvconfig\n", HVCFG_VERSION);
+	if (hdr->version >= 1 && hdr->version < HVCFG_VERSION) {
+		pr_err("config: blob version %u, this hypervisor reads version %u: "
+		       "recompile it with scripts/hvconfig\n", hdr->version, HVCFG_VERSION);
 		return trace_error(-EINVAL);
 	}
 	if (hdr->version != HVCFG_VERSION) {
@@ -228,6 +228,11 @@ static int check_resources(const struct hvcfg_domain *raw, uint32_t index, const
 		       index, name, raw->reserved);
 		return trace_error(-EINVAL);
 	}
+	if (raw->reserved2) {
+		pr_err("config: domain %u (\"%s\"): reserved2 field 0x%x (must be 0)\n",
+		       index, name, raw->reserved2);
+		return trace_error(-EINVAL);
+	}
 	if (!raw->cpus) {
 		pr_err("config: domain %u (\"%s\"): no CPUs\n", index, name);
 		return trace_error(-EINVAL);
@@ -247,6 +252,98 @@ static int check_resources(const struct hvcfg_domain *raw, uint32_t index, const
 		       index, name, raw->on_crash);
 		return trace_error(-EINVAL);
 	}
+	return 0;
+}
+
+/* ---- initrd and modules ---------------------------------------------------- */
+
+/* String `what` ("name" or "args") of module k of domain `index`, or NULL
+ * (after the message) if it does not end inside the table. */
+static const char *module_string(const struct string_table *st, uint32_t off, uint32_t index,
+				 const char *name, uint32_t k, const char *what)
+{
+	if (off >= st->size) {
+		pr_err("config: domain %u (\"%s\"): module %u: %s offset 0x%x outside the %u-byte "
+		       "string table\n", index, name, k, what, off, st->size);
+		return NULL;
+	}
+	if (strnlen(st->base + off, st->size - off) == st->size - off) {
+		pr_err("config: domain %u (\"%s\"): module %u: %s at 0x%x is not NUL-terminated "
+		       "inside the string table\n", index, name, k, what, off);
+		return NULL;
+	}
+	return st->base + off;
+}
+
+/* The initrd's module name (offset 0: none) and the module array: inside
+ * the blob, at most CONFIG_MAX_MODULES, every string terminated inside the
+ * table, names 1..CONFIG_MODULE_MAX-1 characters, args shorter than
+ * CONFIG_MODULE_ARGS_MAX. Fills dom->initrd and dom->modules (dom->name is
+ * set already). */
+static int read_modules(const uint8_t *blob, size_t len, const struct string_table *st,
+			const struct hvcfg_domain *raw, uint32_t index, struct domain_config *dom)
+{
+	const char *name = dom->name;
+	size_t n;
+
+	if (raw->initrd) {
+		dom->initrd = table_string(st, raw->initrd, index, "initrd");
+		if (!dom->initrd)
+			return trace_error(-EINVAL);
+		n = strlen(dom->initrd);
+		if (n < 1 || n > CONFIG_MODULE_MAX - 1) {
+			pr_err("config: domain %u (\"%s\"): initrd module name is %zu characters "
+			       "(must be 1..%u)\n", index, name, n, CONFIG_MODULE_MAX - 1);
+			return trace_error(-EINVAL);
+		}
+	}
+	if (raw->nmodules == 0) {
+		if (raw->modules_off) {
+			pr_err("config: domain %u (\"%s\"): modules offset 0x%x without modules "
+			       "(must be 0)\n", index, name, raw->modules_off);
+			return trace_error(-EINVAL);
+		}
+		return 0;
+	}
+	if (raw->nmodules > CONFIG_MAX_MODULES) {
+		pr_err("config: domain %u (\"%s\"): %u modules (at most %u)\n",
+		       index, name, raw->nmodules, CONFIG_MAX_MODULES);
+		return trace_error(-EINVAL);
+	}
+	if (raw->modules_off < sizeof(struct hvcfg_header) ||
+	    !range_inside(raw->modules_off, (uint64_t)raw->nmodules * sizeof(struct hvcfg_module),
+			  len)) {
+		pr_err("config: domain %u (\"%s\"): module array (%u x %zu bytes at 0x%x) "
+		       "outside the %zu-byte blob\n", index, name, raw->nmodules,
+		       sizeof(struct hvcfg_module), raw->modules_off, len);
+		return trace_error(-EINVAL);
+	}
+	for (uint32_t k = 0; k < raw->nmodules; k++) {
+		struct hvcfg_module rm;
+
+		memcpy(&rm, blob + raw->modules_off + (size_t)k * sizeof(rm), sizeof(rm));
+		const char *mname = module_string(st, rm.name, index, name, k, "name");
+		if (!mname)
+			return trace_error(-EINVAL);
+		const char *args = module_string(st, rm.args, index, name, k, "args");
+		if (!args)
+			return trace_error(-EINVAL);
+		n = strlen(mname);
+		if (n < 1 || n > CONFIG_MODULE_MAX - 1) {
+			pr_err("config: domain %u (\"%s\"): module %u: name is %zu characters "
+			       "(must be 1..%u)\n", index, name, k, n, CONFIG_MODULE_MAX - 1);
+			return trace_error(-EINVAL);
+		}
+		n = strlen(args);
+		if (n > CONFIG_MODULE_ARGS_MAX - 1) {
+			pr_err("config: domain %u (\"%s\"): module %u: args are %zu bytes "
+			       "(at most %u)\n", index, name, k, n, CONFIG_MODULE_ARGS_MAX - 1);
+			return trace_error(-EINVAL);
+		}
+		dom->modules[k].name = mname;
+		dom->modules[k].args = args;
+	}
+	dom->nmodules = raw->nmodules;
 	return 0;
 }
 
@@ -404,6 +501,8 @@ static int parse_domains(const uint8_t *blob, size_t len, const struct hvcfg_hea
 			err = check_resources(&raw, i, dom->name);
 		if (!err)
 			err = read_ranges(blob, len, &raw, i, dom);
+		if (!err)
+			err = read_modules(blob, len, &st, &raw, i, dom);
 		if (err)
 			return err;
 		dom->cpus = raw.cpus;

@@ -3,12 +3,15 @@
  * system.toml, read by the hypervisor at boot (a multiboot2 module whose
  * string is "hv.config", or the default blob linked into the image).
  *
- * Blob layout (all little-endian, version 2), see scripts/hvconfig:
+ * Blob layout (all little-endian, version 3), see scripts/hvconfig:
  *   struct hvcfg_header            at 0
  *   struct hvcfg_domain[ndomains]  at header.domains_off
  *   struct hvcfg_range[]           each domain's explicit memory ranges, at
  *                                  its ranges_off (hvconfig puts them all
  *                                  after the domain array, in domain order)
+ *   struct hvcfg_module[]          each domain's multiboot modules, at its
+ *                                  modules_off (hvconfig puts them all
+ *                                  after the ranges, in domain order)
  *   string table                   at header.strings_off (NUL-terminated
  *                                  strings, referenced by offset into it)
  * Offsets are from the start of the blob (string offsets: from the start
@@ -17,8 +20,11 @@
  * zlib.crc32) covers the whole blob with the crc32 field taken as 0.
  *
  * Version 2 added, per domain: explicit memory ranges (nranges,
- * ranges_off) and on_crash; the record grew from 32 to 48 bytes. A
- * version 1 blob is refused with a line saying to recompile it.
+ * ranges_off) and on_crash; the record grew from 32 to 48 bytes.
+ * Version 3 added, per domain: the initrd (a module name) and multiboot
+ * modules (nmodules, modules_off: each a module name and its args); the
+ * record grew from 48 to 64 bytes. A version 1 or 2 blob is refused with a
+ * line saying to recompile it.
  *
  * The hypervisor never trusts the blob: config_parse() checks magic,
  * version, sizes, offsets, the checksum, every string (inside the table,
@@ -26,7 +32,9 @@
  * (no CPU in two domains), memory (non-zero, page multiple, below 2^52)
  * and ranges (inside the blob, at most CONFIG_MAX_RANGES, page aligned,
  * non-empty, below 2^52, no overlap within or across domains, summing to
- * `memory`), and refuses the whole blob with one clear line on the first
+ * `memory`), the initrd and modules (names "NAME.initrd" / "NAME.modK" of
+ * 1..63 characters, args below 256 bytes, at most CONFIG_MAX_MODULES, the
+ * array inside the blob), and refuses the whole blob with one clear line on the first
  * mistake. config_check_machine() then holds the result against the real
  * machine (CPUs present, ranges in usable RAM, sizes that fit).
  */
@@ -38,12 +46,14 @@
 #include <stdint.h>
 
 #define HVCFG_MAGIC       "HVCONFIG"	/* 8 bytes, no NUL */
-#define HVCFG_VERSION     2
+#define HVCFG_VERSION     3
 #define HVCFG_MAX_SIZE    (1u << 20)
 #define CONFIG_MAX_DOMAINS 16
 #define CONFIG_NAME_MAX   16
 #define CONFIG_CMDLINE_MAX 1024
 #define CONFIG_MODULE_MAX 64		/* module names: "NAME.kernel" */
+#define CONFIG_MAX_MODULES 16		/* multiboot modules per domain */
+#define CONFIG_MODULE_ARGS_MAX 256	/* a module's args, with the NUL */
 #define CONFIG_MAX_RANGES 8		/* explicit memory ranges per domain */
 /* No x86_64 CPU has more physical address bits (MAXPHYADDR <= 52): memory
  * sizes and range ends above this are refused, which also keeps every sum
@@ -83,6 +93,17 @@ struct hvcfg_domain {
 	uint32_t ranges_off;	/* blob offset of hvcfg_range[nranges]; 0 if none */
 	uint32_t on_crash;	/* enum hvcfg_on_crash */
 	uint32_t reserved;	/* 0 */
+	uint32_t initrd;	/* string: the initrd's module name; 0 = none */
+	uint32_t nmodules;	/* multiboot modules, 0..CONFIG_MAX_MODULES */
+	uint32_t modules_off;	/* blob offset of hvcfg_module[nmodules]; 0 if none */
+	uint32_t reserved2;	/* 0 */
+};
+
+/* One multiboot module of a domain: string offsets of its boot-module
+ * name ("NAME.modK") and of the string the guest sees with it (its args). */
+struct hvcfg_module {
+	uint32_t name;
+	uint32_t args;
 };
 
 /* One host-physical range [base, base + size), page aligned. A domain's
@@ -93,12 +114,17 @@ struct hvcfg_range {
 };
 
 _Static_assert(sizeof(struct hvcfg_header) == 48, "blob header layout");
-_Static_assert(sizeof(struct hvcfg_domain) == 48, "blob domain layout");
+_Static_assert(sizeof(struct hvcfg_domain) == 64, "blob domain layout");
 _Static_assert(offsetof(struct hvcfg_domain, cpus) == 16 &&
 	       offsetof(struct hvcfg_domain, memory) == 24 &&
 	       offsetof(struct hvcfg_domain, nranges) == 32 &&
-	       offsetof(struct hvcfg_domain, on_crash) == 40, "blob domain fields");
+	       offsetof(struct hvcfg_domain, on_crash) == 40 &&
+	       offsetof(struct hvcfg_domain, initrd) == 48 &&
+	       offsetof(struct hvcfg_domain, nmodules) == 52 &&
+	       offsetof(struct hvcfg_domain, modules_off) == 56, "blob domain fields");
+_Static_assert(sizeof(struct hvcfg_domain) % 8 == 0, "domain records keep 8-byte alignment");
 _Static_assert(sizeof(struct hvcfg_range) == 16, "blob range layout");
+_Static_assert(sizeof(struct hvcfg_module) == 8, "blob module layout");
 
 /* The parsed, validated configuration; strings point into the blob. */
 struct domain_config {
@@ -116,6 +142,12 @@ struct domain_config {
 		uint64_t base;	/* host-physical, page aligned */
 		uint64_t size;	/* non-zero, page multiple */
 	} ranges[CONFIG_MAX_RANGES];
+	const char *initrd;	/* its boot module's name, or NULL: none */
+	uint32_t nmodules;	/* multiboot modules, in order */
+	struct {
+		const char *name;	/* boot module name, "NAME.modK" */
+		const char *args;	/* its string for the guest ("" if none) */
+	} modules[CONFIG_MAX_MODULES];
 };
 
 struct hv_config {

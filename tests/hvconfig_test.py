@@ -23,8 +23,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HVCONFIG = os.path.join(ROOT, "scripts", "hvconfig")
 
 HEADER = struct.Struct("<8sIIIIIIIIII")
-DOMAIN = struct.Struct("<IIIIQQIIII")
+DOMAIN = struct.Struct("<IIIIQQIIIIIIII")
 RANGE = struct.Struct("<QQ")
+MODULE = struct.Struct("<II")
 
 # Also checked, field by field, by test_sample_from_hvconfig in
 # tests/unit/test_config.c: change both together.
@@ -41,12 +42,14 @@ memory = "256M"
 kernel = "guests/bzImage"
 cmdline = "console=ttyS0"
 on_crash = "restart"
+initrd = "guests/initrd.gz"
 
 [[domain]]
 name = "rt-1"
 cpus = [63, 3]
 memory = "1GiB"
 kernel = "guests/rt.elf"
+modules = ["guests/rt.elf  rt args ", "guests/initrd.gz"]
 
 [[domain]]
 name = "x_y"
@@ -90,14 +93,24 @@ def decode(blob):
     domains = []
     for i in range(ndomains):
         (name, kernel, cmdline, dflags, cpus, memory, nranges, ranges_off, on_crash,
-         reserved) = DOMAIN.unpack_from(blob, domains_off + i * domain_size)
+         reserved, initrd, nmodules, modules_off, reserved2) = DOMAIN.unpack_from(
+             blob, domains_off + i * domain_size)
         assert reserved == 0 and (ranges_off == 0) == (nranges == 0), (reserved, ranges_off)
         assert ranges_off % 8 == 0 and ranges_off + 16 * nranges <= strings_off, ranges_off
+        assert reserved2 == 0 and (modules_off == 0) == (nmodules == 0), (reserved2, modules_off)
+        assert modules_off % 8 == 0 and modules_off + 8 * nmodules <= strings_off, modules_off
         ranges = [RANGE.unpack_from(blob, ranges_off + 16 * k) for k in range(nranges)]
         assert not ranges or memory == sum(size for _, size in ranges), (memory, ranges)
-        domains.append(dict(name=string(name), kernel=string(kernel), cmdline=string(cmdline),
-                            flags=dflags, cpus=cpus, memory=memory, on_crash=on_crash,
-                            ranges=[(base, base + size) for base, size in ranges]))
+        modules = [MODULE.unpack_from(blob, modules_off + 8 * k) for k in range(nmodules)]
+        dom = dict(name=string(name), kernel=string(kernel), cmdline=string(cmdline),
+                   flags=dflags, cpus=cpus, memory=memory, on_crash=on_crash,
+                   ranges=[(base, base + size) for base, size in ranges])
+        # Only when present, so that plain domains compare as before.
+        if initrd:
+            dom["initrd"] = string(initrd)
+        if modules:
+            dom["modules"] = [(string(n), string(a)) for n, a in modules]
+        domains.append(dom)
     return dict(magic=magic, version=version, total=total, crc=crc,
                 crc_ok=crc == zlib.crc32(zeroed), flags=flags, on_idle=on_idle,
                 domains_off=domains_off, domain_size=domain_size, strings_off=strings_off,
@@ -131,7 +144,7 @@ class HvconfigTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.dir)
         os.makedirs(os.path.join(self.dir, "guests"))
         for name, size in (("k.elf", 64), ("guests/bzImage", 4096), ("guests/rt.elf", 100),
-                           ("tiny.elf", 63)):
+                           ("tiny.elf", 63), ("guests/initrd.gz", 5000)):
             with open(os.path.join(self.dir, name), "wb") as f:
                 f.write(bytes(range(256)) * (size // 256) + bytes(size % 256))
 
@@ -165,21 +178,22 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(err, [])
         b = decode(blob)
         self.assertEqual(b["magic"], b"HVCONFIG")
-        self.assertEqual(b["version"], 2)
+        self.assertEqual(b["version"], 3)
         self.assertEqual(b["total"], len(blob))
         self.assertTrue(b["crc_ok"])
         self.assertEqual((b["flags"], b["on_idle"]), (0, 1))
-        self.assertEqual((b["domains_off"], b["domain_size"]), (48, 48))
+        self.assertEqual((b["domains_off"], b["domain_size"]), (48, 64))
         self.assertEqual(b["strings_off"] % 8, 0)
-        # header | 4 domain records | fixed's 2 ranges | strings
-        self.assertEqual(b["strings_off"], 48 + 4 * 48 + 2 * 16)
+        # header | 4 domain records | fixed's 2 ranges | rt-1's 2 modules | strings
+        self.assertEqual(b["strings_off"], 48 + 4 * 64 + 2 * 16 + 2 * 8)
         self.assertEqual(b["strings_off"] + b["strings_size"], len(blob))
         self.assertEqual(b["first_string"], b"\0")
         self.assertEqual(b["domains"], [
             dict(name="linux0", kernel="linux0.kernel", cmdline="console=ttyS0", flags=0,
-                 cpus=0x6, memory=256 << 20, on_crash=1, ranges=[]),
+                 cpus=0x6, memory=256 << 20, on_crash=1, ranges=[], initrd="linux0.initrd"),
             dict(name="rt-1", kernel="rt-1.kernel", cmdline="", flags=0,
-                 cpus=(1 << 63) | (1 << 3), memory=1 << 30, on_crash=0, ranges=[]),
+                 cpus=(1 << 63) | (1 << 3), memory=1 << 30, on_crash=0, ranges=[],
+                 modules=[("rt-1.mod0", "rt args"), ("rt-1.mod1", "")]),
             dict(name="x_y", kernel="x_y.kernel", cmdline='a="b c"', flags=0,
                  cpus=0x1, memory=12345 * 4096, on_crash=0, ranges=[]),
             dict(name="fixed", kernel="fixed.kernel", cmdline="", flags=0, cpus=0x30,
@@ -187,9 +201,12 @@ class HvconfigTest(unittest.TestCase):
                  ranges=[(0x40000000, 0x40200000), (0x10000000, 0x10100000)]),
         ])
         # An absent cmdline is offset 0: the empty string.
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 48)[2], 0)
-        # The ranges sit right after the records.
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 3 * 48)[6:8], (2, 48 + 4 * 48))
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 64)[2], 0)
+        # The ranges sit right after the records, the modules after them.
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 3 * 64)[6:8], (2, 48 + 4 * 64))
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 64)[11:13], (2, 48 + 4 * 64 + 2 * 16))
+        # No initrd, no modules: offsets 0.
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 2 * 64)[10:14], (0, 0, 0, 0))
         if os.environ.get("HVCFG_SAMPLE_OUT"):
             with open(os.environ["HVCFG_SAMPLE_OUT"], "wb") as f:
                 f.write(blob)
@@ -219,9 +236,14 @@ class HvconfigTest(unittest.TestCase):
         rc, out, err = self.run_tool("modules", "sys.toml", text=SAMPLE)
         self.assertEqual((rc, err), (0, []))
         bz = os.path.join(self.dir, "guests", "bzImage")
+        rt = os.path.join(self.dir, "guests", "rt.elf")
+        initrd = os.path.join(self.dir, "guests", "initrd.gz")
         self.assertEqual(out.splitlines(), [
             f"{bz}\tlinux0.kernel",
-            f"{os.path.join(self.dir, 'guests', 'rt.elf')}\trt-1.kernel",
+            f"{initrd}\tlinux0.initrd",
+            f"{rt}\trt-1.kernel",
+            f"{rt}\trt-1.mod0",
+            f"{initrd}\trt-1.mod1",
             f"{bz}\tx_y.kernel",
             f"{bz}\tfixed.kernel",
         ])
@@ -255,19 +277,89 @@ class HvconfigTest(unittest.TestCase):
             self.assertEqual((decode(blob)["on_idle"], err), (0, []))
         self.assertEqual(decode(self.compile_ok(GOOD)[0])["on_idle"], 0)   # the default
 
-    def test_not_yet_supported_keys_warn(self):
-        text = GOOD + ('initrd = "guests/initrd.gz"\nmodules = ["m.bin arg"]\n'
-                       'devices = ["00:03.0", "0000:01:00.1"]\non_crash = "restart"\n')
+    def test_devices_not_yet_supported_warn(self):
+        text = GOOD + 'devices = ["00:03.0", "0000:01:00.1"]\non_crash = "restart"\n'
         blob, err = self.compile_ok(text)
-        self.assertEqual(err, [
-            "sys.toml:6: warning: 'initrd' is not supported yet; ignored",
-            "sys.toml:7: warning: 'modules' is not supported yet; ignored",
-            "sys.toml:8: warning: 'devices' is not supported yet; ignored",
-        ])
+        self.assertEqual(err, ["sys.toml:6: warning: 'devices' is not supported yet; ignored"])
         self.assertEqual(decode(blob)["domains"][0]["name"], "a")
         self.assertEqual(decode(blob)["domains"][0]["on_crash"], 1)
-        # Empty lists change nothing: no warning.
-        self.assertEqual(self.compile_ok(GOOD + "modules = []\ndevices = []\n")[1], [])
+        # Empty lists change nothing: no warning, no modules.
+        blob, err = self.compile_ok(GOOD + "modules = []\ndevices = []\n")
+        self.assertEqual(err, [])
+        self.assertNotIn("modules", decode(blob)["domains"][0])
+
+    def test_initrd_and_modules_compile(self):
+        text = GOOD + ('initrd = "guests/initrd.gz"\n'
+                       'modules = ["guests/rt.elf arg one  two", "\tk.elf\t \tx=1 ", "k.elf"]\n')
+        blob, err = self.compile_ok(text)
+        self.assertEqual(err, [])
+        dom = decode(blob)["domains"][0]
+        self.assertEqual(dom["initrd"], "a.initrd")
+        # args: the rest after the first run of blanks, outer blanks dropped.
+        self.assertEqual(dom["modules"], [("a.mod0", "arg one  two"), ("a.mod1", "x=1"),
+                                          ("a.mod2", "")])
+        rc, out, err = self.run_tool("modules", "sys.toml", text=text)
+        self.assertEqual((rc, err), (0, []))
+        k = os.path.join(self.dir, "k.elf")
+        self.assertEqual(out.splitlines(), [
+            f"{k}\ta.kernel",
+            f"{os.path.join(self.dir, 'guests', 'initrd.gz')}\ta.initrd",
+            f"{os.path.join(self.dir, 'guests', 'rt.elf')}\ta.mod0",
+            f"{k}\ta.mod1", f"{k}\ta.mod2"])
+        # 16 modules and 255 bytes of args are allowed.
+        blob, _ = self.compile_ok(GOOD + "modules = [" +
+                                  ", ".join(f'"k.elf {"y" * 255}"' for _ in range(16)) + "]\n")
+        self.assertEqual(len(decode(blob)["domains"][0]["modules"]), 16)
+
+    def test_initrd_and_modules_mistakes(self):
+        self.assert_errors(GOOD + 'initrd = "nope.gz"\n',
+                           "sys.toml:6: initrd 'nope.gz' not found (looked for "
+                           f"{os.path.join(self.dir, 'nope.gz')})")
+        self.assert_errors(GOOD + 'initrd = "guests"\n',
+                           f"sys.toml:6: initrd 'guests' is not a regular file "
+                           f"({os.path.join(self.dir, 'guests')})")
+        self.assert_errors(GOOD + 'initrd = ""\n',
+                           "sys.toml:6: initrd '' is not a usable file name")
+        self.assert_errors(GOOD + 'modules = ["k.elf", "nope.bin arg", "guests x", " "]\n',
+                           "sys.toml:6: modules: 'nope.bin' not found (looked for "
+                           f"{os.path.join(self.dir, 'nope.bin')})",
+                           "sys.toml:6: modules: 'guests' is not a regular file "
+                           f"({os.path.join(self.dir, 'guests')})",
+                           "sys.toml:6: modules: an entry is empty (write \"path [args]\")")
+        self.assert_errors(GOOD + f'modules = ["k.elf {"y" * 256}"]\n',
+                           "sys.toml:6: modules: the args of 'k.elf' are too long (256 bytes, "
+                           "at most 255)")
+        self.assert_errors(GOOD + 'modules = ["k.elf a\\u0000b"]\n',
+                           "sys.toml:6: modules: the args of 'k.elf' must not contain a NUL "
+                           "character")
+        self.assert_errors(GOOD + "modules = [" + ", ".join(['"k.elf"'] * 17) + "]\n",
+                           "sys.toml:6: modules: 17 entries (at most 16)")
+
+    def test_initrd_and_modules_must_fit(self):
+        # k.elf (64 bytes): one page + a page of boot info = 8K; a 5000-byte
+        # initrd adds 8K, each module (64 bytes) 4K.
+        for name, size in (("big.bin", (1 << 20) - 8192), ("big2.bin", (1 << 20) - 8191)):
+            with open(os.path.join(self.dir, name), "wb") as f:
+                f.write(bytes(size))
+        self.compile_ok(GOOD.replace('"16M"', '"1M"') + 'initrd = "big.bin"\n')
+        self.compile_ok(GOOD.replace('"16M"', '"1M"') + 'modules = ["big.bin"]\n')
+        self.assert_errors(GOOD.replace('"16M"', '"1M"') + 'modules = ["big.bin", "k.elf"]\n',
+                           "sys.toml:4: memory 1M is too small for k.elf with its modules "
+                           "(needs at least 1.1M)")
+        self.assert_errors(GOOD.replace('"16M"', '"1M"') + 'initrd = "big.bin"\n'
+                           'modules = ["k.elf"]\n',
+                           "sys.toml:4: memory 1M is too small for k.elf with its initrd and "
+                           "modules (needs at least 1.1M)")
+        self.assert_errors(GOOD.replace('"16M"', '["0x100000-0x200000"]') +
+                           'initrd = "big.bin"\ndevices = []\nmodules = ["guests/initrd.gz"]\n',
+                           "sys.toml:4: memory: the first range '0x100000-0x200000' (1M, "
+                           "guest-physical 0) is too small for k.elf with its initrd and "
+                           "modules (needs at least 1.1M)")
+        self.assert_errors(GOOD.replace('"16M"', '"1M"') + 'initrd = "big2.bin"\n'
+                           'cmdline = "x"\nmodules = []\ninitrd2 = 1\n',
+                           "sys.toml:4: memory 1M is too small for k.elf with its initrd "
+                           "(needs at least 1.1M)",
+                           "sys.toml:9: unknown key 'initrd2' in [[domain]]")
 
     def test_on_crash(self):
         for value, code in (("stop", 0), ("restart", 1)):

@@ -45,7 +45,8 @@ PANIC = r"hv: PANIC"
 class Case:
     def __init__(self, name, *, image, firmware, expect, forbid=(PANIC,), machine="q35",
                  smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
-                 acpi_tables=(), watch_com2=False, config=None, base=None, emulator="qemu"):
+                 acpi_tables=(), watch_com2=False, config=None, base=None, files=(),
+                 guests=(), emulator="qemu"):
         self.name, self.image, self.firmware = name, image, firmware
         # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
         # watch_com2: the console is expected on the second UART.
@@ -53,6 +54,12 @@ class Case:
         # config: a TOML of tests/configs/ (default: the built-in default);
         # base: the folder its guest paths are relative to (default BUILD/guests).
         self.config, self.base = config, base
+        # files: more files (paths from the repository root) the config
+        # names by their base name, found next to the guest images: they
+        # are linked with them into one base folder. guests: images under
+        # BUILD/guests the case needs beyond the default build's (made with
+        # make when missing).
+        self.files, self.guests = list(files), list(guests)
         # "qemu" (TCG: the AMD-V path) or "bochs" (the VT-x path, BIOS only).
         self.emulator = emulator
         self.expect, self.forbid = list(expect), list(forbid)
@@ -147,6 +154,18 @@ def integration_cases():
                              done("small", 16) + done("big", 48) +
                              [r"hv: all domains stopped(?!(.|\n)*hv: domain \S+ stopped)",
                               r"hv: power: powering off"]))
+    # A multiboot (version 1) kernel with modules from the configuration:
+    # it sees its command line and each module with its args.
+    cases.append(Case("mb1-modules", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/mb1-modules.toml", guests=["mb1test.elf"],
+                      files=["tests/configs/mb1-mod-a.txt", "tests/configs/mb1-mod-b.txt"],
+                      forbid=(PANIC, r"mb1test: FAIL"),
+                      expect=[r"\[mb1\] mb1test: cmdline 'expect-mods=2 hello'",
+                              r"\[mb1\] mb1test: module 0 'alpha one' 34 bytes, "
+                              r"first line 'this is module a'",
+                              r"\[mb1\] mb1test: module 1 'beta' 17 bytes, "
+                              r"first line 'this is module b'",
+                              r"\[mb1\] mb1test: PASS", r"hv: domain mb1 stopped: poweroff"]))
     cases.append(Case("domains-explicit-ranges", image="esp", firmware="uefi", smp=2,
                       config="tests/configs/explicit-ranges.toml", forbid=(PANIC, r"hvtest: FAIL"),
                       expect=[r"hv: domain pinned: 16 MiB at host 0x10000000 \(and more ranges\)"] +
@@ -227,6 +246,22 @@ def prepare_image(case, build, workdir):
     out = os.path.join(workdir, "esp" if case.image == "esp" else "hv.iso")
     config = os.path.join(ROOT, case.config or "guest-images/default.toml")
     base = os.path.join(ROOT, case.base) if case.base else os.path.join(build, "guests")
+    missing = [os.path.join(build, "guests", g) for g in case.guests
+               if not os.path.exists(os.path.join(build, "guests", g))]
+    if missing:
+        subprocess.run(["make", "-s", f"BUILD={build}", *missing], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    if case.files:
+        # One folder with the guest images and the case's own files.
+        merged = os.path.join(workdir, "base")
+        os.makedirs(merged)
+        for src in [os.path.join(base, n) for n in sorted(os.listdir(base))] + \
+                [os.path.join(ROOT, f) for f in case.files]:
+            link = os.path.join(merged, os.path.basename(src))
+            if os.path.lexists(link):
+                os.unlink(link)    # the case's own file wins
+            os.symlink(src, link)
+        base = merged
     subprocess.run([os.path.join(ROOT, "scripts", "mkimage"), case.image, "--config", config,
                     "--base", base, "--elf", os.path.join(build, "hv.elf"),
                     "--efi", os.path.join(build, "BOOTX64.EFI"), "--out", out,

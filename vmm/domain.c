@@ -91,18 +91,60 @@ static int map_memory(struct domain *d)
 	return err;
 }
 
+/* The boot module named `name` for domain d's `what` ("kernel", "initrd",
+ * "module 0"...), or NULL after the line saying it is missing. */
+static const struct boot_module *domain_module(const struct domain *d, const struct boot_info *bi,
+					       const char *what, const char *name)
+{
+	const struct boot_module *m = find_module(bi, name);
+
+	if (!m)
+		pr_err("domain %s: %s: no boot module named '%s'\n", d->name, what, name);
+	return m;
+}
+
 static int load_kernel(struct domain *d, const struct boot_info *bi, struct guest_entry *entry)
 {
-	const struct boot_module *m = find_module(bi, d->cfg->kernel);
+	/* Static: up to CONFIG_MAX_MODULES descriptors is too much for a
+	 * stack, and domains are created one after the other at boot. */
+	static struct guest_module mods[CONFIG_MAX_MODULES];
+	const struct domain_config *cfg = d->cfg;
+	const struct boot_module *m = domain_module(d, bi, "kernel", cfg->kernel);
+	const struct boot_module *initrd = NULL;
 
-	if (!m) {
-		pr_err("domain %s: kernel: no boot module named '%s'\n", d->name, d->cfg->kernel);
+	if (!m)
 		return trace_error(-ENOENT);
+	if (cfg->initrd) {
+		initrd = domain_module(d, bi, "initrd", cfg->initrd);
+		if (!initrd)
+			return trace_error(-ENOENT);
 	}
-	/* The image and its boot information go into the first range. */
-	return guest_load_ram(d->name, (const void *)(uintptr_t)m->start, m->end - m->start,
-			      (uint8_t *)(uintptr_t)d->ram[0].hpa, d->ram[0].size, d->mem_size,
-			      d->cfg->cmdline, entry);
+	for (uint32_t k = 0; k < cfg->nmodules; k++) {
+		char what[24];
+		hv_snprintf(what, sizeof(what), "module %u", k);
+		const struct boot_module *bm = domain_module(d, bi, what, cfg->modules[k].name);
+		if (!bm)
+			return trace_error(-ENOENT);
+		mods[k].data = (const void *)(uintptr_t)bm->start;
+		mods[k].len = bm->end - bm->start;
+		mods[k].string = cfg->modules[k].args;
+	}
+	/* The image, its boot information, the initrd and the modules go into
+	 * the first range; the memory map says all of the domain's RAM. */
+	const struct guest_load_args a = {
+		.name = d->name,
+		.image = (const void *)(uintptr_t)m->start,
+		.len = m->end - m->start,
+		.mem = (uint8_t *)(uintptr_t)d->ram[0].hpa,
+		.mem_size = d->ram[0].size,
+		.ram_size = d->mem_size,
+		.cmdline = cfg->cmdline,
+		.initrd = initrd ? (const void *)(uintptr_t)initrd->start : NULL,
+		.initrd_len = initrd ? initrd->end - initrd->start : 0,
+		.modules = cfg->nmodules ? mods : NULL,
+		.nmodules = cfg->nmodules,
+	};
+	return guest_load_args(&a, entry);
 }
 
 static void assign_vcpus(struct domain *d, const struct guest_entry *entry)

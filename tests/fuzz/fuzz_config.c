@@ -7,7 +7,8 @@
  * exactly one "hv: config: " line and a zeroed result, an acceptance is
  * silent and yields a configuration that keeps every promise of config.h
  * (strings inside the blob, names valid and unique, CPUs and ranges
- * exclusive, sizes sound), and the machine check either passes silently
+ * exclusive, sizes sound, initrd and module strings inside the blob and
+ * of allowed lengths), and the machine check either passes silently
  * or prints "hv: config: " lines.
  *
  * The first input byte is a control byte, the rest is the blob:
@@ -113,6 +114,16 @@ static void check_accepted(const uint8_t *blob, size_t size, const struct hv_con
 					check(!ranges_overlap(r, &cfg->domains[j].ranges[q]));
 		}
 		check(!d->nranges || total == d->memory);
+		check(!d->initrd || (inside(blob, size, d->initrd) && strlen(d->initrd) >= 1 &&
+				     strlen(d->initrd) < CONFIG_MODULE_MAX));
+		check(d->nmodules <= CONFIG_MAX_MODULES);
+		for (uint32_t k = 0; k < d->nmodules; k++) {
+			check(inside(blob, size, d->modules[k].name) &&
+			      inside(blob, size, d->modules[k].args));
+			check(strlen(d->modules[k].name) >= 1 &&
+			      strlen(d->modules[k].name) < CONFIG_MODULE_MAX);
+			check(strlen(d->modules[k].args) < CONFIG_MODULE_ARGS_MAX);
+		}
 		for (uint32_t j = 0; j < i; j++)
 			check(strcmp(d->name, cfg->domains[j].name) != 0);
 	}

@@ -26,12 +26,17 @@ struct test_domain {
 	uint64_t cpus, memory;
 };
 
-/* Version 2 additions of a domain, for blob_build: on_crash and explicit
- * ranges (n may exceed CONFIG_MAX_RANGES, to test the limit). */
+/* Version 2 and 3 additions of a domain, for blob_build: on_crash and
+ * explicit ranges (n may exceed CONFIG_MAX_RANGES, to test the limit);
+ * the initrd's module name (NULL: none) and modules (nmods may exceed
+ * CONFIG_MAX_MODULES). */
 struct test_extra {
 	uint32_t on_crash;
 	uint32_t n;
 	struct hvcfg_range r[CONFIG_MAX_RANGES + 2];
+	const char *initrd;
+	uint32_t nmods;
+	struct { const char *name, *args; } mods[CONFIG_MAX_MODULES + 2];
 };
 
 struct blob {
@@ -127,6 +132,18 @@ static struct blob blob_build(const struct test_domain *doms, unsigned n, uint32
 			}
 			if (extra[i].n && !d.memory)
 				d.memory = total;
+			if (extra[i].initrd)
+				d.initrd = put_string(table, &tsize, extra[i].initrd);
+			d.nmodules = extra[i].nmods;
+			d.modules_off = extra[i].nmods ? ranges_at : 0;
+			for (unsigned k = 0; k < extra[i].nmods; k++) {
+				struct hvcfg_module m = {
+					.name = put_string(table, &tsize, extra[i].mods[k].name),
+					.args = put_string(table, &tsize, extra[i].mods[k].args),
+				};
+				memcpy(b.data + ranges_at, &m, sizeof(m));
+				ranges_at += sizeof(m);
+			}
 		}
 		memcpy(b.data + sizeof(h) + i * sizeof(d), &d, sizeof(d));
 	}
@@ -318,6 +335,16 @@ static void test_sample_from_hvconfig(void **state)
 	assert_true(cfg.domains[3].ranges[0].size == 2 * MiB);
 	assert_true(cfg.domains[3].ranges[1].base == 0x10000000);
 	assert_true(cfg.domains[3].ranges[1].size == 1 * MiB);
+	assert_string_equal(cfg.domains[0].initrd, "linux0.initrd");
+	assert_int_equal(cfg.domains[0].nmodules, 0);
+	assert_null(cfg.domains[1].initrd);
+	assert_int_equal(cfg.domains[1].nmodules, 2);
+	assert_string_equal(cfg.domains[1].modules[0].name, "rt-1.mod0");
+	assert_string_equal(cfg.domains[1].modules[0].args, "rt args");
+	assert_string_equal(cfg.domains[1].modules[1].name, "rt-1.mod1");
+	assert_string_equal(cfg.domains[1].modules[1].args, "");
+	assert_null(cfg.domains[3].initrd);
+	assert_int_equal(cfg.domains[3].nmodules, 0);
 	free(b.data);
 }
 
@@ -354,14 +381,14 @@ static void test_bad_version(void **state)
 	struct hvcfg_header h = get_hdr(&b);
 	(void)state;
 
-	h.version = 3;
+	h.version = 4;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 3 (this hypervisor reads version 2)\n");
+	expect_reject(&b, "hv: config: unsupported version 4 (this hypervisor reads version 3)\n");
 	h.version = 0;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 2)\n");
+	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 3)\n");
 	free(b.data);
 }
 
@@ -383,7 +410,30 @@ static void test_version_1_refused(void **state)
 	memcpy(v1 + 80, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v1, sizeof(v1));
 	memcpy(v1 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 2: "
+	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 3: "
+		      "recompile it with scripts/hvconfig\n");
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+}
+
+/* A version 2 blob (48-byte domain records, no initrd or modules) too. */
+static void test_version_2_refused(void **state)
+{
+	static const char strings[] = "\0test0\0test0.kernel\0";
+	uint8_t v2[48 + 48 + sizeof(strings)];
+	uint32_t hdr[10] = { 2, sizeof(v2), 0, 0, 0, 1, 48, 48, 48 + 48, sizeof(strings) };
+	struct { uint32_t name, kernel, cmdline, flags; uint64_t cpus, memory;
+		 uint32_t nranges, ranges_off, on_crash, reserved; } dom = {
+		1, 7, 0, 0, 1, 32 * MiB, 0, 0, 0, 0 };
+	struct blob b = { v2, sizeof(v2) };
+	(void)state;
+
+	memcpy(v2, HVCFG_MAGIC, 8);
+	memcpy(v2 + 8, hdr, sizeof(hdr));
+	memcpy(v2 + 48, &dom, sizeof(dom));
+	memcpy(v2 + 96, strings, sizeof(strings));
+	hdr[2] = crc32_ieee(v2, sizeof(v2));
+	memcpy(v2 + 8, hdr, sizeof(hdr));
+	expect_reject(&b, "hv: config: blob version 2, this hypervisor reads version 3: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -476,11 +526,11 @@ static void test_header_fields(void **state)
 	reject_header_edit(set_ndomains_0, "hv: config: 0 domains (must be 1..16)\n");
 	reject_header_edit(set_ndomains_17, "hv: config: 17 domains (must be 1..16)\n");
 	reject_header_edit(set_domain_size,
-			   "hv: config: domain record size 24 (this hypervisor reads 48)\n");
-	reject_header_edit(set_domains_end, "config: domain array (3 x 48 bytes at 0x");
+			   "hv: config: domain record size 24 (this hypervisor reads 64)\n");
+	reject_header_edit(set_domains_end, "config: domain array (3 x 64 bytes at 0x");
 	reject_header_edit(set_domains_wrap,
-			   "config: domain array (3 x 48 bytes at 0xffffffe0) outside the ");
-	reject_header_edit(set_domains_hdr, "config: domain array (3 x 48 bytes at 0x10) outside");
+			   "config: domain array (3 x 64 bytes at 0xffffffe0) outside the ");
+	reject_header_edit(set_domains_hdr, "config: domain array (3 x 64 bytes at 0x10) outside");
 	reject_header_edit(set_strings_long, "config: string table (");
 	reject_header_edit(set_strings_wrap, "at 0xfffffff0) outside the ");
 	reject_header_edit(set_strings_hdr, "bytes at 0x0) outside the ");
@@ -773,7 +823,7 @@ static void test_range_values(void **state)
 		      "9 memory ranges (at most 8)\n");
 }
 
-/* In a valid blob whose domain 0 has two ranges (the array at 0x90, after
+/* In a valid blob whose domain 0 has two ranges (the array at 0xb0, after
  * 2 records), set domain `i`'s nranges and ranges_off (END16: 16 bytes
  * before the end); expect `msg`. */
 #define END16 (UINT32_MAX - 1)
@@ -803,14 +853,14 @@ static void test_range_array(void **state)
 			   "array (2 x 16 bytes at 0x");
 	reject_ranges_edit(0, 2, 0, "memory range array (2 x 16 bytes at 0x0) outside the ");
 	reject_ranges_edit(0, 2, 40, "memory range array (2 x 16 bytes at 0x28) outside the ");
-	reject_ranges_edit(0, 0, 0x90, "hv: config: domain 0 (\"linux0\"): ranges offset 0x90 "
+	reject_ranges_edit(0, 0, 0xb0, "hv: config: domain 0 (\"linux0\"): ranges offset 0xb0 "
 			   "without ranges (must be 0)\n");
 	/* nranges says 1: the total no longer matches. */
-	reject_ranges_edit(0, 1, 0x90, "memory 0x200000 is not the total of its ranges (0x100000)");
-	reject_ranges_edit(0, 0xffffffffu, 0x90, "4294967295 memory ranges (at most 8)\n");
+	reject_ranges_edit(0, 1, 0xb0, "memory 0x200000 is not the total of its ranges (0x100000)");
+	reject_ranges_edit(0, 0xffffffffu, 0xb0, "4294967295 memory ranges (at most 8)\n");
 	/* Another domain pointing at linux0's array: its memory is not their
 	 * total; were it, the ranges would overlap linux0's. */
-	reject_ranges_edit(1, 1, 0xa0, "hv: config: domain 1 (\"db\"): memory 0x40000000 is "
+	reject_ranges_edit(1, 1, 0xc0, "hv: config: domain 1 (\"db\"): memory 0x40000000 is "
 			   "not the total of its ranges (0x100000)\n");
 }
 
@@ -825,7 +875,7 @@ static void test_ranges_shared_by_two_domains(void **state)
 	struct blob b = blob_build(d, 2, 0, x);
 	struct hvcfg_domain dom = get_dom(&b, 1);
 	dom.nranges = 1;
-	dom.ranges_off = 0xa0;
+	dom.ranges_off = 0xc0;
 	put_dom(&b, 1, &dom);
 	seal(&b);
 	expect_reject(&b, "hv: config: domain 1 (\"db\"): memory range 0 (0x3000000-0x3100000) "
@@ -865,6 +915,171 @@ static void test_ranges_across_domains(void **state)
 	free(b.data);
 }
 
+/* ---- initrd and modules ---------------------------------------------------------- */
+
+static void test_initrd_and_modules_accepted(void **state)
+{
+	struct test_domain d[3] = { three[0], three[1], three[2] };
+	struct test_extra x[3] = {
+		{ .initrd = "linux0.initrd" },
+		{ .nmods = 3, .mods = { { "db.mod0", "alpha one" }, { "db.mod1", "" },
+					{ "db.mod2", "beta" } } },
+		/* Ranges and modules together; 16 modules are allowed. */
+		{ .n = 1, .r = { R(0x40000000, MiB) }, .nmods = CONFIG_MAX_MODULES },
+	};
+	struct hv_config cfg;
+	char names[CONFIG_MAX_MODULES][16];
+	(void)state;
+
+	for (unsigned k = 0; k < CONFIG_MAX_MODULES; k++) {
+		snprintf(names[k], sizeof(names[k]), "web.mod%u", k);
+		x[2].mods[k].name = names[k];
+		x[2].mods[k].args = k == 15 ? "last" : "";
+	}
+	d[2].memory = 0;
+	struct blob b = blob_build(d, 3, 0, x);
+	expect_accept(&b, &cfg);
+	assert_string_equal(cfg.domains[0].initrd, "linux0.initrd");
+	assert_int_equal(cfg.domains[0].nmodules, 0);
+	assert_null(cfg.domains[1].initrd);
+	assert_int_equal(cfg.domains[1].nmodules, 3);
+	assert_string_equal(cfg.domains[1].modules[0].name, "db.mod0");
+	assert_string_equal(cfg.domains[1].modules[0].args, "alpha one");
+	assert_string_equal(cfg.domains[1].modules[1].args, "");
+	assert_string_equal(cfg.domains[1].modules[2].name, "db.mod2");
+	assert_string_equal(cfg.domains[1].modules[2].args, "beta");
+	assert_int_equal(cfg.domains[2].nmodules, CONFIG_MAX_MODULES);
+	assert_int_equal(cfg.domains[2].nranges, 1);
+	assert_string_equal(cfg.domains[2].modules[15].name, "web.mod15");
+	assert_string_equal(cfg.domains[2].modules[15].args, "last");
+	free(b.data);
+}
+
+/* Domain 0 ("linux0") with an initrd and two modules, domain 1 plain:
+ * apply `edit` to domain `i`'s record, reseal, expect `msg`. The module
+ * array is at 0xb0 (after 2 records), its last string is mod1's args. */
+static void reject_modules_edit(unsigned i, void (*edit)(struct hvcfg_domain *, size_t),
+				const char *msg)
+{
+	struct test_domain d[2] = { three[0], three[1] };
+	struct test_extra x[2] = {
+		{ .initrd = "linux0.initrd", .nmods = 2,
+		  .mods = { { "linux0.mod0", "a" }, { "linux0.mod1", "bb" } } } };
+	struct blob b = blob_build(d, 2, 0, x);
+	struct hvcfg_domain dom = get_dom(&b, i);
+
+	edit(&dom, b.len);
+	put_dom(&b, i, &dom);
+	seal(&b);
+	expect_reject(&b, msg);
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+	free(b.data);
+}
+
+static void mod_initrd_out(struct hvcfg_domain *d, size_t len) { (void)len; d->initrd = 0xfffffff0u; }
+static void mod_count_17(struct hvcfg_domain *d, size_t len) { (void)len; d->nmodules = 17; }
+static void mod_count_huge(struct hvcfg_domain *d, size_t len) { (void)len; d->nmodules = 0xffffffffu; }
+static void mod_off_without(struct hvcfg_domain *d, size_t len) { (void)len; d->nmodules = 0; }
+static void mod_off_wrap(struct hvcfg_domain *d, size_t len) { (void)len; d->modules_off = 0xfffffffcu; }
+static void mod_off_end(struct hvcfg_domain *d, size_t len) { d->modules_off = (uint32_t)len - 8; }
+static void mod_off_zero(struct hvcfg_domain *d, size_t len) { (void)len; d->modules_off = 0; }
+static void mod_off_hdr(struct hvcfg_domain *d, size_t len) { (void)len; d->modules_off = 40; }
+static void mod_other(struct hvcfg_domain *d, size_t len) { (void)len; d->nmodules = 1; d->modules_off = 0xb0; }
+static void mod_reserved2(struct hvcfg_domain *d, size_t len) { (void)len; d->reserved2 = 3; }
+
+static void test_module_array(void **state)
+{
+	(void)state;
+	reject_modules_edit(0, mod_initrd_out, "hv: config: domain 0: initrd offset 0xfffffff0 "
+			    "outside the ");
+	reject_modules_edit(0, mod_count_17, "hv: config: domain 0 (\"linux0\"): 17 modules "
+			    "(at most 16)\n");
+	reject_modules_edit(0, mod_count_huge, "): 4294967295 modules (at most 16)\n");
+	reject_modules_edit(0, mod_off_without, "hv: config: domain 0 (\"linux0\"): modules "
+			    "offset 0xb0 without modules (must be 0)\n");
+	reject_modules_edit(0, mod_off_wrap, "hv: config: domain 0 (\"linux0\"): module array "
+			    "(2 x 8 bytes at 0xfffffffc) outside the ");
+	reject_modules_edit(0, mod_off_end, "config: domain 0 (\"linux0\"): module array "
+			    "(2 x 8 bytes at 0x");
+	reject_modules_edit(0, mod_off_zero, "module array (2 x 8 bytes at 0x0) outside the ");
+	reject_modules_edit(0, mod_off_hdr, "module array (2 x 8 bytes at 0x28) outside the ");
+	reject_modules_edit(1, mod_reserved2, "hv: config: domain 1 (\"db\"): reserved2 field "
+			    "0x3 (must be 0)\n");
+	/* Another domain may name the same modules: the blob is still sound. */
+	struct test_domain d[2] = { three[0], three[1] };
+	struct test_extra x[2] = { { .nmods = 1, .mods = { { "m", "" } } } };
+	struct hv_config cfg;
+	struct blob b = blob_build(d, 2, 0, x);
+	struct hvcfg_domain dom = get_dom(&b, 1);
+	mod_other(&dom, b.len);
+	put_dom(&b, 1, &dom);
+	seal(&b);
+	expect_accept(&b, &cfg);
+	assert_string_equal(cfg.domains[1].modules[0].name, "m");
+	free(b.data);
+}
+
+static void test_module_strings(void **state)
+{
+	struct test_domain d[1] = { one[0] };
+	struct test_extra x[1] = { { .initrd = "test0.initrd", .nmods = 2,
+				     .mods = { { "test0.mod0", "a" }, { "test0.mod1", "bb" } } } };
+	struct hvcfg_module m;
+	(void)state;
+
+	/* Module 1's name offset outside the table. */
+	struct blob b = blob_build(d, 1, 0, x);
+	struct hvcfg_domain dom = get_dom(&b, 0);
+	uint32_t at = dom.modules_off + sizeof(m);
+	memcpy(&m, b.data + at, sizeof(m));
+	m.name = 0x7fffffffu;
+	memcpy(b.data + at, &m, sizeof(m));
+	seal(&b);
+	expect_reject(&b, "hv: config: domain 0 (\"test0\"): module 1: name offset 0x7fffffff "
+		      "outside the ");
+	free(b.data);
+
+	/* Module 1's args are the last string: drop its NUL. */
+	b = blob_build(d, 1, 0, x);
+	assert_int_equal(b.data[b.len - 1], '\0');
+	b.data[b.len - 1] = 'x';
+	seal(&b);
+	expect_reject(&b, "hv: config: domain 0 (\"test0\"): module 1: args at 0x");
+	assert_true(test_log_has("is not NUL-terminated inside the string table\n"));
+	free(b.data);
+
+	/* An empty module name; an initrd name of 64 characters; args of 256. */
+	x[0].mods[0].name = "";
+	b = blob_build(d, 1, 0, x);
+	expect_reject(&b, "hv: config: domain 0 (\"test0\"): module 0: name is 0 characters "
+		      "(must be 1..63)\n");
+	free(b.data);
+	x[0].mods[0].name = "test0.mod0";
+	char longname[65], longargs[257];
+	memset(longname, 'i', 64);
+	longname[64] = '\0';
+	memset(longargs, 'y', 256);
+	longargs[256] = '\0';
+	x[0].initrd = longname;
+	b = blob_build(d, 1, 0, x);
+	expect_reject(&b, "hv: config: domain 0 (\"test0\"): initrd module name is 64 characters "
+		      "(must be 1..63)\n");
+	free(b.data);
+	x[0].initrd = NULL;
+	x[0].mods[1].args = longargs;
+	b = blob_build(d, 1, 0, x);
+	expect_reject(&b, "hv: config: domain 0 (\"test0\"): module 1: args are 256 bytes "
+		      "(at most 255)\n");
+	free(b.data);
+	longargs[255] = '\0';
+	struct hv_config cfg;
+	b = blob_build(d, 1, 0, x);
+	expect_accept(&b, &cfg);
+	assert_int_equal(strlen(cfg.domains[0].modules[1].args), 255);
+	assert_null(cfg.domains[0].initrd);
+	free(b.data);
+}
+
 /* A refusal is one line: the first mistake, nothing after it. */
 static void test_one_line_per_refusal(void **state)
 {
@@ -892,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_bad_magic),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_version_1_refused),
+		cmocka_unit_test(test_version_2_refused),
 		cmocka_unit_test(test_size_mismatch),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_bad_crc),
@@ -909,6 +1125,9 @@ int main(void)
 		cmocka_unit_test(test_range_array),
 		cmocka_unit_test(test_ranges_shared_by_two_domains),
 		cmocka_unit_test(test_ranges_across_domains),
+		cmocka_unit_test(test_initrd_and_modules_accepted),
+		cmocka_unit_test(test_module_array),
+		cmocka_unit_test(test_module_strings),
 		cmocka_unit_test(test_one_line_per_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
