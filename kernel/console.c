@@ -77,3 +77,5 @@ void console_write(const char *s, size_t len)
 const struct uart *console_uart(void) { return &console; }
 
 void console_drain(void) { uart_drain(&console); }
+
+int console_getc(void) { return uart_getc(&console); }

@@ -20,6 +20,9 @@ void console_write(const char *s, size_t len);
  * under the console lock (kernel/printk.c). */
 void console_write_tagged(const char *name, const char *text, size_t len);
 
+/* A byte received on the console, or -1. */
+int console_getc(void);
+
 /* Wait until the UART has sent everything (before powering off). */
 void console_drain(void);
 

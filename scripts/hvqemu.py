@@ -39,7 +39,8 @@ def ovmf_vars_copy(workdir):
 def build_cmd(*, esp=None, iso=None, firmware=None, machine="q35", smp=2, mem=512,
               cpu="max", kvm=False, serial="stdio", workdir=None, extra=()):
     """Return the argument list. serial: "stdio" (console on the terminal,
-    with QEMU's monitor on Ctrl-A c) or a file path to log into."""
+    with QEMU's monitor on Ctrl-A c), "socket:SOCKET,LOG" (a unix socket to
+    type into, output also logged to LOG) or a file path to log into."""
     if bool(esp) == bool(iso):
         raise QemuError("give exactly one of an ESP folder or an ISO")
     if firmware is None:
@@ -64,6 +65,12 @@ def build_cmd(*, esp=None, iso=None, firmware=None, machine="q35", smp=2, mem=51
         cmd += ["-cdrom", os.path.abspath(iso), "-boot", "d"]
     if serial == "stdio":
         cmd += ["-serial", "mon:stdio"]
+    elif serial.startswith("socket:"):
+        # The console on a unix socket (for a program to type into), with
+        # everything it prints also logged to serial_log.
+        sock, log = serial[len("socket:"):].split(",", 1)
+        cmd += ["-chardev", f"socket,id=con0,path={sock},server=on,wait=off,logfile={log}",
+                "-serial", "chardev:con0", "-monitor", "none"]
     else:
         cmd += ["-serial", f"file:{serial}", "-monitor", "none"]
     return cmd + list(extra)

@@ -22,7 +22,9 @@ import concurrent.futures
 import os
 import re
 import shutil
+import socket
 import struct
+import threading
 import subprocess
 import sys
 import tempfile
@@ -46,7 +48,7 @@ class Case:
     def __init__(self, name, *, image, firmware, expect, forbid=(PANIC,), machine="q35",
                  smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
                  acpi_tables=(), watch_com2=False, config=None, base=None, files=(),
-                 guests=(), emulator="qemu"):
+                 guests=(), emulator="qemu", console_input=()):
         self.name, self.image, self.firmware = name, image, firmware
         # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
         # watch_com2: the console is expected on the second UART.
@@ -62,6 +64,9 @@ class Case:
         self.files, self.guests = list(files), list(guests)
         # "qemu" (TCG: the AMD-V path) or "bochs" (the VT-x path, BIOS only).
         self.emulator = emulator
+        # console_input: (regex, bytes) pairs: once regex has appeared in the
+        # log, the bytes are typed on the console (QEMU only), in order.
+        self.console_input = list(console_input)
         self.expect, self.forbid = list(expect), list(forbid)
         self.machine, self.smp, self.mem, self.cpu = machine, smp, mem, cpu
         self.cmdline, self.timeout, self.check = cmdline, timeout, check
@@ -170,6 +175,20 @@ def integration_cases():
                       config="tests/configs/explicit-ranges.toml", forbid=(PANIC, r"hvtest: FAIL"),
                       expect=[r"hv: domain pinned: 16 MiB at host 0x10000000 \(and more ranges\)"] +
                              done("pinned", 16) + [r"hv: all domains stopped"]))
+    # Console input goes to the domain in focus; Ctrl-] n moves the focus.
+    cases.append(Case("console-input-focus", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/console-input.toml", forbid=(PANIC, r"hvtest: FAIL"),
+                      console_input=[
+                          (r"\[second\] hvtest: waiting for a line of input(.|\n)*"
+                           r"hv: console: input goes to first|hv: console: input goes to first(.|\n)*"
+                           r"\[second\] hvtest: waiting for a line of input", b"hello first\r"),
+                          (r"\[first\] hvtest: PASS console-input", b"\x1dn"),
+                          (r"hv: console: input goes to second", b"hi second\r")],
+                      expect=[r"\[first\] hvtest: PASS console-input input 'hello first'",
+                              r"hv: console: input goes to second",
+                              r"\[second\] hvtest: PASS console-input input 'hi second'",
+                              r"hv: all domains stopped"]))
+
     # The hypervisor checks the configuration against the real machine and
     # refuses a bad one whole: no domain starts.
     cases.append(Case("config-absent-cpu", image="iso", firmware="bios", smp=2,
@@ -286,6 +305,10 @@ def run_integration(case, build):
             f.write(data)
         extra += ["-acpitable", f"file={path}"]
     com1 = log
+    sock_path = None
+    if case.console_input:
+        sock_path = os.path.join(workdir, "console.sock")
+        com1 = f"socket:{sock_path},{log}"
     if case.watch_com2:
         com1 = os.path.join(workdir, "com1.log")
         extra += ["-serial", f"file:{log}"]
@@ -303,17 +326,21 @@ def run_integration(case, build):
     deadline = time.monotonic() + case.timeout
     verdict = None
     text = ""
+    typist = ConsoleTypist(sock_path, case.console_input) if sock_path else None
     try:
         while verdict is None:
             time.sleep(0.25)
+            exited = proc.poll() is not None	# before reading: its last words count
             text = open(log, errors="replace").read() if os.path.exists(log) else ""
+            if typist:
+                typist.step(text)
             for pat in case.forbid:
                 if re.search(pat, text, re.M):
                     verdict = f"forbidden line /{pat}/ appeared"
             missing = [p for p in case.expect if not re.search(p, text, re.M)]
             if verdict is None and not missing:
                 verdict = (case.check(text) if case.check else None) or ""
-            elif verdict is None and proc.poll() is not None:
+            elif verdict is None and exited:
                 qemu_err.flush()
                 why = open(qemu_err.name, errors="replace").read().strip().splitlines()
                 verdict = (f"{case.emulator} exited ({proc.returncode}) before /{missing[0]}/" +
@@ -324,7 +351,47 @@ def run_integration(case, build):
         proc.kill()
         proc.wait()
         qemu_err.close()
+        if typist:
+            typist.close()
     return verdict or None, log
+
+
+class ConsoleTypist:
+    """Types on QEMU's console socket: each (regex, bytes) once the log
+    shows regex, in order. What QEMU sends back is read and dropped (the
+    chardev's logfile keeps it), so QEMU never blocks on a full socket."""
+
+    def __init__(self, path, script):
+        self.path, self.script, self.sock = path, list(script), None
+
+    def _connect(self):
+        if self.sock is None and os.path.exists(self.path):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.path)
+            except OSError:
+                s.close()
+                return
+            self.sock = s
+            threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        try:
+            while self.sock and self.sock.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def step(self, text):
+        self._connect()
+        while self.sock and self.script and re.search(self.script[0][0], text, re.M):
+            self.sock.sendall(self.script.pop(0)[1])
+            time.sleep(0.1)
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+            self.sock = None
 
 
 def run_cmd(name, argv, build):

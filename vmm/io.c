@@ -9,6 +9,7 @@
  * and each is counted. String I/O (INS/OUTS) is refused the same way.
  */
 #include "kernel/printk.h"
+#include "vmm/conin.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
 
@@ -30,6 +31,8 @@ static bool uart_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e
 {
 	if (e->io.size != 1)
 		return false;
+	if (e->io.in)
+		conin_poll();	/* a guest reading its UART may be waiting for input */
 	vuart_access(&v->dom->uart, offset, e->io.in, val);
 	return true;
 }

@@ -7,6 +7,7 @@
 #include "arch/x86_64/smp.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
+#include "vmm/conin.h"
 #include "vmm/domain.h"
 #include "vmm/vmm.h"
 
@@ -42,12 +43,14 @@ int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t 
 			continue;
 		struct vcpu *v = &domains[i].vcpus[0];
 		cpu_vcpu[v->cpu] = v;
+		conin_register(&domains[i]);
 		started++;
 	}
 	if (!started) {
 		pr_err("vmm: no domain could be started\n");
 		return trace_error(-ENOENT);
 	}
+	conin_start();
 	uint32_t me = this_cpu()->cpu_id;
 	for (uint32_t cpu = 0; cpu < MAX_CPUS; cpu++)
 		if (cpu_vcpu[cpu] && cpu != me)

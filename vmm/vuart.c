@@ -6,6 +6,7 @@
 enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
 #define LCR_DLAB   0x80
+#define LSR_DR     0x01
 #define LSR_THRE   0x20
 #define LSR_TEMT   0x40
 #define IIR_NONE   0x01
@@ -43,17 +44,39 @@ static void vuart_put(struct vuart *u, char c)
 		vuart_flush(u);
 }
 
+bool vuart_receive(struct vuart *u, uint8_t byte)
+{
+	uint32_t head = u->rx_head;
+
+	if (head - __atomic_load_n(&u->rx_tail, __ATOMIC_ACQUIRE) >= VUART_RX_MAX)
+		return false;
+	u->rx[head % VUART_RX_MAX] = byte;
+	__atomic_store_n(&u->rx_head, head + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+static uint8_t vuart_rx_pop(struct vuart *u)
+{
+	uint32_t tail = u->rx_tail;
+
+	if (tail == __atomic_load_n(&u->rx_head, __ATOMIC_ACQUIRE))
+		return 0;
+	uint8_t byte = u->rx[tail % VUART_RX_MAX];
+	__atomic_store_n(&u->rx_tail, tail + 1, __ATOMIC_RELEASE);
+	return byte;
+}
+
 static uint8_t vuart_read(struct vuart *u, uint16_t reg)
 {
 	bool dlab = u->lcr & LCR_DLAB;
 
 	switch (reg) {
-	case THR: return dlab ? u->dll : 0;	/* RBR: no input yet */
+	case THR: return dlab ? u->dll : vuart_rx_pop(u);	/* RBR */
 	case IER: return dlab ? u->dlm : u->ier;
 	case IIR: return IIR_NONE | IIR_FIFO;
 	case LCR: return u->lcr;
 	case MCR: return u->mcr;
-	case LSR: return LSR_THRE | LSR_TEMT;
+	case LSR: return LSR_THRE | LSR_TEMT | (u->rx_head != u->rx_tail ? LSR_DR : 0);
 	case MSR: return u->mcr & MCR_LOOP ? 0 : MSR_DCD_DSR_CTS;
 	default: return u->scr;
 	}

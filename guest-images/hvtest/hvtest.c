@@ -476,6 +476,33 @@ static void bench_report(const char *what, uint64_t t0, uint64_t t1)
 	con_printf("hvtest: bench %s: %u ticks per round trip\n", what, (uint32_t)(t1 - t0) / 1000u);
 }
 
+/* ---- input=line: read a line typed on the console -------------------------------------------
+ * Polls COM1's LSR data-ready bit and echoes the line back as
+ * `hvtest: input '...'`: shows that console input reaches the domain in
+ * focus. Gives up (FAIL) if nothing complete arrives for a long while. */
+static void check_console_input(void)
+{
+	char line[64];
+	uint32_t n = 0, idle = 0;
+
+	con_printf("hvtest: waiting for a line of input\n");
+	while (n + 1 < sizeof(line)) {
+		if (!(inb(0x3f8 + 5) & 1)) {
+			if (++idle > 200000000u) {
+				fail("no input line arrived (got %u bytes)", n);
+				return;
+			}
+			continue;
+		}
+		char c = (char)inb(0x3f8);
+		if (c == '\r' || c == '\n')
+			break;
+		line[n++] = c;
+	}
+	line[n] = '\0';
+	pass("input '%s'", line);
+}
+
 static void run_bench(void)
 {
 	uint64_t t0 = bench_rdtsc();
@@ -521,6 +548,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 		run_hostile(what);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "bench", what, sizeof(what))) {
 		run_bench();
+	} else if (boot.valid && cmdline_value(boot.cmdline, "input", what, sizeof(what))) {
+		run_check("console-input", check_console_input);
 	} else {
 		run_check("cpuid-hypervisor", check_cpuid_hypervisor);
 		run_check("memory-map", check_memory_map);

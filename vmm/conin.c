@@ -1,0 +1,78 @@
+/*
+ * Console input routing; see conin.h. Polled, not interrupt driven: a
+ * domain reading its virtual UART polls the real one (vmm/io.c), so input
+ * flows while a guest waits for it, with no extra exits otherwise.
+ */
+#include "kernel/config.h"
+#include "kernel/console.h"
+#include "kernel/printk.h"
+#include "vmm/conin.h"
+#include "vmm/domain.h"
+
+static struct domain *order[CONFIG_MAX_DOMAINS];
+static uint32_t count, focus;
+static bool in_escape;
+static uint32_t busy;	/* one poller at a time; the others skip */
+
+void conin_register(struct domain *d)
+{
+	if (count < CONFIG_MAX_DOMAINS)
+		order[count++] = d;
+}
+
+static void announce(void)
+{
+	pr_info("console: input goes to %s (Ctrl-] n: next domain, Ctrl-] 0-9: domain N)\n",
+		order[focus]->name);
+}
+
+void conin_start(void)
+{
+	if (count)
+		announce();
+}
+
+static void deliver(uint8_t byte)
+{
+	struct domain *d = order[focus];
+
+	if (d->running)
+		vuart_receive(&d->uart, byte);	/* full FIFO: the byte is lost, as on a UART */
+}
+
+static void escape(uint8_t byte)
+{
+	uint32_t to = focus;
+
+	if (byte == CONIN_ESCAPE) {
+		deliver(byte);
+		return;
+	}
+	if (byte == 'n')
+		to = (focus + 1) % count;
+	else if (byte >= '0' && byte <= '9' && (uint32_t)(byte - '0') < count)
+		to = (uint32_t)(byte - '0');
+	else
+		return;
+	focus = to;
+	announce();
+}
+
+void conin_poll(void)
+{
+	int c;
+
+	if (!count || __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	while ((c = console_getc()) >= 0) {
+		if (in_escape) {
+			in_escape = false;
+			escape((uint8_t)c);
+		} else if (c == CONIN_ESCAPE) {
+			in_escape = true;
+		} else {
+			deliver((uint8_t)c);
+		}
+	}
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
