@@ -189,6 +189,13 @@ def integration_cases():
                               r"\[second\] hvtest: PASS console-input input 'hi second'",
                               r"hv: all domains stopped"]))
 
+    # A bad image beside a good one: only the bad domain is left out.
+    cases.append(Case("bad-kernel-beside-good", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/bad-kernel-beside-good.toml", files=["README.md"],
+                      forbid=(PANIC, r"hvtest: FAIL", r"\[broken\]"),
+                      expect=[r"hv: domain broken: kernel: .*bad magic",
+                              r"hv: domain broken: not started"] + done("fine", 16) +
+                             [r"hv: all domains stopped"]))
     # The hypervisor checks the configuration against the real machine and
     # refuses a bad one whole: no domain starts.
     cases.append(Case("config-absent-cpu", image="iso", firmware="bios", smp=2,
