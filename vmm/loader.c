@@ -262,7 +262,7 @@ static int ldr_check(const struct ldr_ctx *c, struct ldr_job *j)
 		pr_err(LDR_PFX "multiboot2 header has no address tag and the image is not ELF (bad magic)\n",
 		       c->name);
 	else
-		pr_err(LDR_PFX "not a multiboot2 kernel or ELF executable (bad magic)\n", c->name);
+		pr_err(LDR_PFX "not a Linux bzImage, multiboot kernel or ELF executable (bad magic)\n", c->name);
 	return trace_error(-ENOEXEC);
 }
 

@@ -723,7 +723,7 @@ static void test_header_search(void **state)
 	mbh_addr(0x208000, 0x200000, 0, 0);
 	mbh_entry(0x200000);
 	mbh_end();
-	expect_fail(-ENOEXEC, "not a multiboot2 kernel or ELF executable (bad magic)");
+	expect_fail(-ENOEXEC, "not a Linux bzImage, multiboot kernel or ELF executable (bad magic)");
 	/* ... while the last slot in it is. */
 	img_begin();
 	fill(0, 0x9000, 0x44);
@@ -778,7 +778,7 @@ static void test_bad_magic(void **state)
 	const char *junk = "MZ this is not a kernel, honest.";
 	memcpy(ib, junk, strlen(junk));
 	touch(0, 64);
-	expect_fail(-ENOEXEC, "hv: domain dom1: kernel: not a multiboot2 kernel or ELF executable (bad magic)\n");
+	expect_fail(-ENOEXEC, "hv: domain dom1: kernel: not a Linux bzImage, multiboot kernel or ELF executable (bad magic)\n");
 	ilen = 0;
 	expect_fail(-ENOEXEC, "(bad magic)");
 	ilen = 3;
@@ -1691,7 +1691,7 @@ static void test_bzimage_placement(void **state)
 	mem_new(16 * MIB);
 	bz_image(0x020f);
 	p16(LX_BOOT_FLAG, 0);
-	expect_fail(-ENOEXEC, "not a multiboot2 kernel or ELF executable (bad magic)");
+	expect_fail(-ENOEXEC, "not a Linux bzImage, multiboot kernel or ELF executable (bad magic)");
 }
 
 static void test_bzimage_initrd(void **state)
