@@ -189,6 +189,14 @@ def integration_cases():
                               r"\[second\] hvtest: PASS console-input input 'hi second'",
                               r"hv: all domains stopped"]))
 
+    # The PM timer and PM1a_CNT of the domain's ACPI platform, on both vendors.
+    for emu in ("qemu", "bochs"):
+        cases.append(Case(f"pm-timer-{emu}", image="iso", firmware="bios", smp=1, mem=256,
+                          emulator=emu, config="tests/configs/pm-timer.toml",
+                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
+                          expect=[r"\[acpi\] hvtest: PASS pm-timer \(advanced [1-9]\d* ticks",
+                                  r"hv: domain acpi stopped: poweroff"]))
+
     # A bad image beside a good one: only the bad domain is left out.
     cases.append(Case("bad-kernel-beside-good", image="iso", firmware="bios", smp=2,
                       config="tests/configs/bad-kernel-beside-good.toml", files=["README.md"],

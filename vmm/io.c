@@ -1,19 +1,29 @@
 /*
  * Port I/O from a guest. Every port is intercepted; a domain owns only:
  *  - 0x3f8-0x3ff: its virtual 16550 (vmm/vuart.c);
+ *  - 0x600-0x603: an ACPI PM1a event block (status and enable: no events
+ *    yet, reads 0, writes are taken and dropped);
  *  - 0x604-0x605: an ACPI PM1a control block (as on QEMU's q35), where
- *    SLP_TYP=5 with SLP_EN turns the domain off (ACPI 6.5 4.8.3.2.1);
+ *    SLP_TYP=5 with SLP_EN turns the domain off (ACPI 6.5 4.8.3.2.1); it
+ *    reads SCI_EN set: the domain is in ACPI mode from the start;
+ *  - 0x608-0x60b: the ACPI PM timer, 24 bits at 3.579545 MHz, derived from
+ *    the TSC (ACPI 6.5 4.8.3.3);
  *  - 0xcf9: the reset control register, where RST_CPU (bit 2) restarts
  *    the domain (for now: stops it with reason "reboot").
  * Every other port is refused: reads return all ones, writes are dropped,
  * and each is counted. String I/O (INS/OUTS) is refused the same way.
  */
+#include "arch/x86_64/tsc.h"
 #include "kernel/printk.h"
 #include "vmm/conin.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
 
+#define PM1A_EVT      0x600
 #define PM1A_CNT      0x604
+#define PM_TMR        0x608
+#define PM_TMR_HZ     3579545ull
+#define PM1_SCI_EN    (1u << 0)
 #define PM1_SLP_TYP(v) (((v) >> 10) & 7)
 #define PM1_SLP_EN    (1u << 13)
 #define SLP_TYP_S5    5
@@ -42,11 +52,38 @@ static bool pm1_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e,
 	if (offset != 0 || e->io.size != 2)
 		return false;
 	if (e->io.in) {
-		*val = 0;	/* SCI_EN clear: no ACPI events yet */
+		*val = PM1_SCI_EN;
 		return true;
 	}
 	if ((*val & PM1_SLP_EN) && PM1_SLP_TYP(*val) == SLP_TYP_S5)
 		domain_stop(v->dom, "poweroff");
+	return true;
+}
+
+static bool pm1_evt_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
+{
+	(void)v;
+	(void)offset;
+	if (e->io.in)
+		*val = 0;
+	return true;
+}
+
+/* ticks * 3579545 / tsc_hz without overflow for any TSC value. */
+static uint32_t pm_timer_now(void)
+{
+	uint64_t hz = tsc_hz(), t = rdtsc();
+	uint64_t ticks = (t / hz) * PM_TMR_HZ + (t % hz) * PM_TMR_HZ / hz;
+
+	return (uint32_t)(ticks & 0xffffff);
+}
+
+static bool pm_timer_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
+{
+	(void)v;
+	if (!e->io.in)
+		return true;	/* read-only: writes are ignored */
+	*val = pm_timer_now() >> (8 * offset);
 	return true;
 }
 
@@ -64,7 +101,9 @@ static bool reset_access(struct vcpu *v, uint16_t offset, const struct vm_exit *
 
 static const struct port_range owned_ports[] = {
 	{ VUART_BASE, VUART_PORTS, uart_access },
+	{ PM1A_EVT, 4, pm1_evt_access },
 	{ PM1A_CNT, 2, pm1_access },
+	{ PM_TMR, 4, pm_timer_access },
 	{ RESET_CTRL, 1, reset_access },
 };
 

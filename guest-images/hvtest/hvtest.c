@@ -503,6 +503,38 @@ static void check_console_input(void)
 	pass("input '%s'", line);
 }
 
+/* ---- pmtimer=check: the ACPI PM registers a domain's FADT names ---------------------------
+ * PM1a_CNT reads SCI_EN set; the PM timer at 0x608 stays within 24 bits
+ * and moves forward (modulo 2^24) across reads. */
+static void check_pm_timer(void)
+{
+	uint16_t cnt = inw(0x604);
+	uint32_t prev = inl(0x608), advanced = 0;
+
+	if (!(cnt & 1)) {
+		fail("PM1a_CNT reads 0x%x: SCI_EN clear", cnt);
+		return;
+	}
+	for (unsigned i = 0; i < 2000; i++) {
+		uint32_t now = inl(0x608), step = (now - prev) & 0xffffff;
+		if (now >> 24) {
+			fail("PM timer read 0x%x: more than 24 bits", now);
+			return;
+		}
+		if (step > 0x800000) {
+			fail("PM timer went backwards: 0x%x after 0x%x", now, prev);
+			return;
+		}
+		advanced += step;
+		prev = now;
+	}
+	if (!advanced) {
+		fail("PM timer does not advance");
+		return;
+	}
+	pass("(advanced %u ticks over 2000 reads)", advanced);
+}
+
 static void run_bench(void)
 {
 	uint64_t t0 = bench_rdtsc();
@@ -548,6 +580,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 		run_hostile(what);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "bench", what, sizeof(what))) {
 		run_bench();
+	} else if (boot.valid && cmdline_value(boot.cmdline, "pmtimer", what, sizeof(what))) {
+		run_check("pm-timer", check_pm_timer);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "input", what, sizeof(what))) {
 		run_check("console-input", check_console_input);
 	} else {
