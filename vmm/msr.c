@@ -68,7 +68,7 @@ void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
 
 	switch (e->msr.index) {
 	case MSR_EFER:
-		val = vcpu_ops->get_efer(v) & ~EFER_SVME;
+		val = vcpu_ops->get_efer(v);
 		break;
 	case MSR_PAT:
 		val = vcpu_ops->get_pat(v);

@@ -104,7 +104,8 @@ struct vcpu_ops {
 	void (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
 	/* Make the guest take exception `vector` at its next entry. */
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
-	/* The guest's EFER (for MSR emulation) and its update. */
+	/* The guest's EFER as the guest sees it (for MSR emulation), and its
+	 * update; bits the vendor needs set for itself stay its business. */
 	uint64_t (*get_efer)(struct vcpu *v);
 	void (*set_efer)(struct vcpu *v, uint64_t efer);
 	/* CR0 or CR4 as the guest sees it (for emulation decisions). */

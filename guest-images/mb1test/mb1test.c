@@ -17,15 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Console and port I/O are hvtest's (console.c is linked in too). */
+#include "guest-images/hvtest/hvtest.h"
+#include "guest-images/hvtest/io.h"
+
 #define MB1_BOOTLOADER_MAGIC 0x2BADB002u
 #define MB1_INFO_MEM     (1u << 0)
 #define MB1_INFO_CMDLINE (1u << 2)
 #define MB1_INFO_MODS    (1u << 3)
 #define MB1_INFO_MMAP    (1u << 6)
 
-#define COM1_THR      0x3f8
-#define COM1_LSR      0x3fd
-#define LSR_THR_EMPTY 0x20
 #define PM1A_CNT      0x604
 #define FIRST_LINE_MAX 40
 
@@ -54,90 +55,26 @@ struct mb1_mmap_entry {
 
 void mb1test_main(uint32_t magic, uint32_t info_addr);
 
-static inline uint8_t inb(uint16_t port)
+/* A string from the guest's memory, printable characters only, into out. */
+static const char *text(char *out, size_t cap, const char *s, size_t max, bool stop_at_newline)
 {
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
+	size_t n = 0;
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-/* The compiler may emit calls to these even with -ffreestanding. */
-void *memset(void *dst, int c, size_t n);
-void *memcpy(void *dst, const void *src, size_t n);
-
-void *memset(void *dst, int c, size_t n)
-{
-	unsigned char *d = dst;
-
-	while (n--)
-		*d++ = (unsigned char)c;
-	return dst;
-}
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-/* Wait for THR empty, but not forever: an unowned port may never say so. */
-static void con_putc(char c)
-{
-	for (int i = 0; i < 100000 && !(inb(COM1_LSR) & LSR_THR_EMPTY); i++)
-		;
-	outb(COM1_THR, (uint8_t)c);
-}
-
-static void con_puts(const char *s)
-{
-	while (*s)
-		con_putc(*s++);
-}
-
-static void con_putu(uint32_t v)
-{
-	char buf[11];
-	int n = 0;
-
-	do {
-		buf[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		con_putc(buf[--n]);
-}
-
-/* A string from the guest's memory, printable characters only. */
-static void put_text(const char *s, size_t max, bool stop_at_newline)
-{
-	for (size_t i = 0; i < max && s[i]; i++) {
+	for (size_t i = 0; i < max && s[i] && n + 1 < cap; i++) {
 		char c = s[i];
 		if (stop_at_newline && (c == '\n' || c == '\r'))
 			break;
-		con_putc(c >= 0x20 && c < 0x7f ? c : '?');
+		out[n++] = c >= 0x20 && c < 0x7f ? c : '?';
 	}
+	out[n] = '\0';
+	return out;
 }
 
-static __attribute__((noreturn)) void power_off(void)
+static __attribute__((noreturn)) void mb1_power_off(void)
 {
 	outw(PM1A_CNT, (5u << 10) | (1u << 13));
 	outw(PM1A_CNT, 1u << 13);
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	halt_forever();
 }
 
 /* The number after "expect-mods=" as a word of the command line, or -1. */
@@ -164,19 +101,13 @@ static int expect_mods(const char *cmdline)
 	return -1;
 }
 
-static void fail(const char *why, uint32_t a, uint32_t b)
+static __attribute__((noreturn)) void mb1_fail(const char *why, uint32_t a, uint32_t b)
 {
-	con_puts("mb1test: FAIL ");
-	con_puts(why);
-	if (a != b) {
-		con_puts(" (");
-		con_putu(a);
-		con_puts(" vs ");
-		con_putu(b);
-		con_puts(")");
-	}
-	con_puts("\n");
-	power_off();
+	if (a != b)
+		con_printf("mb1test: FAIL %s (%u vs %u)\n", why, a, b);
+	else
+		con_printf("mb1test: FAIL %s\n", why);
+	mb1_power_off();
 }
 
 void mb1test_main(uint32_t magic, uint32_t info_addr)
@@ -184,18 +115,15 @@ void mb1test_main(uint32_t magic, uint32_t info_addr)
 	const struct mb1_info *info = (const struct mb1_info *)(uintptr_t)info_addr;
 	const char *cmdline = NULL;
 
+	char buf[256];
+
 	if (magic != MB1_BOOTLOADER_MAGIC) {
-		con_puts("mb1test: FAIL boot magic 0x");
-		for (int shift = 28; shift >= 0; shift -= 4)
-			con_putc("0123456789abcdef"[(magic >> shift) & 0xf]);
-		con_puts(", not 0x2badb002\n");
-		power_off();
+		con_printf("mb1test: FAIL boot magic 0x%08x, not 0x2badb002\n", magic);
+		mb1_power_off();
 	}
 	if (info->flags & MB1_INFO_CMDLINE) {
 		cmdline = (const char *)(uintptr_t)info->cmdline;
-		con_puts("mb1test: cmdline '");
-		put_text(cmdline, 1024, false);
-		con_puts("'\n");
+		con_printf("mb1test: cmdline '%s'\n", text(buf, sizeof(buf), cmdline, 1024, false));
 	}
 	if (info->flags & MB1_INFO_MMAP) {
 		uint32_t n = 0, kib = 0, off = 0;
@@ -207,40 +135,31 @@ void mb1test_main(uint32_t magic, uint32_t info_addr)
 			n++;
 			off += e->size + sizeof(e->size);
 		}
-		con_puts("mb1test: mmap: ");
-		con_putu(n);
-		con_puts(" entries, ");
-		con_putu(kib);
-		con_puts(" KiB available\n");
+		con_printf("mb1test: mmap: %u entries, %u KiB available\n", n, kib);
 	}
 	uint32_t nmods = info->flags & MB1_INFO_MODS ? info->mods_count : 0;
 	const struct mb1_module *mods = (const struct mb1_module *)(uintptr_t)info->mods_addr;
 	for (uint32_t i = 0; i < nmods && i < 64; i++) {
 		const struct mb1_module *m = &mods[i];
 		uint32_t size = m->mod_end - m->mod_start;
-		con_puts("mb1test: module ");
-		con_putu(i);
-		con_puts(" '");
-		if (m->string)
-			put_text((const char *)(uintptr_t)m->string, 256, false);
-		con_puts("' ");
-		con_putu(size);
-		con_puts(" bytes, first line '");
-		put_text((const char *)(uintptr_t)m->mod_start,
-			 size < FIRST_LINE_MAX ? size : FIRST_LINE_MAX, true);
-		con_puts("'\n");
+		char first[FIRST_LINE_MAX + 1];
+		con_printf("mb1test: module %u '%s' %u bytes, first line '%s'\n", i,
+			   m->string ? text(buf, sizeof(buf), (const char *)(uintptr_t)m->string,
+					    256, false) : "",
+			   size, text(first, sizeof(first), (const char *)(uintptr_t)m->mod_start,
+				      size < FIRST_LINE_MAX ? size : FIRST_LINE_MAX, true));
 		if (m->mod_start % 4096)
-			fail("a module is not page aligned", m->mod_start % 4096, 0);
+			mb1_fail("a module is not page aligned", m->mod_start % 4096, 0);
 	}
 	if (!cmdline)
-		fail("no command line", 0, 0);
+		mb1_fail("no command line", 0, 0);
 	int want = expect_mods(cmdline);
 	if (want < 0)
-		fail("no expect-mods=<n> in the command line", 0, 0);
+		mb1_fail("no expect-mods=<n> in the command line", 0, 0);
 	if (!(info->flags & MB1_INFO_MODS) && want > 0)
-		fail("no modules (flags bit 3 clear)", 0, 0);
+		mb1_fail("no modules (flags bit 3 clear)", 0, 0);
 	if (nmods != (uint32_t)want)
-		fail("mods_count is not expect-mods", nmods, (uint32_t)want);
-	con_puts("mb1test: PASS\n");
-	power_off();
+		mb1_fail("mods_count is not expect-mods", nmods, (uint32_t)want);
+	con_printf("mb1test: PASS\n");
+	mb1_power_off();
 }

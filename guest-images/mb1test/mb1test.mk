@@ -36,10 +36,13 @@ MB1TEST_LDFLAGS := -m elf_i386 -nostdlib -static -z max-page-size=0x1000 \
 	-z noexecstack -T $(MB1TEST_LDS)
 
 MB1TEST_C_SRCS := $(wildcard $(MB1TEST_DIR)/*.c)
+# hvtest's COM1 console and printf subset, shared rather than copied.
+MB1TEST_SHARED := guest-images/hvtest/console.c
 MB1TEST_S_SRCS := $(wildcard $(MB1TEST_DIR)/*.S)
 MB1TEST_C_OBJS := $(patsubst $(MB1TEST_DIR)/%.c,$(MB1TEST_OUT)/%.c.o,$(MB1TEST_C_SRCS))
 MB1TEST_S_OBJS := $(patsubst $(MB1TEST_DIR)/%.S,$(MB1TEST_OUT)/%.S.o,$(MB1TEST_S_SRCS))
-MB1TEST_OBJS   := $(MB1TEST_S_OBJS) $(MB1TEST_C_OBJS)
+MB1TEST_SHARED_OBJ := $(MB1TEST_OUT)/hvtest-console.c.o
+MB1TEST_OBJS   := $(MB1TEST_S_OBJS) $(MB1TEST_C_OBJS) $(MB1TEST_SHARED_OBJ)
 
 $(MB1TEST_C_OBJS): $(MB1TEST_OUT)/%.c.o: $(MB1TEST_DIR)/%.c
 	@mkdir -p $(@D)
@@ -50,6 +53,11 @@ $(MB1TEST_S_OBJS): $(MB1TEST_OUT)/%.S.o: $(MB1TEST_DIR)/%.S
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(MB1TEST_ASFLAGS) -c $< -o $@
+
+$(MB1TEST_SHARED_OBJ): $(MB1TEST_SHARED)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(MB1TEST_CFLAGS) -c $< -o $@
 
 $(MB1TEST_ELF): $(MB1TEST_OBJS) $(MB1TEST_LDS)
 	@$(if $(Q),echo "  LD      $@")

@@ -305,7 +305,12 @@ static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
 	sv->vmcb->control.eventinj = ev;
 }
 
-static uint64_t svm_get_efer(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.efer; }
+/* As the guest sees it: SVME is ours (required on in guest mode, 15.5.1),
+ * and virtualization is hidden from the guest. */
+static uint64_t svm_get_efer(struct vcpu *v)
+{
+	return ((struct svm_vcpu *)v->arch)->vmcb->save.efer & ~EFER_SVME;
+}
 
 static void svm_set_efer(struct vcpu *v, uint64_t efer)
 {
