@@ -120,7 +120,7 @@ run: $(BUILD)/esp
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
-UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest
+UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic
 UNIT_SRCS_acpi    := kernel/acpi.c
 UNIT_SRCS_memmap  := kernel/memmap.c
 UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c
@@ -132,6 +132,9 @@ UNIT_SRCS_config  := kernel/config.c
 UNIT_SRCS_config_check := kernel/config_check.c kernel/config.c kernel/memmap.c
 UNIT_SRCS_loader  := $(wildcard vmm/loader*.c)
 UNIT_SRCS_acpi_guest := vmm/acpi_guest.c kernel/acpi.c
+UNIT_SRCS_insn    := vmm/insn.c
+UNIT_SRCS_gwalk   := vmm/gwalk.c
+UNIT_SRCS_vioapic := vmm/vioapic.c
 HOST_CC ?= cc
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -I.
@@ -151,6 +154,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
 FUZZ_SRCS_config := kernel/config.c kernel/config_check.c kernel/memmap.c
 FUZZ_SRCS_loader := $(wildcard vmm/loader*.c)
+FUZZ_SRCS_insn := vmm/insn.c
 FUZZ_PROBE := int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; return (int)n * 0; }
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/host_stubs.h $$(FUZZ_SRCS_$$*)
@@ -161,7 +165,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/hos
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< tests/unit/host_stubs.c -o $@
 
-test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(MB1TEST_ELF)
+test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(MB1TEST_ELF)
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
 

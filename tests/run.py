@@ -430,6 +430,7 @@ FUZZ_SEEDS = {
     # control byte (tests/fuzz/NAME.c) is put in front
     "fuzz_config": ["default.cfg"],
     "fuzz_loader": [os.path.join("guests", "hvtest.elf")],
+    "fuzz_insn": [],               # bytes are instructions: starts from nothing
 }
 
 
@@ -470,7 +471,7 @@ def all_tests(build):
     tests.append(("unit-config", lambda b: run_cmd("unit-config", ["sh", "-c",
         f"HVCFG_SAMPLE_OUT={sample} python3 tests/hvconfig_test.py && "
         f"HVCFG_SAMPLE_BLOB={sample} {os.path.join(unit_dir, 'test_config')}"], b)))
-    for harness in ("fuzz_config", "fuzz_loader"):
+    for harness in FUZZ_SEEDS:
         tests.append((harness.replace("_", "-"), lambda b, h=harness: run_fuzz(h, b)))
     tests.append(("build-clang", lambda b: run_cmd("build-clang", [
         "make", "-s", "CC=clang", f"BUILD={os.path.join(b, 'clang')}",
