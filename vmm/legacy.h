@@ -1,0 +1,108 @@
+/*
+ * The legacy PC devices a domain's kernel probes, one set per domain:
+ *
+ *   0x20-0x21, 0xa0-0xa1  8259A PIC pair (never raises an interrupt: the
+ *                         guest masks it and uses the IOAPIC)
+ *   0x4d0-0x4d1           ELCR, the PICs' edge/level control
+ *   0x40-0x43, 0x61       8254 PIT, counting from the TSC; port 0x61
+ *                         gates channel 2 and shows its OUT
+ *   0x70-0x71             MC146818 RTC (the machine's clock, read-only)
+ *                         and a per-domain CMOS RAM
+ *   0xcf8, 0xcfc-0xcff    PCI configuration mechanism #1 with one host
+ *                         bridge at 00:00.0
+ *   0x60, 0x64            keyboard controller: no data; pulsing the reset
+ *                         line (0xfe, or any 0xf0-0xfe with bit 0 clear) resets
+ *   0x92                  system control port A: A20 on; bit 0 resets
+ *   0x80                  POST codes, dropped
+ *
+ * Pure logic: the hypervisor's services (TSC, the real RTC) come through
+ * struct legacy_host, so the same file runs in the unit tests.
+ */
+#ifndef VMM_LEGACY_H
+#define VMM_LEGACY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct legacy_host {
+	uint64_t (*tsc)(void);		/* the current TSC */
+	uint64_t tsc_hz;		/* its frequency; @pre 0 < tsc_hz < 2^64 / 1193182 */
+	/* Read register idx (0..0x7f) of the real RTC/CMOS; the caller
+	 * serializes. NULL: a fixed time (2000-01-01 00:00:00) is reported. */
+	uint8_t (*cmos_read)(uint8_t idx);
+};
+
+enum legacy_result { LEGACY_UNHANDLED, LEGACY_DONE, LEGACY_RESET };
+
+/* One 8259A and its half of the ELCR. */
+struct legacy_pic {
+	uint8_t imr;		/* OCW1 */
+	uint8_t icw_next;	/* 2, 3 or 4: the ICW the next odd-port write is; 0: none */
+	uint8_t icw1, icw2, icw3, icw4;
+	bool read_isr;		/* OCW3 RR/RIS: the even port reads ISR, not IRR */
+	bool special_mask;	/* OCW3 SMM */
+	uint8_t elcr;
+};
+
+enum legacy_pit_state {
+	LEGACY_PIT_IDLE,	/* control word written, no count yet: not counting */
+	LEGACY_PIT_ARMED,	/* modes 1 and 5: count written, waiting for a gate trigger */
+	LEGACY_PIT_RUNNING,
+};
+
+/* Control word bits 5-4 (8254 data sheet, "Control Word Format"). */
+enum legacy_pit_access {
+	LEGACY_PIT_LATCH = 0,	/* not a mode: the counter latch command */
+	LEGACY_PIT_LSB = 1,
+	LEGACY_PIT_MSB = 2,
+	LEGACY_PIT_WORD = 3,	/* LSB then MSB */
+};
+
+/* One 8254 counter. Time is counted in PIT ticks since the count was
+ * loaded: ticks_before plus the ticks since start_tsc while the counter
+ * counts (the gate can stop it). */
+struct legacy_pit_channel {
+	uint8_t mode;		/* as written, 0-7 (6 and 7 act as 2 and 3) */
+	uint8_t access;		/* enum legacy_pit_access, never LATCH */
+	bool bcd;		/* kept for the status byte; counting is binary */
+	bool gate;
+	uint8_t state;		/* enum legacy_pit_state */
+	uint32_t reload;	/* the count last written, 1..0x10000 (0 means 0x10000) */
+	uint32_t count;		/* the count being counted, 1..0x10000 */
+	uint64_t start_tsc;
+	uint64_t ticks_before;
+	bool pending;		/* modes 2, 3: reload takes over at tick switch_at */
+	uint64_t switch_at;
+	uint16_t held;		/* what the counter reads while not running */
+	uint8_t lsb_written;	/* first byte of a two-byte count */
+	bool write_msb_next, read_msb_next;
+	bool count_latched, status_latched;
+	uint16_t latched_count;
+	uint8_t latched_status;
+};
+
+struct legacy {
+	struct legacy_host host;
+	struct legacy_pic pic[2];		/* master, slave */
+	struct legacy_pit_channel pit[3];
+	uint8_t port61;				/* bits 0-3 as written */
+	bool refresh;				/* port 0x61 bit 4 */
+	uint8_t rtc_index;			/* port 0x70 as last written */
+	uint8_t cmos[128];			/* 0x0e-0x7f: the domain's CMOS RAM */
+	uint32_t pci_address;			/* 0xcf8 */
+};
+
+/* @pre host->tsc and host->tsc_hz are set; host is copied. */
+void legacy_init(struct legacy *l, const struct legacy_host *host);
+
+/*
+ * An access of `size` (1, 2 or 4) bytes to `port`; *val is the value
+ * written, or receives the value read (only its low `size` bytes mean
+ * anything). LEGACY_UNHANDLED: not one of ours, or a size the device does
+ * not take (the caller refuses it); LEGACY_RESET: the guest asked for a
+ * reset (the access itself is done).
+ * @pre the caller serializes the accesses to one struct legacy.
+ */
+enum legacy_result legacy_io(struct legacy *l, uint16_t port, unsigned size, bool in, uint32_t *val);
+
+#endif
