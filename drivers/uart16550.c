@@ -18,6 +18,8 @@ enum {
 #define LCR_DLAB   0x80
 #define FCR_ENABLE 0x07		/* FIFOs on, both cleared */
 #define MCR_DTR_RTS 0x03
+#define MCR_OUT2   0x08
+#define IER_RDI    0x01
 #define LSR_DR     0x01
 #define LSR_THRE   0x20
 #define LSR_TEMT   0x40	/* transmitter completely empty */
@@ -87,4 +89,10 @@ int uart_getc(const struct uart *u)
 	if (!(uart_read(u, UART_LSR) & LSR_DR))
 		return -1;
 	return uart_read(u, UART_RBR);
+}
+
+void uart_enable_rx_irq(const struct uart *u)
+{
+	uart_write(u, UART_MCR, MCR_DTR_RTS | MCR_OUT2);
+	uart_write(u, UART_IER, IER_RDI);
 }

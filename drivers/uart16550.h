@@ -21,6 +21,9 @@ struct uart {
  * interrupts off. */
 void uart_init(const struct uart *u, uint32_t baud);
 void uart_putc(const struct uart *u, char c);
+/* Raise the UART's interrupt line when a byte arrives (IER receive data
+ * available, and MCR OUT2, which connects the line on a PC). */
+void uart_enable_rx_irq(const struct uart *u);
 /* Wait (bounded) until everything written has left the wire. */
 void uart_drain(const struct uart *u);
 /* A received byte, or -1 when none is waiting. */

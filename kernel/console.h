@@ -5,6 +5,7 @@
 #ifndef KERNEL_CONSOLE_H
 #define KERNEL_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "drivers/uart16550.h"
@@ -16,9 +17,11 @@ void console_early_init(void);
 void console_use_spcr(const struct acpi_spcr *spcr);
 /* Write bytes ("\n" becomes "\r\n"); callers hold no lock. */
 void console_write(const char *s, size_t len);
-/* Print one line of a domain's console output as "[NAME] text", whole,
- * under the console lock (kernel/printk.c). */
-void console_write_tagged(const char *name, const char *text, size_t len);
+/* Print a domain's console output as "[NAME] text", under the console
+ * lock (kernel/printk.c). With eol, the line ends; without, it stays
+ * open (a prompt) and NAME's next text continues it, while any other
+ * output starts on a new line. */
+void console_write_tagged(const char *name, const char *text, size_t len, bool eol);
 
 /* A byte received on the console, or -1. */
 int console_getc(void);

@@ -13,6 +13,7 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/acpi.h"
+#include "kernel/console_irq.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "kernel/config.h"
@@ -117,6 +118,7 @@ static __attribute__((noreturn)) void run_domains(uint64_t online)
 		idle(HVCFG_ON_IDLE_HALT);
 	}
 	on_idle_action = cfg.on_idle;
+	console_irq_setup(&acpi);
 	vmm_start(&cfg, &boot_info, online, &hv_memmap, all_domains_stopped);
 	pr_err("vmm: no domain started\n");
 	idle(HVCFG_ON_IDLE_HALT);
@@ -135,13 +137,13 @@ static unsigned cpu_count(uint64_t mask)
  * can run domains. */
 static uint64_t bring_up_cpus(void)
 {
-	bool need_x2apic = false;
 	int err;
 
-	for (uint32_t i = 0; i < acpi.ncpus; i++)
-		need_x2apic |= acpi.cpus[i].apic_id > 254;
+	/* x2APIC wherever the CPU has it: a domain's LAPIC is passed through
+	 * register by register as x2APIC MSRs, with only the ICR filtered
+	 * (xAPIC's one MMIO page cannot be split so). */
 	tsc_calibrate();
-	lapic_init(acpi.lapic_addr, need_x2apic);
+	lapic_init(acpi.lapic_addr, true);
 	smp_number_boot_cpu(&acpi);
 	vmm_select_vendor(&boot_cpu);
 	err = vcpu_ops->cpu_enable();

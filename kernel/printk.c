@@ -26,6 +26,17 @@ void printk_panic_mode(void)
 
 void printk_set_level(enum log_level level) { console_level = level; }
 
+/* A domain's line left open (a shell prompt, echo): whose it is. More of
+ * its text goes on the same line; anything else starts a new one. */
+static const char *open_tag;
+
+static void end_open_line(void)
+{
+	console_write("\n", 1);
+	at_line_start = true;
+	open_tag = NULL;
+}
+
 void vprintk(enum log_level level, const char *fmt, va_list ap)
 {
 	char buf[512];
@@ -39,6 +50,8 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 
 	if (!panic_mode)
 		spin_lock(&printk_lock);
+	if (open_tag)
+		end_open_line();	/* a domain's prompt: our line goes below it */
 	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (at_line_start) {
@@ -61,18 +74,22 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 		spin_unlock(&printk_lock);
 }
 
-void console_write_tagged(const char *name, const char *text, size_t len)
+void console_write_tagged(const char *name, const char *text, size_t len, bool eol)
 {
 	if (!panic_mode)
 		spin_lock(&printk_lock);
-	if (!at_line_start)
-		console_write("\n", 1);
-	console_write("[", 1);
-	console_write(name, strlen(name));
-	console_write("] ", 2);
+	if (!at_line_start && open_tag != name)
+		end_open_line();
+	if (at_line_start) {
+		console_write("[", 1);
+		console_write(name, strlen(name));
+		console_write("] ", 2);
+	}
 	console_write(text, len);
-	console_write("\n", 1);
-	at_line_start = true;
+	if (eol)
+		console_write("\n", 1);
+	at_line_start = eol;
+	open_tag = eol ? NULL : name;
 	if (!panic_mode)
 		spin_unlock(&printk_lock);
 }

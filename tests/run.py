@@ -120,7 +120,7 @@ def integration_cases():
                                  [r"hv: domain evil exits: total=\d+", r"hv: all domains stopped"]))
     hostile("memory", [r"hv: domain evil stopped: memory violation at GPA 0x1001000 \(read\)"])
     hostile("port", [r"\[evil\] hvtest: PASS hostile-port",
-                     r"hv: domain evil refused: ports=[1-9]", r"hv: domain evil stopped: poweroff"])
+                     r"hv: domain evil refused: ports=[1-9]", r"hv: domain evil stopped: reboot"])
     hostile("triple", [r"hv: domain evil stopped: triple fault"])
     hostile("memory", [r"hv: domain evil stopped: memory violation at GPA 0x1001000"],
             image="esp", firmware="uefi")
@@ -187,6 +187,49 @@ def integration_cases():
                       expect=[r"\[first\] hvtest: PASS console-input input 'hello first'",
                               r"hv: console: input goes to second",
                               r"\[second\] hvtest: PASS console-input input 'hi second'",
+                              r"hv: all domains stopped"]))
+
+    # A stock Debian kernel in a 2-CPU domain beside an hvtest domain
+    # (AMD-V): it sees its CPUs and memory, runs a command typed on the
+    # console, and `poweroff -f` stops only its domain -- the other one
+    # still takes input afterwards.
+    linux_mem_kb = 160 * 1024
+
+    def linux_memtotal(log):
+        m = re.search(r"\[linux\] hvlinux: up, nproc=\d+ memtotal_kb=(\d+)", log)
+        kb = int(m.group(1))
+        if not linux_mem_kb // 2 <= kb <= linux_mem_kb:
+            return f"MemTotal {kb} kB does not fit a {linux_mem_kb} kB domain"
+        return None
+    # Anything the kernel complains about fails the case -- but RETBleed's
+    # warning, which is about Bochs's Skylake-X model (no IBRS in CPUID).
+    linux_complaints = r"\[linux\] (?!.*RETBleed).*(WARNING|BUG|Call Trace|Kernel panic|ACPI Error|" \
+                       r"ACPI Warning|Unable to|unchecked MSR|calibration failed|[Ff]irmware [Bb]ug)"
+    prompt = r"\[linux\] hvlinux: shell on the console(.|\n)*hvlinux# "
+    cases.append(Case("linux-2cpu-beside-hvtest", image="iso", firmware="bios", smp=4, mem=512,
+                      config="tests/configs/linux-2cpu.toml",
+                      guests=["linux/bzImage", "linux/initrd.gz", "hvtest.elf"],
+                      forbid=(PANIC, r"hvtest: FAIL", linux_complaints,
+                              r"hv: domain beside stopped(.|\n)*hv: domain linux stopped"),
+                      timeout=600, check=linux_memtotal,
+                      console_input=[
+                          (prompt, b"echo hv-$((6*7)) cpus=$(nproc) online=$(cat /sys/devices/system/cpu/online)\r"),
+                          (r"\[linux\] hv-42 cpus=2 online=0-1", b"poweroff -f\r"),
+                          (r"hv: domain linux stopped: poweroff", b"\x1dn"),
+                          (r"hv: console: input goes to beside", b"still here\r")],
+                      expect=[r"\[linux\] hvlinux: up, nproc=2 memtotal_kb=\d+",
+                              r"\[linux\] hv-42 cpus=2 online=0-1",
+                              r"hv: domain linux stopped: poweroff",
+                              r"hv: domain linux exits: total=\d+",
+                              r"\[beside\] hvtest: PASS console-input input 'still here'",
+                              r"hv: all domains stopped"]))
+    # The same kernel on VT-x (Bochs), one CPU: boots, reports, powers off.
+    cases.append(Case("bochs-linux", image="iso", firmware="bios", emulator="bochs", smp=1,
+                      mem=256, config="tests/configs/linux-bochs.toml",
+                      guests=["linux/bzImage", "linux/initrd.gz"], timeout=900,
+                      forbid=(PANIC, linux_complaints),
+                      expect=[r"\[linux\] hvlinux: nproc=1 memtotal_kb=\d+",
+                              r"\[linux\] hvlinux: done", r"hv: domain linux stopped: poweroff",
                               r"hv: all domains stopped"]))
 
     # The PM timer and PM1a_CNT of the domain's ACPI platform, on both vendors.

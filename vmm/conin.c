@@ -1,7 +1,8 @@
 /*
- * Console input routing; see conin.h. Polled, not interrupt driven: a
- * domain reading its virtual UART polls the real one (vmm/io.c), so input
- * flows while a guest waits for it, with no extra exits otherwise.
+ * Console input routing; see conin.h. The console UART's receive
+ * interrupt arrives as an NMI on the boot CPU (vmm/console_irq.c), which
+ * polls the UART at its next safe point; a domain reading its virtual
+ * UART polls it too, so input flows with or without that interrupt.
  */
 #include "kernel/config.h"
 #include "kernel/console.h"
@@ -37,7 +38,7 @@ static void deliver(uint8_t byte)
 	struct domain *d = order[focus];
 
 	if (d->running)
-		vuart_receive(&d->uart, byte);	/* full FIFO: the byte is lost, as on a UART */
+		domain_uart_input(d, byte);
 }
 
 static void escape(uint8_t byte)

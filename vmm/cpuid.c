@@ -1,37 +1,113 @@
 /*
  * CPUID as the guest sees it: the host's, with the hypervisor-present bit
- * (leaf 1 ECX[31]), a hypervisor leaf at 0x40000000 naming us, and the
- * virtualization extensions hidden (leaf 1 ECX[5] VMX, 0x80000001 ECX[2]
- * SVM, leaf 0x8000000a SVM features): a domain cannot nest.
+ * (leaf 1 ECX[31]), a hypervisor leaf at 0x40000000 naming us, KVM's
+ * featureless leaves at 0x40000100, the virtualization extensions hidden
+ * (leaf 1 ECX[5] VMX, 0x80000001 ECX[2] SVM, leaf 0x8000000a SVM
+ * features: a domain cannot nest) and hardware it is not given hidden
+ * (machine check, performance counters, thermal and power control).
  */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 #include "kernel/string.h"
 #include "vmm/exits.h"
+#include "vmm/kvmclock.h"
 #include "vmm/vcpu.h"
+
+/* KVM's paravirtual interface, as a second hypervisor range (Linux looks
+ * for "KVMKVMKVM" every 0x100 leaves from 0x40000000, as KVM itself
+ * places it behind Hyper-V's): it offers kvmclock (vmm/kvmclock.h) and
+ * NOP_IO_DELAY (port 0x80 delays are not needed), nothing else. And: a Linux
+ * guest that sees it keeps the x2APIC mode the domain starts in
+ * (x2apic_available) without interrupt remapping, and the LAPIC stays
+ * passed through. DESIGN.md, "x2APIC in a Linux guest". */
+#define KVM_CPUID_BASE      0x40000100u
+#define KVM_CPUID_FEATURES  0x40000101u
+#define KVM_FEATURE_NOP_IO_DELAY (1u << 1)
+
+/* Leaf 1 bits hidden from a domain: ECX MONITOR(3) VMX(5) SMX(6) EST(7)
+ * TM2(8) PDCM(15); EDX MCE(7) MCA(14) DS(21) ACPI(22) TM(29) PBE(31):
+ * hardware the hypervisor does not give a domain (its MSRs #GP). */
+#define LEAF1_ECX_HIDE ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 15))
+#define LEAF1_EDX_HIDE ((1u << 7) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31))
+#define LEAF1_ECX_X2APIC (1u << 21)
+
+/* XCR0: the guest's (it is not switched: XSETBV sets the real one).
+ * @pre CR4.OSXSAVE (the vendor's cpu_enable sets it where XSAVE exists). */
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	if (!(read_cr4() & (1ull << 18)))
+		return 3;	/* no XSAVE: x87 and SSE */
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The size of an XSAVEC area for `features`: the legacy area and the
+ * header (576 bytes), then each component in order, 64-byte aligned
+ * where its leaf 0xd sub-leaf says so (ECX bit 1). */
+static uint32_t xsave_compacted_size(uint64_t features)
+{
+	uint32_t size = 576;
+
+	for (uint32_t i = 2; i < 63; i++) {
+		if (!(features & (1ull << i)))
+			continue;
+		struct cpuid_regs c = cpuid_count(0xd, i);
+		if (c.ecx & 2)
+			size = (size + 63) & ~63u;
+		size += c.eax;
+	}
+	return size;
+}
 
 static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
+	static const char kvm_sig[12] = "KVMKVMKVM\0\0";
 
-	if (leaf == HV_CPUID_BASE) {
+	if (leaf == HV_CPUID_BASE || leaf == KVM_CPUID_BASE) {
 		static const char sig[12] = HV_CPUID_SIGNATURE;
-		r.eax = HV_CPUID_MAX;
-		memcpy(&r.ebx, &sig[0], 4);
-		memcpy(&r.ecx, &sig[4], 4);
-		memcpy(&r.edx, &sig[8], 4);
+		const char *s = leaf == HV_CPUID_BASE ? sig : kvm_sig;
+		r.eax = leaf == HV_CPUID_BASE ? HV_CPUID_MAX : KVM_CPUID_FEATURES;
+		memcpy(&r.ebx, &s[0], 4);
+		memcpy(&r.ecx, &s[4], 4);
+		memcpy(&r.edx, &s[8], 4);
+		return r;
+	}
+	if (leaf == KVM_CPUID_FEATURES) {
+		r.eax = KVM_FEATURE_NOP_IO_DELAY | KVMCLOCK_FEATURES;
 		return r;
 	}
 	if ((leaf & 0xffff0000u) == HV_CPUID_BASE)
 		return r;	/* the rest of our range: reserved, zero */
-	if (leaf == 0x8000000au)
-		return r;	/* SVM features: hidden with SVM */
+	if (leaf == 0x8000000au || leaf == 0xa)
+		return r;	/* SVM features (hidden with SVM); the PMU (not given) */
 
 	r = cpuid_count(leaf, subleaf);
 	if (leaf == 1) {
 		r.ecx |= 1u << 31;
-		r.ecx &= ~((1u << 5) | (1u << 6));	/* VMX, SMX */
+		r.ecx &= ~LEAF1_ECX_HIDE;
+		r.edx &= ~LEAF1_EDX_HIDE;
+		if (!lapic_x2apic())
+			r.ecx &= ~LEAF1_ECX_X2APIC;	/* the LAPIC is in xAPIC mode */
+	} else if (leaf == 6) {
+		r = (struct cpuid_regs){ .eax = r.eax & (1u << 2) };	/* ARAT only */
+	} else if (leaf == 0xd && subleaf == 1) {
+		/* XSAVES and its supervisor states (IA32_XSS) are not given;
+		 * EBX, the compacted size of what XCR0 enables, is computed
+		 * from the per-component leaves (SDM Vol. 1 13.4.3), as some
+		 * CPUs (Bochs's models) report it inconsistently. */
+		r.eax &= ~(1u << 3);
+		r.ebx = xsave_compacted_size(xgetbv0());
+		r.ecx = 0;
+		r.edx = 0;
+	} else if (leaf == 7 && subleaf == 0) {
+		r.ebx &= ~(1u << 1);	/* TSC_ADJUST: the TSC is shared with the hypervisor */
 	} else if (leaf == 0x80000001u) {
-		r.ecx &= ~(1u << 2);
+		/* SVM(2) IBS(10) SKINIT(12) WDT(13) PERFCTR_CORE(23) PERFCTR_NB(24) */
+		r.ecx &= ~((1u << 2) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 23) | (1u << 24));
 	}
 	return r;
 }

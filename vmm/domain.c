@@ -1,14 +1,26 @@
 /* Domain construction and stopping; see domain.h. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/errno.h"
 #include "kernel/mm.h"
 #include "kernel/palloc.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "vmm/domain.h"
+#include "vmm/acpi_guest.h"
+#include "vmm/conin.h"
 #include "vmm/loader.h"
+#include "vmm/vlapic.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
+/* The domain's ACPI tables: where a legacy RSDP scan looks (ACPI 6.5
+ * 5.2.5.1), below the 1 MiB the kernels load at. */
+#define ACPI_GPA  GUEST_ACPI_BASE
+#define ACPI_SIZE (GUEST_ACPI_END - GUEST_ACPI_BASE)
+#define UART_IRQ  4	/* COM1 on ISA IRQ 4: the virtual IOAPIC's pin 4 */
 
 /* The module whose string's first word is `name`, or NULL. */
 static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
@@ -24,6 +36,21 @@ static const struct boot_module *find_module(const struct boot_info *bi, const c
 }
 
 static uint32_t running_domains;
+
+static uint64_t rdtsc_now(void) { return rdtsc(); }
+
+/* The machine's RTC, read for a domain (the legacy model keeps it
+ * read-only); index and data must not interleave between CPUs. */
+static uint8_t host_cmos_read(uint8_t idx)
+{
+	static struct spinlock cmos_lock = SPINLOCK_INIT;
+
+	spin_lock(&cmos_lock);
+	outb(0x70, idx & 0x7f);		/* bit 7 clear: NMIs stay enabled */
+	uint8_t v = inb(0x71);
+	spin_unlock(&cmos_lock);
+	return v;
+}
 void (*domain_all_stopped)(void);
 
 /* Contiguous, zeroed, aligned so the largest leaves fit (1 GiB / 2 MiB). */
@@ -132,6 +159,7 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 	/* The image, its boot information, the initrd and the modules go into
 	 * the first range; the memory map says all of the domain's RAM. */
 	const struct guest_load_args a = {
+		.acpi_rsdp = d->acpi_rsdp,
 		.name = d->name,
 		.image = (const void *)(uintptr_t)m->start,
 		.len = m->end - m->start,
@@ -147,7 +175,7 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 	return guest_load_args(&a, entry);
 }
 
-static void assign_vcpus(struct domain *d, const struct guest_entry *entry)
+static void assign_vcpus(struct domain *d)
 {
 	uint64_t cpus = d->cfg->cpus;
 
@@ -156,9 +184,29 @@ static void assign_vcpus(struct domain *d, const struct guest_entry *entry)
 		struct vcpu *v = &d->vcpus[d->nvcpus++];
 		v->dom = d;
 		v->cpu = (uint32_t)__builtin_ctzll(cpus);
-		v->state = VCPU_STOPPED;
+		v->apic_id = percpu_of(v->cpu)->apic_id;
+		v->state = VCPU_WAIT_SIPI;
 		cpus &= cpus - 1;
 	}
+}
+
+/* Its ACPI tables, for a kernel that reads them (a Linux bzImage gets the
+ * RSDP's address; the memory map marks the area). */
+static int build_acpi(struct domain *d)
+{
+	struct acpi_guest_cpu cpus[DOMAIN_MAX_VCPUS];
+
+	if (d->ram[0].size < ACPI_GPA + ACPI_SIZE)
+		return 0;	/* too small for a kernel that wants ACPI anyway */
+	for (uint32_t i = 0; i < d->nvcpus; i++)
+		cpus[i].apic_id = d->vcpus[i].apic_id;
+	d->acpi_rsdp = acpi_guest_build(d->name, (uint8_t *)(uintptr_t)(d->ram[0].hpa + ACPI_GPA),
+					ACPI_GPA, ACPI_SIZE, cpus, d->nvcpus);
+	return d->acpi_rsdp ? 0 : trace_error(-ENOSPC);
+}
+
+static void start_boot_vcpu(struct domain *d, const struct guest_entry *entry)
+{
 	struct vcpu *boot = &d->vcpus[0];
 	boot->state = VCPU_RUNNING;
 	boot->regs.rax = entry->eax;
@@ -180,10 +228,19 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 	d->id = id;
 	d->mem_size = cfg->memory;
 	vuart_init(&d->uart, d->name);
+	vioapic_init(&d->ioapic, 0);
+	static const struct legacy_host host = { .tsc = rdtsc_now, .cmos_read = host_cmos_read };
+	struct legacy_host h = host;
+	h.tsc_hz = tsc_hz();
+	legacy_init(&d->legacy, &h);
+	d->mtrr_def_type = 0xc06;	/* MTRRs enabled, default type write-back */
+	assign_vcpus(d);
 
 	err = cfg->nranges ? claim_ranges(d) : take_memory(d, cfg->memory);
 	if (!err)
 		err = map_memory(d);
+	if (!err)
+		err = build_acpi(d);
 	if (!err)
 		err = load_kernel(d, bi, &entry);
 	if (err) {
@@ -193,7 +250,7 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 		pr_err("domain %s: not started\n", d->name);
 		return err;
 	}
-	assign_vcpus(d, &entry);
+	start_boot_vcpu(d, &entry);
 	d->running = true;
 	__atomic_add_fetch(&running_domains, 1, __ATOMIC_ACQ_REL);
 	char cpus[96];
@@ -207,11 +264,32 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 	return 0;
 }
 
+/* With d->lock held: a rising edge of the UART's line is an interrupt on
+ * the virtual IOAPIC's pin, sent where the guest routed it. */
+static void domain_uart_sync(struct domain *d)
+{
+	bool line = vuart_irq_line(&d->uart);
+	struct vioapic_msg m;
+
+	if (line && !d->uart_line && vioapic_route(&d->ioapic, UART_IRQ, &m) &&
+	    (m.delivery == 0 || m.delivery == 1))
+		vlapic_deliver(d, m.vector, m.logical, m.dest);
+	d->uart_line = line;
+}
+
 void domain_vcpu_run(struct vcpu *v)
 {
 	struct domain *d = v->dom;
-	int err = vcpu_ops->vcpu_init(v, d->slat.root, d->id + 1);
 
+	/* A secondary vCPU waits here for the guest's SIPI (or the end). */
+	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI) {
+		if (nmi_take())
+			conin_poll();
+		cpu_relax();
+	}
+	if (v->state != VCPU_RUNNING)
+		return;
+	int err = vcpu_ops->vcpu_init(v, d->slat.root, d->id + 1);
 	if (err) {
 		char why[64];
 		hv_snprintf(why, sizeof(why), "vCPU set-up on CPU %u failed (error %d)", v->cpu, err);
@@ -219,6 +297,35 @@ void domain_vcpu_run(struct vcpu *v)
 		return;
 	}
 	vcpu_loop(v);
+}
+
+void *domain_gpa_to_hva(const struct domain *d, uint64_t gpa, uint64_t len)
+{
+	uint64_t base = 0;
+
+	for (uint32_t i = 0; i < d->nranges; i++) {
+		uint64_t size = d->ram[i].size;
+		if (gpa >= base && gpa - base < size && len <= size - (gpa - base))
+			return (void *)(uintptr_t)(d->ram[i].hpa + (gpa - base));
+		base += size;
+	}
+	return NULL;
+}
+
+void domain_uart_input(struct domain *d, uint8_t byte)
+{
+	spin_lock(&d->lock);
+	vuart_receive(&d->uart, byte);	/* a full FIFO drops it, as a UART does */
+	domain_uart_sync(d);
+	spin_unlock(&d->lock);
+}
+
+void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *val)
+{
+	spin_lock(&d->lock);
+	vuart_access(&d->uart, offset, in, val);
+	domain_uart_sync(d);
+	spin_unlock(&d->lock);
 }
 
 static void print_exits(const struct domain *d)
@@ -236,9 +343,10 @@ static void print_exits(const struct domain *d)
 			n += hv_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%llu",
 					 exit_reason_names[r], (unsigned long long)d->exits[r]);
 	pr_info("%s\n", buf);
-	if (d->io_refused || d->msr_refused)
-		pr_info("domain %s refused: ports=%llu msrs=%llu\n", d->name,
-			(unsigned long long)d->io_refused, (unsigned long long)d->msr_refused);
+	if (d->io_refused || d->msr_refused || d->ipi_refused || d->mmio_refused)
+		pr_info("domain %s refused: ports=%llu msrs=%llu ipis=%llu mmio=%llu\n", d->name,
+			(unsigned long long)d->io_refused, (unsigned long long)d->msr_refused,
+			(unsigned long long)d->ipi_refused, (unsigned long long)d->mmio_refused);
 }
 
 void domain_stop(struct domain *d, const char *why)
@@ -249,8 +357,11 @@ void domain_stop(struct domain *d, const char *why)
 	if (!__atomic_compare_exchange_n(&d->running, &was_running, false, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
-	for (uint32_t i = 0; i < d->nvcpus; i++)
-		d->vcpus[i].state = VCPU_STOPPED;
+	/* Its other CPUs leave the guest at the NMI and see it stopped. */
+	for (uint32_t i = 0; i < d->nvcpus; i++) {
+		__atomic_store_n(&d->vcpus[i].state, VCPU_STOPPED, __ATOMIC_RELEASE);
+		vcpu_kick(&d->vcpus[i]);
+	}
 	vuart_flush(&d->uart);
 	pr_info("domain %s stopped: %s\n", d->name, why);
 	print_exits(d);

@@ -12,7 +12,10 @@
 #include "kernel/bootinfo.h"
 #include "kernel/config.h"
 #include "kernel/pgtable.h"
+#include "kernel/spinlock.h"
+#include "vmm/legacy.h"
 #include "vmm/vcpu.h"
+#include "vmm/vioapic.h"
 #include "vmm/vuart.h"
 
 #define DOMAIN_MAX_VCPUS 64	/* one vCPU per physical CPU */
@@ -33,11 +36,24 @@ struct domain {
 	bool running;
 	uint32_t nvcpus;
 	struct vcpu vcpus[DOMAIN_MAX_VCPUS];
+	uint64_t acpi_rsdp;		/* guest-physical; 0: no ACPI tables */
+
+	/* Its virtual devices, shared by its vCPUs (and the console CPU,
+	 * which feeds the UART): `lock` serializes every access. */
+	struct spinlock lock;
 	struct vuart uart;
+	bool uart_line;			/* IRQ 4 as last seen (edges deliver) */
+	struct vioapic ioapic;
+	struct legacy legacy;
+	uint64_t mtrr_def_type;
+	uint64_t kvmclock_wall_msr;
+	uint16_t pm1_enable;		/* its ACPI PM1a enable register */
 
 	uint64_t exits[EXIT_REASONS];
 	uint64_t io_refused;		/* port accesses to ports it does not own */
 	uint64_t msr_refused;		/* MSR accesses answered with #GP */
+	uint64_t ipi_refused;		/* IPIs to CPUs it does not own, or not allowed */
+	uint64_t mmio_refused;		/* accesses to emulated MMIO it could not decode */
 };
 
 /*
@@ -57,9 +73,19 @@ void domain_stop(struct domain *d, const char *why);
 /*
  * On the vCPU's own CPU: set up its vendor state and run it until the
  * domain stops. Only a domain's first vCPU starts running; the others wait
- * for the guest to start them (INIT/SIPI, with the Linux-guest issue).
+ * for the guest to start them with INIT-SIPI-SIPI (vmm/vlapic.c).
  */
 void domain_vcpu_run(struct vcpu *v);
+
+/* Console input for the domain: queue it in the virtual UART (dropped
+ * when its FIFO is full) and raise the UART's interrupt as needed. */
+void domain_uart_input(struct domain *d, uint8_t byte);
+/* A guest access to the virtual UART (port offset 0-7). */
+void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *val);
+
+/* The hypervisor's pointer to len bytes of the domain's RAM at
+ * guest-physical gpa, or NULL if that is not all within one RAM range. */
+void *domain_gpa_to_hva(const struct domain *d, uint64_t gpa, uint64_t len);
 
 /* Called (on whichever CPU) when the last running domain has stopped. */
 extern void (*domain_all_stopped)(void);

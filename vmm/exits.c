@@ -3,10 +3,13 @@
  * (ACRN-style), and the vCPU loop that feeds it. Handlers either resume
  * the guest (after moving RIP on) or stop the domain with a reason.
  */
+#include "arch/x86_64/trap.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
+#include "vmm/conin.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
+#include "vmm/mmio.h"
 #include "vmm/msr.h"
 
 const struct vcpu_ops *vcpu_ops;
@@ -56,6 +59,9 @@ static void hlt_exit(struct vcpu *v, const struct vm_exit *e)
 static void mem_violation_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	char why[96];
+
+	if (mmio_exit(v, e))
+		return;
 
 	hv_snprintf(why, sizeof(why), "memory violation at GPA 0x%llx (%s)",
 		    (unsigned long long)e->mem.gpa,
@@ -152,5 +158,7 @@ void vcpu_loop(struct vcpu *v)
 			e.reason = EXIT_OTHER;
 		v->dom->exits[e.reason]++;
 		exit_handlers[e.reason](v, &e);
+		if (nmi_take())
+			conin_poll();	/* the console CPU's doorbell */
 	}
 }

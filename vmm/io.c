@@ -1,8 +1,8 @@
 /*
  * Port I/O from a guest. Every port is intercepted; a domain owns only:
  *  - 0x3f8-0x3ff: its virtual 16550 (vmm/vuart.c);
- *  - 0x600-0x603: an ACPI PM1a event block (status and enable: no events
- *    yet, reads 0, writes are taken and dropped);
+ *  - 0x600-0x603: an ACPI PM1a event block (status: no events, reads 0;
+ *    enable: kept as written);
  *  - 0x604-0x605: an ACPI PM1a control block (as on QEMU's q35), where
  *    SLP_TYP=5 with SLP_EN turns the domain off (ACPI 6.5 4.8.3.2.1); it
  *    reads SCI_EN set: the domain is in ACPI mode from the start;
@@ -10,6 +10,9 @@
  *    the TSC (ACPI 6.5 4.8.3.3);
  *  - 0xcf9: the reset control register, where RST_CPU (bit 2) restarts
  *    the domain (for now: stops it with reason "reboot").
+ *  - the legacy PC devices of vmm/legacy.c: 8259 PICs, 8254 PIT, RTC/CMOS,
+ *    PCI configuration mechanism #1 with a host bridge, keyboard
+ *    controller and port 0x92 resets, POST port 0x80.
  * Every other port is refused: reads return all ones, writes are dropped,
  * and each is counted. String I/O (INS/OUTS) is refused the same way.
  */
@@ -43,7 +46,7 @@ static bool uart_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e
 		return false;
 	if (e->io.in)
 		conin_poll();	/* a guest reading its UART may be waiting for input */
-	vuart_access(&v->dom->uart, offset, e->io.in, val);
+	domain_uart_access(v->dom, offset, e->io.in, val);
 	return true;
 }
 
@@ -60,12 +63,26 @@ static bool pm1_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e,
 	return true;
 }
 
+/* PM1a status (0x600, no event ever sets a bit: reads 0, writes clear
+ * nothing) and enable (0x602, kept as written: the OS reads back what it
+ * enabled, e.g. GBL_EN for the global lock). */
 static bool pm1_evt_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
 {
-	(void)v;
-	(void)offset;
+	struct domain *d = v->dom;
+
+	if (offset < 2) {
+		if (e->io.in)
+			*val = 0;
+		return true;
+	}
+	unsigned shift = 8 * (offset - 2u);
+	uint32_t mask = (e->io.size == 1 ? 0xffu : 0xffffu) << shift;
+	if (offset + e->io.size > 4)
+		return false;
 	if (e->io.in)
-		*val = 0;
+		*val = (d->pm1_enable & mask) >> shift;
+	else
+		d->pm1_enable = (uint16_t)((d->pm1_enable & ~mask) | ((*val << shift) & mask));
 	return true;
 }
 
@@ -107,6 +124,10 @@ static const struct port_range owned_ports[] = {
 	{ RESET_CTRL, 1, reset_access },
 };
 
+/* Stands for vmm/legacy.c's devices (PIC, PIT, RTC, PCI, ...) once they
+ * took an access. */
+static const struct port_range legacy_ports;
+
 static void io_refuse(struct vcpu *v, const struct vm_exit *e)
 {
 	struct domain *d = v->dom;
@@ -132,7 +153,18 @@ void io_exit(struct vcpu *v, const struct vm_exit *e)
 			owner = &owned_ports[i];
 
 	uint32_t val = (uint32_t)v->regs.rax;
-	if (e->io.string || !owner || !owner->access(v, e->io.port - owner->base, e, &val)) {
+	if (!e->io.string && !owner) {
+		enum legacy_result r;
+		spin_lock(&v->dom->lock);
+		r = legacy_io(&v->dom->legacy, e->io.port, e->io.size, e->io.in, &val);
+		spin_unlock(&v->dom->lock);
+		if (r == LEGACY_RESET)
+			domain_stop(v->dom, "reboot");
+		if (r != LEGACY_UNHANDLED)
+			owner = &legacy_ports;
+	}
+	if (e->io.string || !owner ||
+	    (owner != &legacy_ports && !owner->access(v, e->io.port - owner->base, e, &val))) {
 		io_refuse(v, e);
 	} else if (e->io.in) {
 		uint64_t mask = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;

@@ -77,6 +77,11 @@ struct guest_load_args {
 	uint64_t acpi_rsdp;	/* guest-physical; 0 = none (Linux only) */
 };
 
+/* Where a domain's ACPI tables live (guest-physical): a Linux memory map
+ * marks this range ACPI data when acpi_rsdp is given. */
+#define GUEST_ACPI_BASE 0xe0000ull
+#define GUEST_ACPI_END  0x100000ull
+
 /*
  * Load `a->image` into guest memory `a->mem` and build the boot
  * information (see above). Returns 0, or a negative errno after one clear

@@ -10,7 +10,8 @@
  * after it. Guest memory gets:
  *  - boot_params (the "zero page") at LDR_LX_BOOT_PARAMS: zeroed, the
  *    setup header copied in at 0x1f1, the loader's fields filled, an e820
- *    table of one RAM entry [0, ram_size), the ACPI RSDP address;
+ *    table of the domain's RAM [0, ram_size) (with its ACPI tables at
+ *    GUEST_ACPI_BASE marked ACPI data, when it has them), the RSDP address;
  *  - the command line at LDR_LX_CMDLINE, below 640 KiB;
  *  - the protected-mode kernel at its runtime start address, so that the
  *    range it claims while decompressing (init_size) is known: for a
@@ -66,6 +67,7 @@
 #define LDR_LX_BP_E820_ENTRIES 0x1e8	/* u8 */
 #define LDR_LX_BP_E820_TABLE   0x2d0	/* 20-byte entries: addr, size, type */
 #define LDR_LX_E820_RAM        1u
+#define LDR_LX_E820_ACPI       3u	/* ACPI tables (reclaimable after reading) */
 /* ext_ramdisk_image (0x0c0), ext_ramdisk_size (0x0c4), ext_cmd_line_ptr
  * (0x0c8): the high halves, 0 since everything is below 4 GiB. */
 
@@ -257,6 +259,13 @@ int ldr_linux_check(const struct ldr_ctx *c, struct ldr_linux *l)
 	return err;
 }
 
+static void ldr_e820(uint8_t *e, uint64_t addr, uint64_t size, uint32_t type)
+{
+	ldr_wr64(e, addr);
+	ldr_wr64(e + 8, size);
+	ldr_wr32(e + 16, type);
+}
+
 /* boot_params: the header as the image has it, then the loader's fields. */
 static void ldr_linux_boot_params(const struct ldr_ctx *c, const struct ldr_linux *l)
 {
@@ -273,12 +282,18 @@ static void ldr_linux_boot_params(const struct ldr_ctx *c, const struct ldr_linu
 	ldr_wr64(bp + LDR_LX_SETUP_DATA, 0);
 	ldr_wr64(bp + LDR_LX_BP_ACPI_RSDP, c->acpi_rsdp);
 
-	/* The domain's RAM, all of it RAM from 0 (no BIOS areas to hide). */
+	/* The domain's RAM, all of it RAM from 0 (no BIOS areas to hide),
+	 * except its ACPI tables when it has them. */
 	uint8_t *e = bp + LDR_LX_BP_E820_TABLE;
-	bp[LDR_LX_BP_E820_ENTRIES] = 1;
-	ldr_wr64(e, 0);
-	ldr_wr64(e + 8, c->ram_size);
-	ldr_wr32(e + 16, LDR_LX_E820_RAM);
+	if (!c->acpi_rsdp || c->ram_size < GUEST_ACPI_END) {
+		bp[LDR_LX_BP_E820_ENTRIES] = 1;
+		ldr_e820(e, 0, c->ram_size, LDR_LX_E820_RAM);
+		return;
+	}
+	bp[LDR_LX_BP_E820_ENTRIES] = 3;
+	ldr_e820(e, 0, GUEST_ACPI_BASE, LDR_LX_E820_RAM);
+	ldr_e820(e + 20, GUEST_ACPI_BASE, GUEST_ACPI_END - GUEST_ACPI_BASE, LDR_LX_E820_ACPI);
+	ldr_e820(e + 40, GUEST_ACPI_END, c->ram_size - GUEST_ACPI_END, LDR_LX_E820_RAM);
 }
 
 void ldr_linux_load(const struct ldr_ctx *c, const struct ldr_linux *l,

@@ -16,6 +16,7 @@ struct msr_passthrough {
 	uint32_t index;
 	bool read;		/* reads go to the hardware */
 	bool write;		/* writes go to the hardware */
+	uint32_t count;		/* MSRs index .. index + count - 1 */
 };
 
 /* The allow-list the vendor code turns into its MSR bitmap. */

@@ -76,12 +76,22 @@ struct vm_exit {
 	};
 };
 
-enum vcpu_state { VCPU_RUNNING, VCPU_STOPPED };
+/*
+ * A vCPU's life: a domain's first vCPU starts RUNNING at the kernel's
+ * entry; the others start in WAIT_SIPI, and the guest's own INIT-SIPI-SIPI
+ * (through its ICR, vmm/lapic.c) moves them to RUNNING in real mode at
+ * the SIPI vector. STOPPED is final (the domain stopped).
+ */
+enum vcpu_state { VCPU_WAIT_SIPI, VCPU_RUNNING, VCPU_STOPPED };
 
 struct vcpu {
 	struct domain *dom;
 	uint32_t cpu;			/* physical CPU index */
-	enum vcpu_state state;
+	uint32_t apic_id;		/* its core's (x2)APIC ID */
+	volatile enum vcpu_state state;
+	bool real_mode_start;		/* vcpu_init: real mode at sipi_vector << 12 */
+	uint8_t sipi_vector;
+	uint64_t kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME_NEW as written */
 	struct guest_regs regs;
 	void *arch;			/* the vendor's per-vCPU state */
 };
@@ -98,7 +108,10 @@ struct vcpu_ops {
 	int (*cpu_enable)(void);
 	/* Create the vendor state for v: guest-physical tables rooted at
 	 * slat_root, tagged with `tag` (ASID/VPID), the guest in 32-bit
-	 * protected mode, paging off, flat segments, state from v->regs. */
+	 * protected mode, paging off, flat segments, state from v->regs; or,
+	 * with v->real_mode_start, in real mode at CS = sipi_vector << 8,
+	 * IP 0 (an AP after INIT-SIPI, SDM Vol. 3A 9.4.4). May be called
+	 * again for the same vCPU (it reuses its control block). */
 	int (*vcpu_init)(struct vcpu *v, uint64_t slat_root, uint32_t tag);
 	/* Enter the guest; return at the next exit, decoded into *e. */
 	void (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
@@ -108,8 +121,10 @@ struct vcpu_ops {
 	 * update; bits the vendor needs set for itself stay its business. */
 	uint64_t (*get_efer)(struct vcpu *v);
 	void (*set_efer)(struct vcpu *v, uint64_t efer);
-	/* CR0 or CR4 as the guest sees it (for emulation decisions). */
+	/* CR0, CR3 or CR4 as the guest sees it (for emulation decisions). */
 	uint64_t (*get_cr)(struct vcpu *v, unsigned cr);
+	/* The code size the guest runs at: 64 (long mode, CS.L), 32 or 16. */
+	int (*cpu_mode)(struct vcpu *v);
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

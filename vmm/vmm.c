@@ -5,6 +5,7 @@
  */
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/trap.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "vmm/conin.h"
@@ -20,13 +21,24 @@ void vmm_select_vendor(const struct cpu_info *ci)
 	vcpu_ops = ci->vendor == CPU_VENDOR_INTEL ? &vmx_ops : &svm_ops;
 }
 
+/* A CPU with no vCPU (left to no domain, or its domain stopped) sleeps;
+ * NMIs wake it, and it serves the console input they announce. */
+static __attribute__((noreturn)) void idle_forever(void)
+{
+	for (;;) {
+		if (nmi_take())
+			conin_poll();
+		__asm__ volatile("hlt" ::: "memory");
+	}
+}
+
 /* Runs on the vCPU's CPU (an AP through smp_run_on, or the boot CPU). */
 static void run_my_vcpu(void)
 {
 	struct vcpu *v = cpu_vcpu[this_cpu()->cpu_id];
 
 	domain_vcpu_run(v);
-	smp_park_forever();	/* the domain is stopped: this CPU stays idle */
+	idle_forever();		/* the domain is stopped: this CPU stays idle */
 }
 
 int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t online,
@@ -41,8 +53,8 @@ int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t 
 	for (uint32_t i = 0; i < cfg->ndomains; i++) {
 		if (domain_create(&domains[i], i, &cfg->domains[i], bi))
 			continue;
-		struct vcpu *v = &domains[i].vcpus[0];
-		cpu_vcpu[v->cpu] = v;
+		for (uint32_t k = 0; k < domains[i].nvcpus; k++)
+			cpu_vcpu[domains[i].vcpus[k].cpu] = &domains[i].vcpus[k];
 		conin_register(&domains[i]);
 		started++;
 	}
@@ -57,5 +69,5 @@ int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t 
 			smp_run_on(cpu, run_my_vcpu);
 	if (cpu_vcpu[me])
 		run_my_vcpu();
-	smp_park_forever();
+	idle_forever();
 }

@@ -3,7 +3,13 @@
  * Output is collected into lines and printed on the shared console as
  * "[NAME] text". Input typed on the shared console, while the domain has
  * the focus (vmm/conin.c), waits in a small receive FIFO. Registers per the
- * NS16550A data sheet; no interrupts yet (the Linux-guest issue).
+ * NS16550A data sheet, with its interrupts: received data available and
+ * transmitter holding register empty (IIR 0x04 / 0x02), gated by MCR OUT2
+ * as on a PC. Transmission is instant, so THR is always empty: the THRE
+ * interrupt is raised when the guest writes THR or turns IER.THRI on, and
+ * cleared by reading IIR (when it is the reason) or writing THR.
+ *
+ * Not thread-safe: the owner (the domain) serializes every call.
  */
 #ifndef VMM_VUART_H
 #define VMM_VUART_H
@@ -18,13 +24,12 @@
 
 struct vuart {
 	const char *name;	/* the domain's, for the line tag */
-	uint8_t ier, lcr, mcr, scr, dll, dlm;
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	bool thre_pending;	/* the THRE interrupt is raised */
 	uint32_t len;
 	char line[VUART_LINE_MAX];
-	/* Receive FIFO: written by whichever CPU polls the console (under
-	 * conin's lock), read by the domain's vCPU; single producer, single
-	 * consumer, free-running indexes. */
-	volatile uint32_t rx_head, rx_tail;
+	/* Receive FIFO, free-running indexes. */
+	uint32_t rx_head, rx_tail;
 	uint8_t rx[VUART_RX_MAX];
 };
 
@@ -35,5 +40,7 @@ void vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val);
 bool vuart_receive(struct vuart *u, uint8_t byte);
 /* Print what is buffered (when the domain stops mid-line). */
 void vuart_flush(struct vuart *u);
+/* The level of its interrupt line (IRQ 4) now. */
+bool vuart_irq_line(const struct vuart *u);
 
 #endif

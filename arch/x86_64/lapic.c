@@ -20,12 +20,12 @@ static volatile uint32_t *xapic;
 static uint32_t xapic_read(uint32_t reg) { return xapic[reg / 4]; }
 static void xapic_write(uint32_t reg, uint32_t v) { xapic[reg / 4] = v; }
 
-void lapic_init(uint64_t mmio_base, bool need_x2apic)
+void lapic_init(uint64_t mmio_base, bool want_x2apic)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 	bool have_x2apic = cpuid(1).ecx & (1u << 21);
 
-	if (!(base & APIC_BASE_EXTD) && need_x2apic && have_x2apic) {
+	if (!(base & APIC_BASE_EXTD) && want_x2apic && have_x2apic) {
 		/* xAPIC -> x2APIC is the one legal direction (SDM Vol. 3A 11.12.5) */
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_EXTD);
 		base = rdmsr(MSR_APIC_BASE);

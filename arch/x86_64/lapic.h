@@ -1,7 +1,7 @@
 /*
- * The local APIC of the calling CPU, in x2APIC mode (MSRs) when the
- * firmware enabled it or APIC IDs need it, else xAPIC (MMIO at the MADT's
- * address). Only what the hypervisor itself uses: its ID and the ICR.
+ * The local APIC of the calling CPU, in x2APIC mode (MSRs) when the CPU
+ * has it (domains need it, see vmm/vlapic.h), else xAPIC (MMIO at the
+ * MADT's address). Only what the hypervisor itself uses: its ID and the ICR.
  */
 #ifndef ARCH_X86_64_LAPIC_H
 #define ARCH_X86_64_LAPIC_H
@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Choose the mode on the boot CPU; `need_x2apic` when some APIC ID > 254. */
-void lapic_init(uint64_t mmio_base, bool need_x2apic);
+/* Choose the mode on the boot CPU: x2APIC if `want_x2apic` and the CPU has it. */
+void lapic_init(uint64_t mmio_base, bool want_x2apic);
 /* The same mode on an application processor. */
 void lapic_init_ap(void);
 bool lapic_x2apic(void);

@@ -94,6 +94,35 @@ static void print_registers(const struct trap_frame *f)
 }
 
 static uint64_t nmi_count[MAX_CPUS];
+static volatile uint32_t nmi_seen[MAX_CPUS];
+
+void nmi_note(void)
+{
+	uint32_t cpu = this_cpu()->cpu_id % MAX_CPUS;
+
+	__atomic_add_fetch(&nmi_count[cpu], 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&nmi_seen[cpu], 1, __ATOMIC_RELEASE);
+}
+
+bool nmi_take(void)
+{
+	return __atomic_exchange_n(&nmi_seen[this_cpu()->cpu_id % MAX_CPUS], 0, __ATOMIC_ACQ_REL);
+}
+
+void nmi_unblock(void)
+{
+	/* An IRET to the next instruction, with a frame made by hand. */
+	__asm__ volatile("mov %%rsp, %%rax\n\t"
+			 "push %0\n\t"
+			 "push %%rax\n\t"
+			 "pushfq\n\t"
+			 "push %1\n\t"
+			 "lea 1f(%%rip), %%rax\n\t"
+			 "push %%rax\n\t"
+			 "iretq\n"
+			 "1:"
+			 :: "i"(SEL_DATA), "i"(SEL_CODE64) : "rax", "memory", "cc");
+}
 
 void trap_handler(struct trap_frame *f)
 {
@@ -103,10 +132,10 @@ void trap_handler(struct trap_frame *f)
 								       : "reserved";
 
 	if (vec == 2) {
-		/* Held-pending NMIs surface here after a guest exit; nothing
-		 * sends NMIs on purpose yet. Count them, print nothing: the NMI
-		 * may have come while this CPU held the console lock. */
-		__atomic_add_fetch(&nmi_count[c->cpu_id % MAX_CPUS], 1, __ATOMIC_RELAXED);
+		/* Print nothing: it may have come while this CPU held the
+		 * console lock. (On SVM, an NMI that made a guest exit is held
+		 * pending and arrives here at STGI.) */
+		nmi_note();
 		return;
 	}
 	printk_panic_mode();

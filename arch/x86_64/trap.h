@@ -2,6 +2,7 @@
 #ifndef ARCH_X86_64_TRAP_H
 #define ARCH_X86_64_TRAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,20 @@ _Static_assert(offsetof(struct trap_frame, rip) == 17 * 8, "isr.S frame layout")
 _Static_assert(sizeof(struct trap_frame) % 16 == 0, "isr.S keeps RSP 16-aligned");
 
 void trap_handler(struct trap_frame *f);
+
+/*
+ * NMIs are the hypervisor's doorbell: other CPUs send one to make a CPU
+ * leave its guest (a domain stopping, a virtual interrupt to deliver), and
+ * the console UART's interrupt arrives as one on the console CPU. The NMI
+ * itself only notes that it came (it may interrupt anything, the console
+ * lock included); the CPU acts on it at its next safe point with
+ * nmi_take().
+ */
+void nmi_note(void);
+/* Whether an NMI came since the last call, on this CPU (and forget it). */
+bool nmi_take(void);
+/* After a VMX NMI exit: end the NMI blocking it left behind (an IRET). */
+void nmi_unblock(void);
 
 /* The entry stubs, one per vector 0..31, laid out every ISR_STUB_SIZE bytes. */
 extern const char isr_stubs[];

@@ -1546,7 +1546,7 @@ static void check_linux(uint64_t load, uint64_t setup_len, const char *cmdline,
 	/* Nothing else in the page but the e820 table and the RSDP. */
 	for (uint64_t off = 0; off < 4096; off++) {
 		if ((off >= LX_SETUP_SECTS && off < hdr_end) || off == BP_E820_COUNT ||
-		    (off >= BP_E820 && off < BP_E820 + 20) ||
+		    (off >= BP_E820 && off < BP_E820 + 60) ||
 		    (off >= BP_ACPI_RSDP && off < BP_ACPI_RSDP + 8))
 			continue;
 		assert_int_equal(bp[off], 0);
@@ -1555,10 +1555,25 @@ static void check_linux(uint64_t load, uint64_t setup_len, const char *cmdline,
 	assert_int_equal(rd32(bp + BP_EXT_RD_IMAGE), 0);
 	assert_int_equal(rd32(bp + BP_EXT_RD_SIZE), 0);
 	assert_int_equal(rd32(bp + BP_EXT_CMD_PTR), 0);
-	assert_int_equal(bp[BP_E820_COUNT], 1);
+	if (!xa.acpi_rsdp) {
+		assert_int_equal(bp[BP_E820_COUNT], 1);
+		assert_int_equal(rd64(bp + BP_E820), 0);
+		assert_int_equal(rd64(bp + BP_E820 + 8), ram());
+		assert_int_equal(rd32(bp + BP_E820 + 16), 1);
+		goto e820_done;
+	}
+	/* RAM, the ACPI tables (marked ACPI data), RAM: exactly the domain. */
+	assert_int_equal(bp[BP_E820_COUNT], 3);
 	assert_int_equal(rd64(bp + BP_E820), 0);
-	assert_int_equal(rd64(bp + BP_E820 + 8), ram());
+	assert_int_equal(rd64(bp + BP_E820 + 8), GUEST_ACPI_BASE);
 	assert_int_equal(rd32(bp + BP_E820 + 16), 1);
+	assert_int_equal(rd64(bp + BP_E820 + 20), GUEST_ACPI_BASE);
+	assert_int_equal(rd64(bp + BP_E820 + 28), GUEST_ACPI_END - GUEST_ACPI_BASE);
+	assert_int_equal(rd32(bp + BP_E820 + 36), 3);
+	assert_int_equal(rd64(bp + BP_E820 + 40), GUEST_ACPI_END);
+	assert_int_equal(rd64(bp + BP_E820 + 48), ram() - GUEST_ACPI_END);
+	assert_int_equal(rd32(bp + BP_E820 + 56), 1);
+e820_done:
 
 	/* The command line, in low memory, not in boot_params. */
 	uint32_t cl = rd32(bp + LX_CMD_PTR);

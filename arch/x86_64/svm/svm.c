@@ -2,10 +2,12 @@
  * AMD-V (APM Vol. 2 chapter 15): per-CPU enable, VMCB set-up, the run loop
  * and exit decoding into the vendor-neutral struct vm_exit.
  *
- * Intercepted: CPUID, HLT, all port I/O (IOPM all ones), MSRs outside
- * the allow-list of vmm/msr.c, VMMCALL and every SVM instruction, INIT,
- * NMI, physical interrupts, shutdown. Nested paging maps the domain's RAM
- * at guest-physical 0; everything else faults (NPF).
+ * Intercepted: CPUID, all port I/O (IOPM all ones), MSRs outside the
+ * allow-list of vmm/msr.c, VMMCALL and every SVM instruction, INIT, NMI,
+ * shutdown. Not intercepted: physical interrupts and HLT -- the guest
+ * owns its core, takes its interrupts through its own IDT and halts its
+ * own core when idle. Nested paging maps the domain's RAM at
+ * guest-physical 0; everything else faults (NPF).
  */
 #include <stddef.h>
 
@@ -77,9 +79,11 @@ static int svm_build_maps(void)
 	memset((void *)(uintptr_t)iopm_pa, 0xff, IOPM_PAGES * PAGE_SIZE);
 	uint8_t *pm = (uint8_t *)(uintptr_t)msrpm_pa;
 	memset(pm, 0xff, MSRPM_PAGES * PAGE_SIZE);
-	for (unsigned i = 0; i < msr_passthrough_count; i++)
-		msrpm_allow(pm, msr_passthrough_list[i].index, msr_passthrough_list[i].read,
-			    msr_passthrough_list[i].write);
+	for (unsigned i = 0; i < msr_passthrough_count; i++) {
+		const struct msr_passthrough *p = &msr_passthrough_list[i];
+		for (uint32_t k = 0; k < p->count; k++)
+			msrpm_allow(pm, p->index + k, p->read, p->write);
+	}
 	return 0;
 }
 
@@ -101,6 +105,10 @@ static int svm_cpu_enable(void)
 		return trace_error(-ENOMEM);
 	}
 	have_nrips = cpuid(0x8000000a).edx & (1u << 3);
+	/* XCR0 is not switched: the host reads the guest's with XGETBV
+	 * (CPUID leaf 0xd), which needs CR4.OSXSAVE. */
+	if (cpuid(1).ecx & (1u << 26))
+		write_cr4(read_cr4() | (1ull << 18));
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, c->hsave_pa);
 	/* The host's FS/GS/TR/LDTR as they are now: restored after each exit. */
@@ -118,10 +126,23 @@ static void flat_segment(struct vmcb_seg *s, uint16_t sel, uint16_t attrib)
 /* Multiboot's entry state (spec 3.3): 32-bit protected mode, paging off,
  * flat 4 GiB code (0x08) and data (0x10) segments. Attribute encoding:
  * APM Vol. 2 15.5.1 (descriptor bits 40-47, then 52-55). */
-static void vmcb_init_state(struct vmcb_save *s, const struct guest_regs *r)
+static void vmcb_init_state(struct vmcb_save *s, const struct vcpu *v)
 {
+	const struct guest_regs *r = &v->regs;
+
+	memset(s, 0, sizeof(*s));
 	flat_segment(&s->cs, 0x08, 0xc9b);	/* P, DPL0, code RX accessed, D, G */
 	flat_segment(&s->ds, 0x10, 0xc93);	/* P, DPL0, data RW accessed, B, G */
+	s->cr0 = 0x11;		/* PE | ET */
+	if (v->real_mode_start) {
+		/* After INIT-SIPI: real mode, CS = vector << 8, IP = 0, 64 KiB
+		 * segments (SDM Vol. 3A table 9-1). */
+		s->cs = (struct vmcb_seg){ .selector = (uint16_t)(v->sipi_vector << 8),
+					   .attrib = 0x9b, .limit = 0xffff,
+					   .base = (uint64_t)v->sipi_vector << 12 };
+		s->ds = (struct vmcb_seg){ .attrib = 0x93, .limit = 0xffff };
+		s->cr0 = 0x10;	/* ET */
+	}
 	s->es = s->ds;
 	s->ss = s->ds;
 	s->fs = s->ds;
@@ -132,7 +153,6 @@ static void vmcb_init_state(struct vmcb_save *s, const struct guest_regs *r)
 	s->tr = (struct vmcb_seg){ .attrib = 0x8b, .limit = 0xffff };
 	s->cpl = 0;
 	s->efer = EFER_SVME;	/* required in the guest's EFER (15.5.1) */
-	s->cr0 = 0x11;		/* PE | ET */
 	s->cr3 = 0;
 	s->cr4 = 0;
 	s->dr6 = 0xffff0ff0;
@@ -157,10 +177,12 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 		pr_err("svm: no ASID for domain tag %u (the CPU has %u)\n", tag, nasids);
 		return trace_error(-ENOSPC);
 	}
-	sv->vmcb_pa = alloc_page();
+	if (!sv->vmcb_pa)
+		sv->vmcb_pa = alloc_page();
 	if (!sv->vmcb_pa)
 		return trace_error(-ENOMEM);
 	sv->vmcb = (struct vmcb *)(uintptr_t)sv->vmcb_pa;
+	memset(sv->vmcb, 0, PAGE_SIZE);
 	v->arch = sv;
 
 	struct vmcb_control *c = &sv->vmcb->control;
@@ -169,7 +191,7 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	 * straight to the guest through its IDT, as its IF allows (the guest
 	 * owns its core). INVD would drop the hypervisor's dirty lines. */
 	c->intercept_misc1 = SVM_MISC1_NMI | SVM_MISC1_INIT | SVM_MISC1_CPUID | SVM_MISC1_INVD |
-			     SVM_MISC1_HLT | SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN;
+			     SVM_MISC1_IOIO | SVM_MISC1_MSR | SVM_MISC1_SHUTDOWN;
 	c->intercept_misc2 = SVM_MISC2_VMRUN | SVM_MISC2_VMMCALL | SVM_MISC2_VMLOAD |
 			     SVM_MISC2_VMSAVE | SVM_MISC2_STGI | SVM_MISC2_CLGI |
 			     SVM_MISC2_SKINIT;
@@ -179,7 +201,7 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	c->tlb_control = SVM_TLB_FLUSH_ALL;	/* first entry: the ASID may be stale */
 	c->np_control = SVM_NP_ENABLE;
 	c->n_cr3 = slat_root;
-	vmcb_init_state(&sv->vmcb->save, &v->regs);
+	vmcb_init_state(&sv->vmcb->save, v);
 	return 0;
 }
 
@@ -324,7 +346,18 @@ static void svm_set_efer(struct vcpu *v, uint64_t efer)
 static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 {
 	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
-	return cr == 0 ? s->cr0 : cr == 4 ? s->cr4 : 0;
+	return cr == 0 ? s->cr0 : cr == 3 ? s->cr3 : cr == 4 ? s->cr4 : 0;
+}
+
+static int svm_cpu_mode(struct vcpu *v)
+{
+	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
+
+	if (!(s->cr0 & 1))
+		return 16;
+	if ((s->efer & (1ull << 10)) && (s->cs.attrib & 0x200))	/* LMA, CS.L */
+		return 64;
+	return s->cs.attrib & 0x400 ? 32 : 16;			/* CS.D */
 }
 
 static uint64_t svm_get_pat(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat; }
@@ -363,6 +396,7 @@ const struct vcpu_ops svm_ops = {
 	.get_efer = svm_get_efer,
 	.set_efer = svm_set_efer,
 	.get_cr = svm_get_cr,
+	.cpu_mode = svm_cpu_mode,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

@@ -5,9 +5,9 @@
  *
  * The guest runs unrestricted (real and protected mode without paging
  * need no emulation) behind EPT, tagged with a VPID. Intercepted: CPUID
- * and the other always-exiting instructions, HLT, all port I/O (bitmaps
- * all ones), MSRs outside vmm/msr.c's allow-list, external interrupts and
- * NMIs. CR0/CR4 bits that VMX operation fixes are owned by the host and
+ * and the other always-exiting instructions, all port I/O (bitmaps all
+ * ones), MSRs outside vmm/msr.c's allow-list, and NMIs. Not intercepted:
+ * external interrupts and HLT (the guest owns its core). CR0/CR4 bits that VMX operation fixes are owned by the host and
  * shadowed, so the guest sees the values it wrote.
  */
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/desc.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/vmx/vmcs.h"
 #include "arch/x86_64/vmx/vmx.h"
 #include "kernel/errno.h"
@@ -120,18 +121,21 @@ static int vmx_build_bitmaps(void)
 	/* Read-low 0, read-high 1024, write-low 2048, write-high 3072
 	 * (SDM Vol. 3C 25.6.9); a clear bit lets the access through. */
 	for (unsigned i = 0; i < msr_passthrough_count; i++) {
-		uint32_t msr = msr_passthrough_list[i].index, base;
-		if (msr <= 0x1fff)
-			base = 0;
-		else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
-			base = 1024;
-		else
-			continue;
-		uint32_t bit = msr & 0x1fff;
-		if (msr_passthrough_list[i].read)
-			bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-		if (msr_passthrough_list[i].write)
-			bm[base + 2048 + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		const struct msr_passthrough *p = &msr_passthrough_list[i];
+		for (uint32_t k = 0; k < p->count; k++) {
+			uint32_t msr = p->index + k, base;
+			if (msr <= 0x1fff)
+				base = 0;
+			else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+				base = 1024;
+			else
+				continue;
+			uint32_t bit = msr & 0x1fff;
+			if (p->read)
+				bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+			if (p->write)
+				bm[base + 2048 + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		}
 	}
 	return 0;
 }
@@ -208,7 +212,7 @@ static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t 
 			  PIN_NMI_EXITING, 0, &pin);
 	if (!err)
 		err = adjust_ctls("processor-based", ctl_msr(MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED),
-				  PROC_HLT_EXITING | PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY,
+				  PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY,
 				  0, &proc);
 	/* RDTSCP, INVPCID and XSAVES would #UD in the guest unless enabled;
 	 * CPUID reports them as the host has them. */
@@ -288,14 +292,20 @@ static void vmx_setup_host(void)
 
 /* Multiboot's entry state (spec 3.3): 32-bit protected mode, paging off,
  * flat 4 GiB segments; access rights per SDM Vol. 3C 24.4.1. */
-static void vmx_setup_guest(struct vmx_vcpu *xv, const struct guest_regs *r)
+static void vmx_setup_guest(struct vmx_vcpu *xv, const struct vcpu *v)
 {
+	const struct guest_regs *r = &v->regs;
+	bool real = v->real_mode_start;
+
+	/* Real mode after INIT-SIPI (SDM Vol. 3A table 9-1): CS = vector << 8,
+	 * 64 KiB segments; unrestricted guest runs it as it is. */
 	for (unsigned s = SEG_ES; s <= SEG_GS; s++) {
 		bool code = s == SEG_CS;
-		vmwrite(VMCS_GUEST_ES_SEL + 2 * s, code ? 0x08 : 0x10);
-		vmwrite(VMCS_GUEST_ES_LIMIT + 2 * s, 0xffffffff);
-		vmwrite(VMCS_GUEST_ES_AR + 2 * s, code ? 0xc09b : 0xc093);
-		vmwrite(VMCS_GUEST_ES_BASE + 2 * s, 0);
+		uint16_t sel = real ? (code ? (uint16_t)(v->sipi_vector << 8) : 0) : code ? 0x08 : 0x10;
+		vmwrite(VMCS_GUEST_ES_SEL + 2 * s, sel);
+		vmwrite(VMCS_GUEST_ES_LIMIT + 2 * s, real ? 0xffff : 0xffffffff);
+		vmwrite(VMCS_GUEST_ES_AR + 2 * s, (code ? 0x9b : 0x93) | (real ? 0 : 0xc000));
+		vmwrite(VMCS_GUEST_ES_BASE + 2 * s, real ? (uint64_t)sel << 4 : 0);
 	}
 	vmwrite(VMCS_GUEST_ES_SEL + 2 * SEG_LDTR, 0);
 	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * SEG_LDTR, 0);
@@ -312,7 +322,7 @@ static void vmx_setup_guest(struct vmx_vcpu *xv, const struct guest_regs *r)
 
 	/* NE is VMX-fixed; showing it set means a guest that keeps it (all
 	 * do: Linux sets it with PG in one write) never exits on CR0. */
-	uint64_t cr0 = CR0_PE | CR0_NE | (1ull << 4) /* ET */;
+	uint64_t cr0 = (real ? 0 : CR0_PE) | CR0_NE | (1ull << 4) /* ET */;
 	vmwrite(VMCS_CR0_SHADOW, cr0);
 	vmwrite(VMCS_GUEST_CR0, cr0 | (xv->cr0_fixed_mask & rdmsr(MSR_VMX_CR0_FIXED0)));
 	vmwrite(VMCS_CR4_SHADOW, 0);
@@ -343,7 +353,8 @@ static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 		pr_err("vmx: no VPID for domain tag %u\n", tag);
 		return trace_error(-ENOSPC);
 	}
-	xv->vmcs_pa = alloc_page();
+	if (!xv->vmcs_pa)
+		xv->vmcs_pa = alloc_page();
 	if (!xv->vmcs_pa)
 		return trace_error(-ENOMEM);
 	*(uint32_t *)(uintptr_t)xv->vmcs_pa = (uint32_t)rdmsr(MSR_VMX_BASIC) & 0x7fffffff;
@@ -357,7 +368,7 @@ static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	if (err)
 		return err;
 	vmx_setup_host();
-	vmx_setup_guest(xv, &v->regs);
+	vmx_setup_guest(xv, v);
 	return 0;
 }
 
@@ -516,7 +527,12 @@ static void vmx_decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 	case VMX_EXIT_EXTINT: e->reason = EXIT_INTR; break;
 	case VMX_EXIT_EXCEPTION_NMI:
 		if (((vmread(VMCS_EXIT_INTR_INFO) >> 8) & 7) == 2) {
+			/* The NMI is consumed by the exit and NMIs stay blocked
+			 * until the next IRET (SDM Vol. 3C 28.2.3): note it as
+			 * the host's NMI handler would, then unblock. */
 			e->reason = EXIT_NMI;
+			nmi_note();
+			nmi_unblock();
 			break;
 		}
 		goto other;
@@ -632,7 +648,20 @@ static uint64_t vmx_get_cr(struct vcpu *v, unsigned cr)
 	if (cr == 4)
 		return (vmread(VMCS_GUEST_CR4) & ~xv->cr4_fixed_mask) |
 		       (vmread(VMCS_CR4_SHADOW) & xv->cr4_fixed_mask);
+	if (cr == 3)
+		return vmread(VMCS_GUEST_CR3);
 	return 0;
+}
+
+static int vmx_cpu_mode(struct vcpu *v)
+{
+	uint64_t cs_ar = vmread(VMCS_GUEST_ES_AR + 2 * SEG_CS);
+
+	if (!(vmx_get_cr(v, 0) & CR0_PE))
+		return 16;
+	if ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && (cs_ar & (1u << 13)))	/* CS.L */
+		return 64;
+	return cs_ar & (1u << 14) ? 32 : 16;					/* CS.D */
 }
 
 static uint64_t vmx_get_pat(struct vcpu *v)
@@ -730,6 +759,7 @@ const struct vcpu_ops vmx_ops = {
 	.get_efer = vmx_get_efer,
 	.set_efer = vmx_set_efer,
 	.get_cr = vmx_get_cr,
+	.cpu_mode = vmx_cpu_mode,
 	.get_pat = vmx_get_pat,
 	.set_pat = vmx_set_pat,
 	.dump = vmx_dump,

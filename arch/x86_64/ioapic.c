@@ -1,0 +1,33 @@
+/* Host IOAPIC access; see ioapic.h. */
+#include "arch/x86_64/ioapic.h"
+
+#define IOREGSEL 0x00
+#define IOWIN    0x10
+#define REG_VER  0x01
+#define REG_RTE  0x10
+#define RTE_NMI  (4u << 8)	/* delivery mode NMI; physical, edge, high, unmasked */
+
+static void ioapic_write(uint64_t addr, uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)(addr + IOREGSEL) = reg;
+	*(volatile uint32_t *)(uintptr_t)(addr + IOWIN) = v;
+}
+
+static uint32_t ioapic_read(uint64_t addr, uint32_t reg)
+{
+	*(volatile uint32_t *)(uintptr_t)(addr + IOREGSEL) = reg;
+	return *(volatile uint32_t *)(uintptr_t)(addr + IOWIN);
+}
+
+unsigned ioapic_pins(uint64_t addr)
+{
+	return ((ioapic_read(addr, REG_VER) >> 16) & 0xff) + 1;
+}
+
+void ioapic_route_nmi(uint64_t addr, unsigned pin, uint32_t apic_id)
+{
+	/* Masked while the halves change, then the low half unmasks it. */
+	ioapic_write(addr, REG_RTE + 2 * pin, 1u << 16);
+	ioapic_write(addr, REG_RTE + 2 * pin + 1, apic_id << 24);
+	ioapic_write(addr, REG_RTE + 2 * pin, RTE_NMI);
+}

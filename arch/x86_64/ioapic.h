@@ -1,0 +1,18 @@
+/*
+ * The machine's IOAPICs, as far as the hypervisor uses them: one pin
+ * routed to a CPU as an NMI (the console's receive interrupt; see
+ * kernel/console_irq.c). Registers: 82093AA data sheet (IOREGSEL at +0,
+ * IOWIN at +0x10, redirection entries from register 0x10).
+ */
+#ifndef ARCH_X86_64_IOAPIC_H
+#define ARCH_X86_64_IOAPIC_H
+
+#include <stdint.h>
+
+/* Route `pin` of the IOAPIC at `addr` (identity mapped) to APIC ID
+ * `apic_id` as an edge-triggered, active-high NMI. */
+void ioapic_route_nmi(uint64_t addr, unsigned pin, uint32_t apic_id);
+/* The number of pins (redirection entries) it has. */
+unsigned ioapic_pins(uint64_t addr);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * The guest's clock: KVM's paravirtual clock ("kvmclock", Linux
+ * Documentation/virt/kvm/x86/msr.rst), offered through the KVM-compatible
+ * CPUID leaves (vmm/cpuid.c). It tells a guest the TSC's frequency and
+ * the wall-clock time without the PIT or PM-timer calibration loops,
+ * which need port reads much faster than an exit (under emulation they
+ * fail outright), and costs one exit per CPU at boot: the guest then
+ * reads its clock from the TSC and a page the hypervisor wrote once.
+ */
+#ifndef VMM_KVMCLOCK_H
+#define VMM_KVMCLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/vcpu.h"
+
+#define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+
+/* KVM_FEATURE_* bits of CPUID 0x40000101 EAX this clock stands for. */
+#define KVMCLOCK_FEATURES ((1u << 3) | (1u << 24))	/* CLOCKSOURCE2, STABLE_BIT */
+
+/* A write to one of the two MSRs: false if the value is refused (#GP). */
+bool kvmclock_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
+/* A read: what was last written. */
+uint64_t kvmclock_rdmsr(const struct vcpu *v, uint32_t msr);
+
+/* The machine's wall-clock time as Unix seconds, from its RTC read
+ * through `cmos_read`; pure, for the unit tests. 0 if it is not valid. */
+uint64_t kvmclock_rtc_to_unix(uint8_t (*cmos_read)(uint8_t idx));
+
+#endif

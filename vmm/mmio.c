@@ -1,0 +1,76 @@
+/* Emulated MMIO; see mmio.h. */
+#include "kernel/errno.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "vmm/domain.h"
+#include "vmm/gwalk.h"
+#include "vmm/insn.h"
+#include "vmm/mmio.h"
+
+#define PAGE_BYTES 4096ull
+
+/* Guest-physical RAM of the domain, for the page walk and the fetch. */
+static bool read_gpa(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	const void *p = domain_gpa_to_hva(opaque, gpa, len);
+
+	if (p)
+		memcpy(buf, p, len);
+	return p != NULL;
+}
+
+/* The instruction at RIP (flat code segment assumed: CS base 0, as in
+ * long mode and every kernel's flat protected mode). */
+static int fetch_and_decode(struct vcpu *v, struct mmio_insn *in)
+{
+	const struct gwalk w = {
+		.cr0 = vcpu_ops->get_cr(v, 0), .cr3 = vcpu_ops->get_cr(v, 3),
+		.cr4 = vcpu_ops->get_cr(v, 4), .efer = vcpu_ops->get_efer(v),
+		.read_gpa = read_gpa, .opaque = v->dom,
+	};
+	uint8_t buf[INSN_MAX_LEN];
+	int mode = vcpu_ops->cpu_mode(v);
+	uint64_t rip = mode == 64 ? v->regs.rip : (uint32_t)v->regs.rip;
+	/* Up to the end of the page first: the next one may not be mapped. */
+	size_t n = PAGE_BYTES - (rip & (PAGE_BYTES - 1));
+
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	int err = gwalk_read(&w, rip, buf, n);
+	if (!err)
+		err = insn_decode_mmio(buf, n, mode, in);
+	if (err == -ENODATA) {
+		err = gwalk_read(&w, rip, buf, sizeof(buf));
+		if (!err)
+			err = insn_decode_mmio(buf, sizeof(buf), mode, in);
+	}
+	return err;
+}
+
+bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	struct domain *d = v->dom;
+	uint64_t gpa = e->mem.gpa;
+	struct mmio_insn in;
+
+	if (gpa < VIOAPIC_BASE || gpa >= VIOAPIC_BASE + VIOAPIC_SIZE || e->mem.exec)
+		return false;
+	int err = fetch_and_decode(v, &in);
+	if (err) {
+		char why[96];
+		d->mmio_refused++;
+		hv_snprintf(why, sizeof(why),
+			    "cannot emulate the access to GPA 0x%llx at RIP 0x%llx (error %d)",
+			    (unsigned long long)gpa, (unsigned long long)v->regs.rip, err);
+		domain_stop(d, why);
+		return true;
+	}
+	uint32_t val = in.write ? (uint32_t)insn_store_value(&v->regs, &in) : 0;
+	spin_lock(&d->lock);
+	vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val);
+	spin_unlock(&d->lock);
+	if (!in.write)
+		insn_complete_load(&v->regs, &in, val);
+	v->regs.rip += in.len;
+	return true;
+}
