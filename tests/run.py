@@ -111,17 +111,26 @@ def integration_cases():
         cases.append(Case(f"hvtest-{image}-{fw}", image=image, firmware=fw, expect=hvtest_ok,
                           forbid=(PANIC, r"hvtest: FAIL")))
 
-    # Hostile guests stop only themselves, with the reason the contract gives.
-    def hostile(what, expect, image="iso", firmware="bios"):
-        cases.append(Case(f"hostile-{what}-{image}", image=image, firmware=firmware,
-                          config=f"tests/configs/hostile-{what}.toml",
+    # Hostile guests stop only themselves, with the reason the contract gives;
+    # a reset request or, with on_crash = "restart", a crash restarts the
+    # domain: it runs again from its kernel (and, hostile still, again...).
+    restarted = [r"hv: domain evil restarting", r"hv: domain evil restarted(.|\n)*"
+                 r"\[evil\] hvtest: start"]
+
+    def hostile(what, expect, image="iso", firmware="bios", config=None, end=None):
+        cases.append(Case(f"hostile-{config or what}-{image}", image=image, firmware=firmware,
+                          config=f"tests/configs/hostile-{config or what}.toml",
                           forbid=(PANIC, r"hvtest: FAIL"),
                           expect=[rf"\[evil\] hvtest: hostile {what}: trying"] + expect +
-                                 [r"hv: domain evil exits: total=\d+", r"hv: all domains stopped"]))
+                                 [r"hv: domain evil exits: total=\d+"] +
+                                 (end or [r"hv: all domains stopped"])))
     hostile("memory", [r"hv: domain evil stopped: memory violation at GPA 0x1001000 \(read\)"])
     hostile("port", [r"\[evil\] hvtest: PASS hostile-port",
-                     r"hv: domain evil refused: ports=[1-9]", r"hv: domain evil stopped: reboot"])
+                     r"hv: domain evil refused: ports=[1-9]", r"hv: domain evil stopped: reboot"],
+            end=restarted)
     hostile("triple", [r"hv: domain evil stopped: triple fault"])
+    hostile("triple", [r"hv: domain evil stopped: triple fault"], config="triple-restart",
+            end=restarted)
     hostile("memory", [r"hv: domain evil stopped: memory violation at GPA 0x1001000"],
             image="esp", firmware="uefi")
     # A kernel that is no kernel: refused with a clear line, nothing runs.
@@ -191,8 +200,8 @@ def integration_cases():
 
     # A stock Debian kernel in a 2-CPU domain beside an hvtest domain
     # (AMD-V): it sees its CPUs and memory, runs a command typed on the
-    # console, and `poweroff -f` stops only its domain -- the other one
-    # still takes input afterwards.
+    # console, `reboot -f` restarts its domain, and `poweroff -f` stops
+    # only its domain -- the other one still takes input afterwards.
     linux_mem_kb = 160 * 1024
 
     def linux_memtotal(log):
@@ -214,11 +223,13 @@ def integration_cases():
                       timeout=600, check=linux_memtotal,
                       console_input=[
                           (prompt, b"echo hv-$((6*7)) cpus=$(nproc) online=$(cat /sys/devices/system/cpu/online)\r"),
-                          (r"\[linux\] hv-42 cpus=2 online=0-1", b"poweroff -f\r"),
+                          (r"\[linux\] hv-42 cpus=2 online=0-1", b"reboot -f\r"),
+                          (r"hv: domain linux restarted(.|\n)*" + prompt, b"poweroff -f\r"),
                           (r"hv: domain linux stopped: poweroff", b"\x1dn"),
                           (r"hv: console: input goes to beside", b"still here\r")],
                       expect=[r"\[linux\] hvlinux: up, nproc=2 memtotal_kb=\d+",
                               r"\[linux\] hv-42 cpus=2 online=0-1",
+                              r"hv: domain linux stopped: reboot", r"hv: domain linux restarted",
                               r"hv: domain linux stopped: poweroff",
                               r"hv: domain linux exits: total=\d+",
                               r"\[beside\] hvtest: PASS console-input input 'still here'",

@@ -216,6 +216,49 @@ static void start_boot_vcpu(struct domain *d, const struct guest_entry *entry)
 	boot->regs.rflags = 0x2;	/* bit 1 is always set */
 }
 
+/* Its virtual devices as at power-on. */
+static void reset_devices(struct domain *d)
+{
+	const struct legacy_host host = { .tsc = rdtsc_now, .tsc_hz = tsc_hz(),
+					  .cmos_read = host_cmos_read };
+
+	vuart_init(&d->uart, d->name);
+	d->uart_line = false;
+	vioapic_init(&d->ioapic, 0);
+	legacy_init(&d->legacy, &host);
+	d->mtrr_def_type = 0xc06;	/* MTRRs enabled, default type write-back */
+	d->pm1_enable = 0;
+	d->kvmclock_wall_msr = 0;
+}
+
+/*
+ * On the domain's first CPU, with every vCPU out of the guest: the domain
+ * as at boot -- RAM zeroed, devices reset, tables and kernel loaded again
+ * from the boot modules (which stay reserved), counters from zero.
+ */
+static int domain_reload(struct domain *d)
+{
+	struct guest_entry entry;
+
+	for (uint32_t i = 0; i < d->nranges; i++)
+		memset((void *)(uintptr_t)d->ram[i].hpa, 0, d->ram[i].size);
+	reset_devices(d);
+	memset(d->exits, 0, sizeof(d->exits));
+	d->io_refused = d->msr_refused = d->ipi_refused = d->mmio_refused = 0;
+	for (uint32_t i = 0; i < d->nvcpus; i++) {
+		struct vcpu *v = &d->vcpus[i];
+		memset(&v->regs, 0, sizeof(v->regs));
+		v->real_mode_start = false;
+		v->kvmclock_msr = 0;
+	}
+	int err = build_acpi(d);
+	if (!err)
+		err = load_kernel(d, d->bi, &entry);
+	if (!err)
+		start_boot_vcpu(d, &entry);
+	return err;
+}
+
 int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg,
 		  const struct boot_info *bi)
 {
@@ -226,14 +269,9 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 	d->cfg = cfg;
 	d->name = cfg->name;
 	d->id = id;
+	d->bi = bi;
 	d->mem_size = cfg->memory;
-	vuart_init(&d->uart, d->name);
-	vioapic_init(&d->ioapic, 0);
-	static const struct legacy_host host = { .tsc = rdtsc_now, .cmos_read = host_cmos_read };
-	struct legacy_host h = host;
-	h.tsc_hz = tsc_hz();
-	legacy_init(&d->legacy, &h);
-	d->mtrr_def_type = 0xc06;	/* MTRRs enabled, default type write-back */
+	reset_devices(d);
 	assign_vcpus(d);
 
 	err = cfg->nranges ? claim_ranges(d) : take_memory(d, cfg->memory);
@@ -277,26 +315,84 @@ static void domain_uart_sync(struct domain *d)
 	d->uart_line = line;
 }
 
-void domain_vcpu_run(struct vcpu *v)
+static void wait_while(volatile bool *flag)
 {
-	struct domain *d = v->dom;
-
-	/* A secondary vCPU waits here for the guest's SIPI (or the end). */
-	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI) {
+	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
 		if (nmi_take())
 			conin_poll();
 		cpu_relax();
 	}
-	if (v->state != VCPU_RUNNING)
-		return;
-	int err = vcpu_ops->vcpu_init(v, d->slat.root, d->id + 1);
-	if (err) {
-		char why[64];
-		hv_snprintf(why, sizeof(why), "vCPU set-up on CPU %u failed (error %d)", v->cpu, err);
-		domain_stop(d, why);
-		return;
+}
+
+/* One domain fewer running; the last one out calls domain_all_stopped. */
+static void domain_gone(void)
+{
+	if (__atomic_sub_fetch(&running_domains, 1, __ATOMIC_ACQ_REL) == 0 && domain_all_stopped)
+		domain_all_stopped();
+}
+
+/*
+ * A restart, as every vCPU's CPU sees it after leaving the guest: they
+ * meet here; the first vCPU's CPU reloads the domain once all are out,
+ * then sets them going again (the others wait for a SIPI, as at boot).
+ * False if the domain does not come back.
+ */
+static bool restart_rendezvous(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+
+	__atomic_add_fetch(&d->parked, 1, __ATOMIC_ACQ_REL);
+	if (v != &d->vcpus[0]) {
+		wait_while(&d->restarting);
+		return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI;
 	}
-	vcpu_loop(v);
+	while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE) < d->nvcpus) {
+		if (nmi_take())
+			conin_poll();
+		cpu_relax();
+	}
+	d->parked = 0;
+	int err = domain_reload(d);
+	if (err) {
+		pr_err("domain %s: not restarted (error %d)\n", d->name, err);
+		__atomic_store_n(&d->restarting, false, __ATOMIC_RELEASE);
+		domain_gone();
+		return false;
+	}
+	for (uint32_t i = 1; i < d->nvcpus; i++)
+		__atomic_store_n(&d->vcpus[i].state, VCPU_WAIT_SIPI, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->running, true, __ATOMIC_RELEASE);
+	pr_info("domain %s restarted\n", d->name);
+	__atomic_store_n(&d->restarting, false, __ATOMIC_RELEASE);
+	return true;
+}
+
+void domain_vcpu_run(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+
+	for (;;) {
+		/* A secondary vCPU waits here for the guest's SIPI (or the end). */
+		while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI) {
+			if (nmi_take())
+				conin_poll();
+			cpu_relax();
+		}
+		if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING) {
+			int err = vcpu_ops->vcpu_init(v, d->slat.root, d->id + 1);
+			if (err) {
+				char why[64];
+				hv_snprintf(why, sizeof(why), "vCPU set-up on CPU %u failed (error %d)",
+					    v->cpu, err);
+				domain_stop(d, why);
+			} else {
+				vcpu_loop(v);
+			}
+		}
+		/* Out of the guest: the domain stopped, or it restarts. */
+		if (!__atomic_load_n(&d->restarting, __ATOMIC_ACQUIRE) || !restart_rendezvous(v))
+			return;
+	}
 }
 
 void *domain_gpa_to_hva(const struct domain *d, uint64_t gpa, uint64_t len)
@@ -349,14 +445,17 @@ static void print_exits(const struct domain *d)
 			(unsigned long long)d->ipi_refused, (unsigned long long)d->mmio_refused);
 }
 
-void domain_stop(struct domain *d, const char *why)
+/* Stop the domain, for good or to restart it; only the first caller of
+ * any of these (its vCPUs may race) has an effect. */
+static void domain_end(struct domain *d, const char *why, bool restart)
 {
 	bool was_running = true;
 
-	/* Only the first caller stops it (any of its vCPUs may try at once). */
 	if (!__atomic_compare_exchange_n(&d->running, &was_running, false, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
+	if (restart)
+		__atomic_store_n(&d->restarting, true, __ATOMIC_RELEASE);
 	/* Its other CPUs leave the guest at the NMI and see it stopped. */
 	for (uint32_t i = 0; i < d->nvcpus; i++) {
 		__atomic_store_n(&d->vcpus[i].state, VCPU_STOPPED, __ATOMIC_RELEASE);
@@ -365,6 +464,16 @@ void domain_stop(struct domain *d, const char *why)
 	vuart_flush(&d->uart);
 	pr_info("domain %s stopped: %s\n", d->name, why);
 	print_exits(d);
-	if (__atomic_sub_fetch(&running_domains, 1, __ATOMIC_ACQ_REL) == 0 && domain_all_stopped)
-		domain_all_stopped();
+	if (restart)
+		pr_info("domain %s restarting\n", d->name);
+	else
+		domain_gone();
+}
+
+void domain_stop(struct domain *d, const char *why) { domain_end(d, why, false); }
+void domain_reboot(struct domain *d, const char *why) { domain_end(d, why, true); }
+
+void domain_crash(struct domain *d, const char *why)
+{
+	domain_end(d, why, d->cfg->on_crash == HVCFG_ON_CRASH_RESTART);
 }

@@ -34,6 +34,9 @@ struct domain {
 	uint64_t mem_size;		/* total */
 	struct pgtable slat;		/* guest-physical -> host-physical */
 	bool running;
+	bool restarting;		/* between its reboot and its restart */
+	uint32_t parked;		/* vCPUs out of the guest for the restart */
+	const struct boot_info *bi;	/* where its kernel is reloaded from */
 	uint32_t nvcpus;
 	struct vcpu vcpus[DOMAIN_MAX_VCPUS];
 	uint64_t acpi_rsdp;		/* guest-physical; 0: no ACPI tables */
@@ -66,9 +69,16 @@ struct domain {
 int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg,
 		  const struct boot_info *bi);
 
-/* Stop the domain: every vCPU leaves its loop; prints the stop line with
- * `why` and the exit counters. Only the first call has an effect. */
+/* Stop the domain for good: every vCPU leaves the guest; prints the stop
+ * line with `why` and the exit counters. Only the first call (of these
+ * three) has an effect until the domain runs again. */
 void domain_stop(struct domain *d, const char *why);
+/* The guest asked for a reset: the stop line, then the domain starts
+ * again from its kernel ("hv: domain NAME restarting", "... restarted"). */
+void domain_reboot(struct domain *d, const char *why);
+/* The guest crashed (triple fault, memory violation, ...): as its
+ * configuration's on_crash says, stop or restart. */
+void domain_crash(struct domain *d, const char *why);
 
 /*
  * On the vCPU's own CPU: set up its vendor state and run it until the

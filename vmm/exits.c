@@ -66,7 +66,7 @@ static void mem_violation_exit(struct vcpu *v, const struct vm_exit *e)
 	hv_snprintf(why, sizeof(why), "memory violation at GPA 0x%llx (%s)",
 		    (unsigned long long)e->mem.gpa,
 		    e->mem.exec ? "execute" : e->mem.write ? "write" : "read");
-	domain_stop(v->dom, why);
+	domain_crash(v->dom, why);
 }
 
 static void hypercall_exit(struct vcpu *v, const struct vm_exit *e)
@@ -85,7 +85,7 @@ static void hypercall_exit(struct vcpu *v, const struct vm_exit *e)
 static void shutdown_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
-	domain_stop(v->dom, "triple fault");
+	domain_crash(v->dom, "triple fault");
 }
 
 static void init_exit(struct vcpu *v, const struct vm_exit *e)
@@ -125,7 +125,7 @@ static void fatal_exit(struct vcpu *v, const struct vm_exit *e)
 			    (unsigned long long)e->other.info1, (unsigned long long)e->other.info2,
 			    (unsigned long long)v->regs.rip);
 	vcpu_ops->dump(v);
-	domain_stop(v->dom, why);
+	domain_crash(v->dom, why);
 }
 
 typedef void (*exit_handler)(struct vcpu *v, const struct vm_exit *e);

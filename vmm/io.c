@@ -112,7 +112,7 @@ static bool reset_access(struct vcpu *v, uint16_t offset, const struct vm_exit *
 	if (e->io.in)
 		*val = 0;
 	else if (*val & RESET_RST_CPU)
-		domain_stop(v->dom, "reboot");
+		domain_reboot(v->dom, "reboot");
 	return true;
 }
 
@@ -159,7 +159,7 @@ void io_exit(struct vcpu *v, const struct vm_exit *e)
 		r = legacy_io(&v->dom->legacy, e->io.port, e->io.size, e->io.in, &val);
 		spin_unlock(&v->dom->lock);
 		if (r == LEGACY_RESET)
-			domain_stop(v->dom, "reboot");
+			domain_reboot(v->dom, "reboot");
 		if (r != LEGACY_UNHANDLED)
 			owner = &legacy_ports;
 	}

@@ -62,7 +62,7 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		hv_snprintf(why, sizeof(why),
 			    "cannot emulate the access to GPA 0x%llx at RIP 0x%llx (error %d)",
 			    (unsigned long long)gpa, (unsigned long long)v->regs.rip, err);
-		domain_stop(d, why);
+		domain_crash(d, why);
 		return true;
 	}
 	uint32_t val = in.write ? (uint32_t)insn_store_value(&v->regs, &in) : 0;

@@ -344,6 +344,8 @@ static void vmx_setup_guest(struct vmx_vcpu *xv, const struct vcpu *v)
 	vmwrite(VMCS_GUEST_ACTIVITY, 0);
 }
 
+static void vmx_flush_guest_tlb(struct vmx_vcpu *xv);
+
 static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 {
 	struct vmx_vcpu *xv = &vmx_vcpus[v->cpu];
@@ -369,6 +371,8 @@ static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 		return err;
 	vmx_setup_host();
 	vmx_setup_guest(xv, v);
+	xv->pending_event = 0;
+	vmx_flush_guest_tlb(xv);	/* a restarted domain: nothing of its past */
 	return 0;
 }
 
