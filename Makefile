@@ -70,7 +70,7 @@ $(BUILD)/obj/%.S.o: %.S
 # The default configuration, compiled and linked into the image.
 DEFAULT_CONFIG := guest-images/default.toml
 DEFAULT_BLOB := $(BUILD)/default.cfg
-$(DEFAULT_BLOB): $(DEFAULT_CONFIG) scripts/hvconfig $(HVTEST_ELF)
+$(DEFAULT_BLOB): $(DEFAULT_CONFIG) scripts/hvconfig $(HVTEST_ELF) $(LINUX_BZIMAGE) $(LINUX_INITRD)
 	@$(if $(Q),echo "  HVCFG   $@")
 	$(Q)scripts/hvconfig compile $(DEFAULT_CONFIG) --base $(BUILD)/guests -o $@
 $(BUILD)/obj/kernel/default_config.S.o: $(DEFAULT_BLOB)
@@ -90,7 +90,7 @@ include boot/efi/efi.mk
 # `make iso CONFIG=path/system.toml OUT=path/hv.iso`: any configuration,
 # guest paths relative to the TOML. Without CONFIG: the default one.
 HV_CMDLINE ?=
-IMAGE_DEPS := $(BUILD)/hv.elf $(HVTEST_ELF) $(DEFAULT_CONFIG) scripts/mkimage scripts/mkiso scripts/hvconfig
+IMAGE_DEPS := $(BUILD)/hv.elf $(HVTEST_ELF) $(LINUX_BZIMAGE) $(LINUX_INITRD) $(DEFAULT_CONFIG) scripts/mkimage scripts/mkiso scripts/hvconfig
 DEFAULT_IMAGE_ARGS := --config $(DEFAULT_CONFIG) --base $(BUILD)/guests --cmdline '$(HV_CMDLINE)'
 
 $(BUILD)/esp: $(IMAGE_DEPS) $(BUILD)/BOOTX64.EFI

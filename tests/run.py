@@ -109,7 +109,7 @@ def integration_cases():
                   r"hv: all domains stopped", r"hv: power: powering off"]
     for image, fw in (("iso", "bios"), ("iso", "uefi"), ("esp", "uefi")):
         cases.append(Case(f"hvtest-{image}-{fw}", image=image, firmware=fw, expect=hvtest_ok,
-                          forbid=(PANIC, r"hvtest: FAIL")))
+                          config="tests/configs/hvtest.toml", forbid=(PANIC, r"hvtest: FAIL")))
 
     # Hostile guests stop only themselves, with the reason the contract gives;
     # a reset request or, with on_crash = "restart", a crash restarts the
@@ -144,7 +144,7 @@ def integration_cases():
     intel_ok = [l.replace("cpu=amd", "cpu=intel") for l in hvtest_ok]
     intel_ok[-1] = r"hv: power: powering off"
     cases.append(Case("bochs-hvtest", image="iso", firmware="bios", emulator="bochs", smp=1,
-                      mem=256, expect=[r"hv: boot=multiboot2-bios cpu=intel cpus=1 ram=\d+MiB",
+                      mem=256, config="tests/configs/hvtest.toml", expect=[r"hv: boot=multiboot2-bios cpu=intel cpus=1 ram=\d+MiB",
                                        r"hv: cpu: VT-x with EPT"] + intel_ok,
                       forbid=(PANIC, r"hvtest: FAIL"), timeout=600))
     cases.append(Case("bochs-hostile-memory", image="iso", firmware="bios", emulator="bochs",
@@ -233,6 +233,22 @@ def integration_cases():
                               r"hv: domain linux stopped: poweroff",
                               r"hv: domain linux exits: total=\d+",
                               r"\[beside\] hvtest: PASS console-input input 'still here'",
+                              r"hv: all domains stopped"]))
+    # What `make run` boots: the default configuration from the ESP under
+    # UEFI -- a Linux shell in one domain, the test guest beside it.
+    cases.append(Case("default-config-uefi", image="esp", firmware="uefi", smp=4, mem=1024,
+                      forbid=(PANIC, r"hvtest: FAIL", linux_complaints), timeout=600,
+                      console_input=[
+                          (r"\[test0\] hvtest: waiting for a line(.|\n)*" + prompt +
+                           r"|" + prompt + r"(.|\n)*\[test0\] hvtest: waiting for a line",
+                           b"uname -sr; poweroff -f\r"),
+                          (r"hv: domain linux stopped: poweroff", b"\x1dn"),
+                          (r"hv: console: input goes to test0", b"bye\r")],
+                      expect=[r"hv: boot=uefi cpu=amd cpus=4 ",
+                              r"\[linux\] hvlinux: up, nproc=2 memtotal_kb=\d+",
+                              r"\[linux\] Linux 6\.\d+\.\d+",
+                              r"hv: domain linux stopped: poweroff",
+                              r"\[test0\] hvtest: PASS console-input input 'bye'",
                               r"hv: all domains stopped"]))
     # The same kernel on VT-x (Bochs), one CPU: boots, reports, powers off.
     cases.append(Case("bochs-linux", image="iso", firmware="bios", emulator="bochs", smp=1,
