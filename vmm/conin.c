@@ -23,7 +23,8 @@ void conin_register(struct domain *d)
 
 static void announce(void)
 {
-	pr_info("console: input goes to %s (Ctrl-] n: next domain, Ctrl-] 0-9: domain N)\n",
+	pr_info("console: input goes to %s (Ctrl-] n: next domain, Ctrl-] 0-9: domain N, "
+		"Ctrl-] s: exit counters)\n",
 		order[focus]->name);
 }
 
@@ -47,6 +48,11 @@ static void escape(uint8_t byte)
 
 	if (byte == CONIN_ESCAPE) {
 		deliver(byte);
+		return;
+	}
+	if (byte == 's') {
+		for (uint32_t i = 0; i < count; i++)
+			domain_print_exits(order[i]);
 		return;
 	}
 	if (byte == 'n')

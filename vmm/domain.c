@@ -424,14 +424,14 @@ void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *va
 	spin_unlock(&d->lock);
 }
 
-static void print_exits(const struct domain *d)
+void domain_print_exits(const struct domain *d)
 {
 	char buf[384];
 	uint64_t total = 0;
 	int n;
 
 	for (unsigned r = 0; r < EXIT_REASONS; r++)
-		total += d->exits[r];
+		total += __atomic_load_n(&d->exits[r], __ATOMIC_RELAXED);
 	n = hv_snprintf(buf, sizeof(buf), "domain %s exits: total=%llu", d->name,
 			(unsigned long long)total);
 	for (unsigned r = 0; r < EXIT_REASONS && n > 0 && (size_t)n < sizeof(buf); r++)
@@ -463,7 +463,7 @@ static void domain_end(struct domain *d, const char *why, bool restart)
 	}
 	vuart_flush(&d->uart);
 	pr_info("domain %s stopped: %s\n", d->name, why);
-	print_exits(d);
+	domain_print_exits(d);
 	if (restart)
 		pr_info("domain %s restarting\n", d->name);
 	else

@@ -97,6 +97,10 @@ void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *va
  * guest-physical gpa, or NULL if that is not all within one RAM range. */
 void *domain_gpa_to_hva(const struct domain *d, uint64_t gpa, uint64_t len);
 
+/* "hv: domain NAME exits: total=N reason=N ..." (and the refused line):
+ * its counters since it (re)started. */
+void domain_print_exits(const struct domain *d);
+
 /* Called (on whichever CPU) when the last running domain has stopped. */
 extern void (*domain_all_stopped)(void);
 

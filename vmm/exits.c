@@ -156,7 +156,8 @@ void vcpu_loop(struct vcpu *v)
 		vcpu_ops->vcpu_run(v, &e);
 		if (e.reason >= EXIT_REASONS)
 			e.reason = EXIT_OTHER;
-		v->dom->exits[e.reason]++;
+		/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
+		__atomic_add_fetch(&v->dom->exits[e.reason], 1, __ATOMIC_RELAXED);
 		exit_handlers[e.reason](v, &e);
 		if (nmi_take())
 			conin_poll();	/* the console CPU's doorbell */
