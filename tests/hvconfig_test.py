@@ -220,6 +220,9 @@ class HvconfigTest(unittest.TestCase):
 
     def test_default_config(self):
         shutil.copy(os.path.join(self.dir, "k.elf"), os.path.join(self.dir, "hvtest.elf"))
+        os.makedirs(os.path.join(self.dir, "linux"), exist_ok=True)
+        for f in ("bzImage", "initrd.gz"):
+            shutil.copy(os.path.join(self.dir, "k.elf"), os.path.join(self.dir, "linux", f))
         default = os.path.join(ROOT, "guest-images", "default.toml")
         out = os.path.join(self.dir, "default.bin")
         rc, _, err = self.run_tool("compile", default, "-o", out, "--base", self.dir)
@@ -228,9 +231,12 @@ class HvconfigTest(unittest.TestCase):
             b = decode(f.read())
         self.assertTrue(b["crc_ok"])
         self.assertEqual(b["on_idle"], 0)
-        self.assertEqual(b["domains"], [dict(name="test0", kernel="test0.kernel",
-                                             cmdline="expect-mem=32M", flags=0, cpus=1,
-                                             memory=32 << 20, on_crash=0, ranges=[])])
+        self.assertEqual([d["name"] for d in b["domains"]], ["linux", "test0"])
+        linux, test0 = b["domains"]
+        self.assertEqual((linux["kernel"], linux["cmdline"], linux["cpus"], linux["memory"]),
+                         ("linux.kernel", "console=ttyS0,115200 tsc=reliable", 0b110, 256 << 20))
+        self.assertEqual((test0["kernel"], test0["cmdline"], test0["cpus"], test0["memory"]),
+                         ("test0.kernel", "expect-mem=32M input=line", 0b1000, 32 << 20))
 
     def test_modules(self):
         rc, out, err = self.run_tool("modules", "sys.toml", text=SAMPLE)

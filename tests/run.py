@@ -133,6 +133,17 @@ def integration_cases():
             end=restarted)
     hostile("memory", [r"hv: domain evil stopped: memory violation at GPA 0x1001000"],
             image="esp", firmware="uefi")
+    # IPIs at another domain's CPU are refused and counted; that domain
+    # runs on (it still takes a line of input afterwards).
+    cases.append(Case("hostile-ipi", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/hostile-ipi.toml",
+                      forbid=(PANIC, r"hvtest: FAIL", r"hv: domain victim stopped(.|\n)*hv: domain evil stopped"),
+                      console_input=[(r"hv: domain evil stopped", b"\x1dn"),
+                                     (r"hv: console: input goes to victim", b"ok\r")],
+                      expect=[r"\[evil\] hvtest: PASS hostile-ipi",
+                              r"hv: domain evil refused: ports=\d+ msrs=0 ipis=4 mmio=0",
+                              r"\[victim\] hvtest: PASS console-input input 'ok'",
+                              r"hv: all domains stopped"]))
     # A kernel that is no kernel: refused with a clear line, nothing runs.
     cases.append(Case("bad-kernel", image="iso", firmware="bios", config="tests/configs/bad-kernel.toml",
                       base=".", expect=[r"hv: domain broken: kernel: .*bad magic",

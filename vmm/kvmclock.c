@@ -41,7 +41,7 @@ static void scale(uint64_t hz, uint32_t *mul, int8_t *shift)
 {
 	int s = 0;
 
-	while (hz < NSEC && s < 31) {	/* slow TSC: scale ticks up */
+	while (hz <= NSEC && s < 31) {	/* slow TSC: scale ticks up (mul < 2^32) */
 		hz <<= 1;
 		s++;
 	}
@@ -118,13 +118,15 @@ bool kvmclock_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 
 	scale(tsc_hz(), &mul, &shift);
 	if (msr == MSR_KVM_SYSTEM_TIME_NEW) {
-		v->kvmclock_msr = val;
-		if (!(val & 1))
+		if (!(val & 1)) {
+			v->kvmclock_msr = val;
 			return true;	/* disabled: the page is the guest's again */
+		}
 		struct pvclock_vcpu_time_info *ti =
 			guest_struct(v, val & ~1ull, sizeof(*ti));
 		if (!ti || (val & 3) != 1)
-			return false;
+			return false;	/* refused (#GP): nothing changes */
+		v->kvmclock_msr = val;
 		memset(ti, 0, sizeof(*ti));
 		ti->tsc_timestamp = tsc;
 		ti->system_time = ticks_to_ns(tsc, mul, shift);

@@ -53,10 +53,10 @@ static void vuart_put(struct vuart *u, char c)
 	}
 	if (c == '\r')
 		return;
+	if (u->len >= VUART_LINE_MAX)
+		vuart_flush(u);		/* a long line goes out in pieces */
 	/* Keep the console readable: control bytes become '.' */
 	u->line[u->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '.';
-	if (u->len >= VUART_LINE_MAX)
-		vuart_flush(u);
 }
 
 bool vuart_receive(struct vuart *u, uint8_t byte)

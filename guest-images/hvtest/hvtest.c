@@ -427,6 +427,23 @@ static void hostile_port(void)
 	fail("still running after a keyboard-controller reset");
 }
 
+/* IPIs through the x2APIC ICR to APIC ID 1, a CPU of another domain:
+ * INIT, SIPI, a fixed interrupt and an NMI -- each must be refused (the
+ * test checks the count and that the other domain runs on) -- and a
+ * broadcast to all but itself, which reaches no one in a 1-CPU domain. */
+static void hostile_ipi(void)
+{
+	const uint32_t icr = 0x830;
+	const uint64_t other = 1ull << 32, assert = 1u << 14;
+
+	wrmsr(icr, other | (5u << 8) | assert);		/* INIT */
+	wrmsr(icr, other | (6u << 8) | assert | 0x10);	/* SIPI, vector 0x10 */
+	wrmsr(icr, other | assert | 0x40);		/* fixed, vector 0x40 */
+	wrmsr(icr, other | (4u << 8) | assert);		/* NMI */
+	wrmsr(icr, (3u << 18) | assert | 0x40);		/* all but self */
+	pass("(4 sent to a foreign CPU)");
+}
+
 /* int3 through an IDT of limit 0: #GP, then #DF, then shutdown (SDM Vol. 3A 6.15). */
 static void hostile_triple(void)
 {
@@ -455,6 +472,8 @@ static void run_hostile(const char *what)
 		run_check("hostile-port", hostile_port);
 	else if (str_eq(what, "triple"))
 		run_check("hostile-triple", hostile_triple);
+	else if (str_eq(what, "ipi"))
+		run_check("hostile-ipi", hostile_ipi);
 	else
 		run_check("hostile", hostile_unknown);
 }

@@ -51,6 +51,11 @@ static inline struct cpuid_regs cpuid(uint32_t leaf)
 	return r;
 }
 
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
 __attribute__((noreturn)) static inline void halt_forever(void)
 {
 	for (;;)

@@ -351,11 +351,7 @@ static void test_system_time_scales(void **state)
 static void test_system_time_exact_ghz(void **state)
 {
 	(void)state;
-	/* KNOWN BUG, not fixed here: scale() in vmm/kvmclock.c stops
-	 * doubling when hz >= 1e9, so hz == 1e9 exactly gives
-	 * mul = (1e9 << 32) / 1e9 = 2^32, truncated to 0 in uint32_t: the
-	 * guest's clock never advances. Remove the skip when fixed. */
-	skip();
+	/* hz == 1e9 exactly must not give mul = 2^32 (0 in 32 bits). */
 	check_system_time_at(1000000000ull, 0x2000);
 	check_system_time_at(500000000ull, 0x2000);
 	check_system_time_at(125000000ull, 0x2000);
@@ -389,11 +385,8 @@ static void test_system_time_refused_keeps_msr(void **state)
 	struct vcpu *v = &dom->vcpus[0];
 
 	(void)state;
-	/* KNOWN BUG, not fixed here: kvmclock_wrmsr() stores
-	 * v->kvmclock_msr = val before validating it, so after a refused
-	 * (#GP) write, RDMSR returns the refused value although a faulting
-	 * WRMSR has no effect. Remove the skip when fixed. */
-	skip();
+	/* A refused (#GP) write has no effect: RDMSR still reads the last
+	 * good one. */
 	assert_true(kvmclock_wrmsr(v, MSR_KVM_SYSTEM_TIME_NEW, 0x2001));
 	assert_false(kvmclock_wrmsr(v, MSR_KVM_SYSTEM_TIME_NEW, RAM_SIZE | 1));
 	assert_int_equal(kvmclock_rdmsr(v, MSR_KVM_SYSTEM_TIME_NEW), 0x2001);

@@ -456,15 +456,18 @@ static void test_long_line_split(void **state)
 	init(&u);
 	memset(expect, 'x', VUART_LINE_MAX);
 	expect[VUART_LINE_MAX] = '\0';
-	for (unsigned i = 0; i < VUART_LINE_MAX - 1; i++)
+	for (unsigned i = 0; i < VUART_LINE_MAX; i++)
 		out8(&u, RBR, 'x');
-	assert_int_equal(nwrites, 0);
-	out8(&u, RBR, 'x');			/* the buffer is full: out it goes */
+	assert_int_equal(nwrites, 0);		/* full, but the line may end here */
+	puts_thr(&u, "\n");			/* exactly full: one line, no empty one */
 	assert_int_equal(nwrites, 1);
 	assert_write(0, expect, true);
-	puts_thr(&u, "tail\n");
-	assert_int_equal(nwrites, 2);
-	assert_write(1, "tail", true);
+	for (unsigned i = 0; i < VUART_LINE_MAX; i++)
+		out8(&u, RBR, 'x');
+	puts_thr(&u, "tail\n");			/* one more: the full part goes out first */
+	assert_int_equal(nwrites, 3);
+	assert_write(1, expect, true);
+	assert_write(2, "tail", true);
 }
 
 int main(void)
