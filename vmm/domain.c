@@ -1,5 +1,6 @@
 /* Domain construction and stopping; see domain.h. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
@@ -387,6 +388,7 @@ void domain_vcpu_run(struct vcpu *v)
 				domain_stop(d, why);
 			} else {
 				vcpu_loop(v);
+				lapic_reset_after_guest();
 			}
 		}
 		/* Out of the guest: the domain stopped, or it restarts. */

@@ -40,9 +40,14 @@ static bool dest_matches(const struct vcpu *t, bool logical, uint32_t dest)
 	return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
 }
 
-static void send_fixed(const struct vcpu *t, uint8_t vector)
+/* Vectors 0-15 are illegal for fixed delivery (SDM Vol. 3A 11.5.2): the
+ * sending LAPIC -- the hypervisor's -- would flag an error. */
+static bool send_fixed(const struct vcpu *t, uint8_t vector)
 {
+	if (vector < 16)
+		return false;
 	lapic_send_ipi(t->apic_id, vector | ICR_ASSERT);
+	return true;
 }
 
 void vlapic_deliver(struct domain *d, uint8_t vector, bool logical, uint32_t dest)
@@ -103,11 +108,14 @@ void vlapic_icr_write(struct vcpu *v, uint64_t icr)
 		any = true;
 		switch (mode) {
 		case DM_FIXED:
-			send_fixed(t, (uint8_t)icr);
-			break;
 		case DM_LOWEST:
-			send_fixed(t, (uint8_t)icr);
-			return;		/* one of them */
+			if (!send_fixed(t, (uint8_t)icr)) {
+				refuse(v, icr, "illegal vector");
+				return;
+			}
+			if (mode == DM_LOWEST)
+				return;		/* one of them */
+			break;
 		case DM_INIT:
 		case DM_SIPI:
 			start_ipi(v, t, mode, icr);

@@ -22,6 +22,13 @@ uint32_t lapic_id(void);
 #define ICR_ASSERT    (1u << 14)
 #define ICR_LEVEL     (1u << 15)
 
+/*
+ * After a guest had this core's LAPIC (x2APIC mode): no timer left armed,
+ * every local interrupt source masked, TPR 0, nothing left in service, the
+ * LAPIC enabled -- as the next guest, or the idle hypervisor, expects.
+ */
+void lapic_reset_after_guest(void);
+
 /* Send an IPI to `apic_id`; waits (bounded) for the xAPIC to accept it. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 
