@@ -216,26 +216,14 @@ int insn_decode_mmio(const uint8_t *buf, size_t n, int cpu_mode, struct mmio_ins
 	return 0;
 }
 
-/* guest_regs is not in x86 order: x86 register number -> field. */
-static const size_t gpr_offset[16] = {
-	offsetof(struct guest_regs, rax), offsetof(struct guest_regs, rcx),
-	offsetof(struct guest_regs, rdx), offsetof(struct guest_regs, rbx),
-	offsetof(struct guest_regs, rsp), offsetof(struct guest_regs, rbp),
-	offsetof(struct guest_regs, rsi), offsetof(struct guest_regs, rdi),
-	offsetof(struct guest_regs, r8), offsetof(struct guest_regs, r9),
-	offsetof(struct guest_regs, r10), offsetof(struct guest_regs, r11),
-	offsetof(struct guest_regs, r12), offsetof(struct guest_regs, r13),
-	offsetof(struct guest_regs, r14), offsetof(struct guest_regs, r15),
-};
-
 static uint64_t *gpr(struct guest_regs *r, unsigned reg)
 {
-	return (uint64_t *)((char *)r + gpr_offset[reg & 15]);
+	return guest_gpr(r, reg);
 }
 
 static uint64_t gpr_get(const struct guest_regs *r, unsigned reg)
 {
-	return *(const uint64_t *)((const char *)r + gpr_offset[reg & 15]);
+	return *guest_gpr((struct guest_regs *)r, reg);
 }
 
 /* The low `size` bytes set (any size above 4 counts as 8). */

@@ -12,25 +12,6 @@
 #include "vmm/domain.h"
 #include "vmm/kvmclock.h"
 
-struct pvclock_vcpu_time_info {
-	uint32_t version;	/* even: stable */
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __attribute__((packed));
-
-struct pvclock_wall_clock {
-	uint32_t version;
-	uint32_t sec;
-	uint32_t nsec;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock ABI");
-_Static_assert(sizeof(struct pvclock_wall_clock) == 12, "pvclock ABI");
 
 #define PVCLOCK_TSC_STABLE_BIT 1u
 #define NSEC 1000000000ull

@@ -18,6 +18,27 @@
 #define MSR_KVM_WALL_CLOCK_NEW  0x4b564d00u
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
 
+/* What the guest reads (Linux arch/x86/include/asm/pvclock-abi.h). */
+struct pvclock_vcpu_time_info {
+	uint32_t version;	/* even: stable */
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad[2];
+} __attribute__((packed));
+
+struct pvclock_wall_clock {
+	uint32_t version;
+	uint32_t sec;
+	uint32_t nsec;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct pvclock_vcpu_time_info) == 32, "pvclock ABI");
+_Static_assert(sizeof(struct pvclock_wall_clock) == 12, "pvclock ABI");
+
 /* KVM_FEATURE_* bits of CPUID 0x40000101 EAX this clock stands for. */
 #define KVMCLOCK_FEATURES ((1u << 3) | (1u << 24))	/* CLOCKSOURCE2, STABLE_BIT */
 

@@ -26,6 +26,17 @@ struct guest_regs {
 	uint64_t rsp, rip, rflags;
 };
 
+/* The register with x86 number n (the encoding order of ModRM, VMX exit
+ * qualifications, ...: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15), which is
+ * not the field order above. */
+static inline uint64_t *guest_gpr(struct guest_regs *r, unsigned n)
+{
+	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+				    &r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11,
+				    &r->r12, &r->r13, &r->r14, &r->r15 };
+	return map[n & 15];
+}
+
 enum exit_reason {
 	EXIT_CPUID,
 	EXIT_MSR_READ,

@@ -41,16 +41,11 @@ static int decode_copy(const uint8_t *data, size_t n, int mode, struct mmio_insn
 	return rc;
 }
 
-static const size_t gpr_offset[16] = {
-	offsetof(struct guest_regs, rax), offsetof(struct guest_regs, rcx),
-	offsetof(struct guest_regs, rdx), offsetof(struct guest_regs, rbx),
-	offsetof(struct guest_regs, rsp), offsetof(struct guest_regs, rbp),
-	offsetof(struct guest_regs, rsi), offsetof(struct guest_regs, rdi),
-	offsetof(struct guest_regs, r8), offsetof(struct guest_regs, r9),
-	offsetof(struct guest_regs, r10), offsetof(struct guest_regs, r11),
-	offsetof(struct guest_regs, r12), offsetof(struct guest_regs, r13),
-	offsetof(struct guest_regs, r14), offsetof(struct guest_regs, r15),
-};
+/* Byte offset in struct guest_regs of x86 register n. */
+static size_t gpr_offset(struct guest_regs *r, unsigned n)
+{
+	return (size_t)((uint8_t *)guest_gpr(r, n) - (uint8_t *)r);
+}
 
 static uint64_t mask_of(unsigned size)
 {
@@ -74,15 +69,15 @@ static void check_registers(const struct mmio_insn *d, const uint8_t *data, size
 		check(stored == d->imm);
 	else if (d->write) {
 		uint64_t src;
-		memcpy(&src, (uint8_t *)&before + gpr_offset[d->reg], 8);
+		memcpy(&src, (uint8_t *)&before + gpr_offset(&r, d->reg), 8);
 		check(stored == ((d->high8 ? src >> 8 : src) & mask_of(d->size)));
 	}
 
 	insn_complete_load(&r, d, value);
 	uint64_t after, old;
-	memcpy(&after, (uint8_t *)&r + gpr_offset[d->reg], 8);
-	memcpy(&old, (uint8_t *)&before + gpr_offset[d->reg], 8);
-	memcpy((uint8_t *)&r + gpr_offset[d->reg], &old, 8);
+	memcpy(&after, (uint8_t *)&r + gpr_offset(&r, d->reg), 8);
+	memcpy(&old, (uint8_t *)&before + gpr_offset(&r, d->reg), 8);
+	memcpy((uint8_t *)&r + gpr_offset(&r, d->reg), &old, 8);
 	check(memcmp(&r, &before, sizeof(r)) == 0);	/* nothing else moved */
 	uint64_t v = value & mask_of(d->size);
 	if (d->high8) {

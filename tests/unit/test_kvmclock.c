@@ -22,23 +22,6 @@
 #include "vmm/domain.h"
 #include "vmm/kvmclock.h"
 
-/* The guest's view (Linux arch/x86/include/asm/pvclock-abi.h). */
-struct pvti {
-	uint32_t version;
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __attribute__((packed));
-
-struct pvwall {
-	uint32_t version;
-	uint32_t sec;
-	uint32_t nsec;
-} __attribute__((packed));
 
 #define NSEC 1000000000ull
 #define FILL 0xcc
@@ -286,7 +269,7 @@ static bool untouched(uint64_t from, uint64_t to)
 	return true;
 }
 
-static void read_pvti(uint64_t gpa, struct pvti *ti)
+static void read_pvti(uint64_t gpa, struct pvclock_vcpu_time_info *ti)
 {
 	memcpy(ti, ram + gpa, sizeof(*ti));
 }
@@ -296,7 +279,7 @@ static void read_pvti(uint64_t gpa, struct pvti *ti)
 static void check_system_time_at(uint64_t hz, uint64_t gpa)
 {
 	struct vcpu *v = &dom->vcpus[0];
-	struct pvti ti;
+	struct pvclock_vcpu_time_info ti;
 
 	fake_hz = hz;
 	memset(ram, FILL, sizeof(ram));
@@ -343,7 +326,7 @@ static void test_system_time_scales(void **state)
 	for (unsigned i = 0; i < sizeof(hz) / sizeof(hz[0]); i++)
 		check_system_time_at(hz[i], 0x2000);
 	/* At the very end of RAM, and at the very start */
-	check_system_time_at(2600000000ull, RAM_SIZE - sizeof(struct pvti));
+	check_system_time_at(2600000000ull, RAM_SIZE - sizeof(struct pvclock_vcpu_time_info));
 	check_system_time_at(2600000000ull, 0);
 }
 
@@ -437,8 +420,8 @@ static void test_rdmsr(void **state)
 static void check_wall_clock(uint64_t hz)
 {
 	struct vcpu *v = &dom->vcpus[0];
-	struct pvti ti;
-	struct pvwall wc;
+	struct pvclock_vcpu_time_info ti;
+	struct pvclock_wall_clock wc;
 	uint64_t now = unix_time(2024, 2, 29, 12, 34, 56);
 
 	fake_hz = hz;
@@ -468,7 +451,7 @@ static void check_wall_clock(uint64_t hz)
 
 static void test_wall_clock(void **state)
 {
-	struct pvwall wc;
+	struct pvclock_wall_clock wc;
 
 	(void)state;
 	check_wall_clock(2600000000ull);

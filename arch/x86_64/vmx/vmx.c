@@ -378,15 +378,6 @@ static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 
 /* ---- running ---- */
 
-static uint64_t *gpr(struct guest_regs *r, unsigned n)
-{
-	/* SDM Vol. 3C table 28-3 order: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15 */
-	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
-				    &r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11,
-				    &r->r12, &r->r13, &r->r14, &r->r15 };
-	return map[n & 15];
-}
-
 static void vmx_queue_exception(struct vmx_vcpu *xv, uint8_t vector, bool has_error, uint32_t error)
 {
 	/* Entry interruption info: vector, type 3 (hardware exception),
@@ -447,7 +438,7 @@ static bool vmx_cr_write(struct vcpu *v, struct vmx_vcpu *xv, uint64_t qual)
 
 	if (type != 0 || (cr != 0 && cr != 4))
 		return false;
-	uint64_t val = *gpr(&v->regs, (unsigned)(qual >> 8));
+	uint64_t val = *guest_gpr(&v->regs, (unsigned)(qual >> 8));	/* SDM Vol. 3C table 28-3 */
 	bool long64 = (vmread(VMCS_GUEST_EFER) & EFER_LMA) &&
 		      (vmread(VMCS_GUEST_ES_AR + 2 * SEG_CS) & (1u << 13));
 	if (!long64)
