@@ -20,7 +20,7 @@
 #define VUART_BASE 0x3f8
 #define VUART_PORTS 8
 #define VUART_LINE_MAX 200
-#define VUART_RX_MAX 64
+#define VUART_RX_MAX 4096	/* a pasted burst fits; beyond, bytes are lost */
 
 struct vuart {
 	const char *name;	/* the domain's, for the line tag */
