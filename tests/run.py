@@ -262,14 +262,19 @@ def integration_cases():
                               r"hv: domain linux stopped: poweroff",
                               r"\[test0\] hvtest: PASS console-input input 'bye'",
                               r"hv: all domains stopped"]))
-    # The same kernel on VT-x (Bochs), one CPU: boots, reports, powers off.
-    cases.append(Case("bochs-linux", image="iso", firmware="bios", emulator="bochs", smp=1,
-                      mem=256, config="tests/configs/linux-bochs.toml",
-                      guests=["linux/bzImage", "linux/initrd.gz"], timeout=900,
-                      forbid=(PANIC, linux_complaints),
-                      expect=[r"\[linux\] hvlinux: nproc=1 memtotal_kb=\d+",
-                              r"\[linux\] hvlinux: done", r"hv: domain linux stopped: poweroff",
-                              r"hv: all domains stopped"]))
+    # The same kernel on VT-x (Bochs), one CPU and two: boots, reports, powers off.
+    # Its shell runs one command (Bochs has no console input here).
+    for n in (1, 2):
+        cases.append(Case("bochs-linux" + ("-2cpu" if n == 2 else ""), image="iso", firmware="bios",
+                          emulator="bochs", smp=n, mem=256, timeout=900,
+                          config="tests/configs/linux-bochs" + ("-2cpu" if n == 2 else "") + ".toml",
+                          guests=["linux/bzImage", "linux/initrd.gz"],
+                          forbid=(PANIC, linux_complaints),
+                          expect=[rf"\[linux\] hvlinux: nproc={n} memtotal_kb=\d+",
+                                  rf"\[linux\] hvlinux: cpus online: {'0-1' if n == 2 else '0'}",
+                                  r"\[linux\] (hvlinux# )?hvlinux: shell says 42",
+                                  r"\[linux\] hvlinux: done", r"hv: domain linux stopped: poweroff",
+                                  r"hv: all domains stopped"]))
 
     # The PM timer and PM1a_CNT of the domain's ACPI platform, on both vendors.
     for emu in ("qemu", "bochs"):

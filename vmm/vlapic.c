@@ -85,6 +85,7 @@ static void start_ipi(struct vcpu *v, struct vcpu *t, unsigned mode, uint64_t ic
 		return;		/* the second SIPI of the pair: already started */
 	t->sipi_vector = (uint8_t)icr;
 	t->real_mode_start = true;
+	t->regs = (struct guest_regs){ .rflags = 0x2 };	/* bit 1 is always set */
 	__atomic_store_n(&t->state, VCPU_RUNNING, __ATOMIC_RELEASE);
 }
 
