@@ -32,7 +32,6 @@ const char *const exit_reason_names[EXIT_REASONS] = {
 	[EXIT_OTHER] = "other",
 };
 
-#define RFLAGS_IF (1ull << 9)
 
 void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e)
 {
@@ -42,18 +41,6 @@ void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e)
 		return;
 	}
 	v->regs.rip += e->insn_len;
-}
-
-static void hlt_exit(struct vcpu *v, const struct vm_exit *e)
-{
-	/* With interrupts off nothing can ever wake it: the guest means to
-	 * stop. With them on, there is nothing to wait for yet (no virtual
-	 * interrupts until the Linux issue), so it simply resumes. */
-	if (!(v->regs.rflags & RFLAGS_IF)) {
-		domain_stop(v->dom, "halted with interrupts disabled");
-		return;
-	}
-	vcpu_skip_insn(v, e);
 }
 
 static void mem_violation_exit(struct vcpu *v, const struct vm_exit *e)
@@ -91,8 +78,9 @@ static void shutdown_exit(struct vcpu *v, const struct vm_exit *e)
 static void init_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
-	/* Nothing in a one-vCPU domain sends INIT but the guest itself
-	 * asking for a reset; restarting domains comes with on_crash. */
+	/* A real INIT signal: no guest can send one to a core (vmm/vlapic.c
+	 * turns a guest's INIT into its vCPUs' wait for SIPI), so it is the
+	 * platform's; the domain cannot go on. */
 	domain_stop(v->dom, "INIT signal (reset)");
 }
 
@@ -135,7 +123,7 @@ static const exit_handler exit_handlers[EXIT_REASONS] = {
 	[EXIT_MSR_READ] = msr_read_exit,
 	[EXIT_MSR_WRITE] = msr_write_exit,
 	[EXIT_IO] = io_exit,
-	[EXIT_HLT] = hlt_exit,
+	[EXIT_HLT] = fatal_exit,	/* HLT is not intercepted: the guest halts its own core */
 	[EXIT_MEM_VIOLATION] = mem_violation_exit,
 	[EXIT_HYPERCALL] = hypercall_exit,
 	[EXIT_SHUTDOWN] = shutdown_exit,

@@ -9,7 +9,7 @@
  *  - 0x608-0x60b: the ACPI PM timer, 24 bits at 3.579545 MHz, derived from
  *    the TSC (ACPI 6.5 4.8.3.3);
  *  - 0xcf9: the reset control register, where RST_CPU (bit 2) restarts
- *    the domain (for now: stops it with reason "reboot").
+ *    the domain (the stop line says "reboot", then it boots again);
  *  - the legacy PC devices of vmm/legacy.c: 8259 PICs, 8254 PIT, RTC/CMOS,
  *    PCI configuration mechanism #1 with a host bridge, keyboard
  *    controller and port 0x92 resets, POST port 0x80.
@@ -124,9 +124,19 @@ static const struct port_range owned_ports[] = {
 	{ RESET_CTRL, 1, reset_access },
 };
 
-/* Stands for vmm/legacy.c's devices (PIC, PIT, RTC, PCI, ...) once they
- * took an access. */
-static const struct port_range legacy_ports;
+/* The legacy PC devices of vmm/legacy.c, which take scattered ports:
+ * false if the port is none of theirs. */
+static bool legacy_access(struct vcpu *v, const struct vm_exit *e, uint32_t *val)
+{
+	enum legacy_result r;
+
+	spin_lock(&v->dom->lock);
+	r = legacy_io(&v->dom->legacy, e->io.port, e->io.size, e->io.in, val);
+	spin_unlock(&v->dom->lock);
+	if (r == LEGACY_RESET)
+		domain_reboot(v->dom, "reboot");
+	return r != LEGACY_UNHANDLED;
+}
 
 static void io_refuse(struct vcpu *v, const struct vm_exit *e)
 {
@@ -153,18 +163,10 @@ void io_exit(struct vcpu *v, const struct vm_exit *e)
 			owner = &owned_ports[i];
 
 	uint32_t val = (uint32_t)v->regs.rax;
-	if (!e->io.string && !owner) {
-		enum legacy_result r;
-		spin_lock(&v->dom->lock);
-		r = legacy_io(&v->dom->legacy, e->io.port, e->io.size, e->io.in, &val);
-		spin_unlock(&v->dom->lock);
-		if (r == LEGACY_RESET)
-			domain_reboot(v->dom, "reboot");
-		if (r != LEGACY_UNHANDLED)
-			owner = &legacy_ports;
-	}
-	if (e->io.string || !owner ||
-	    (owner != &legacy_ports && !owner->access(v, e->io.port - owner->base, e, &val))) {
+	bool taken = !e->io.string &&
+		     (owner ? owner->access(v, e->io.port - owner->base, e, &val)
+			    : legacy_access(v, e, &val));
+	if (!taken) {
 		io_refuse(v, e);
 	} else if (e->io.in) {
 		uint64_t mask = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
