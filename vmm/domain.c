@@ -373,11 +373,12 @@ void domain_vcpu_run(struct vcpu *v)
 	struct domain *d = v->dom;
 
 	for (;;) {
-		/* A secondary vCPU waits here for the guest's SIPI (or the end). */
+		/* A secondary vCPU waits here, halted, for the guest's SIPI (or
+		 * the end); either comes with an NMI (vcpu_kick). */
 		while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI) {
 			if (nmi_take())
 				conin_poll();
-			cpu_relax();
+			nmi_wait((const volatile uint32_t *)&v->state, VCPU_WAIT_SIPI);
 		}
 		if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING) {
 			int err = vcpu_ops->vcpu_init(v, d->slat.root, d->id + 1);

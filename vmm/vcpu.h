@@ -94,6 +94,7 @@ struct vm_exit {
  * the SIPI vector. STOPPED is final (the domain stopped).
  */
 enum vcpu_state { VCPU_WAIT_SIPI, VCPU_RUNNING, VCPU_STOPPED };
+_Static_assert(sizeof(enum vcpu_state) == 4, "waited on as a 32-bit word (nmi_wait)");
 
 struct vcpu {
 	struct domain *dom;

@@ -87,6 +87,7 @@ static void start_ipi(struct vcpu *v, struct vcpu *t, unsigned mode, uint64_t ic
 	t->real_mode_start = true;
 	t->regs = (struct guest_regs){ .rflags = 0x2 };	/* bit 1 is always set */
 	__atomic_store_n(&t->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+	vcpu_kick(t);	/* its CPU is halted, waiting */
 }
 
 void vlapic_icr_write(struct vcpu *v, uint64_t icr)

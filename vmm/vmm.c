@@ -25,10 +25,12 @@ void vmm_select_vendor(const struct cpu_info *ci)
  * NMIs wake it, and it serves the console input they announce. */
 static __attribute__((noreturn)) void idle_forever(void)
 {
+	static const uint32_t forever = 0;
+
 	for (;;) {
 		if (nmi_take())
 			conin_poll();
-		__asm__ volatile("hlt" ::: "memory");
+		nmi_wait(&forever, 0);
 	}
 }
 

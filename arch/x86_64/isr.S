@@ -58,3 +58,23 @@ isr_common:
 	popq %r15
 	addq $16, %rsp		/* vector and error code */
 	iretq
+
+/*
+ * void nmi_wait_insns(const volatile uint32_t *word, uint32_t val,
+ *                     const volatile uint32_t *seen)
+ * HLT unless *word != val or *seen != 0. An NMI between nmi_wait_begin and
+ * nmi_wait_end resumes at nmi_wait_end (trap_handler moves RIP there), so
+ * a wake-up that lands after the checks but before the HLT is not lost.
+ */
+	.globl nmi_wait_insns, nmi_wait_begin, nmi_wait_end
+	.type nmi_wait_insns, @function
+nmi_wait_insns:
+nmi_wait_begin:
+	cmpl %esi, (%rdi)
+	jne nmi_wait_end
+	cmpl $0, (%rdx)
+	jne nmi_wait_end
+	hlt
+nmi_wait_end:
+	ret
+	.size nmi_wait_insns, . - nmi_wait_insns

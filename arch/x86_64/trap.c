@@ -109,6 +109,15 @@ bool nmi_take(void)
 	return __atomic_exchange_n(&nmi_seen[this_cpu()->cpu_id % MAX_CPUS], 0, __ATOMIC_ACQ_REL);
 }
 
+extern void nmi_wait_insns(const volatile uint32_t *word, uint32_t val,
+			   const volatile uint32_t *seen);
+extern const char nmi_wait_begin[], nmi_wait_end[];
+
+void nmi_wait(const volatile uint32_t *word, uint32_t val)
+{
+	nmi_wait_insns(word, val, &nmi_seen[this_cpu()->cpu_id % MAX_CPUS]);
+}
+
 void nmi_unblock(void)
 {
 	/* An IRET to the next instruction, with a frame made by hand. */
@@ -136,6 +145,8 @@ void trap_handler(struct trap_frame *f)
 		 * console lock. (On SVM, an NMI that made a guest exit is held
 		 * pending and arrives here at STGI.) */
 		nmi_note();
+		if (f->rip >= (uintptr_t)nmi_wait_begin && f->rip < (uintptr_t)nmi_wait_end)
+			f->rip = (uintptr_t)nmi_wait_end;	/* do not halt now */
 		return;
 	}
 	printk_panic_mode();

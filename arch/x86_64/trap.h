@@ -34,6 +34,9 @@ void nmi_note(void);
 bool nmi_take(void);
 /* After a VMX NMI exit: end the NMI blocking it left behind (an IRET). */
 void nmi_unblock(void);
+/* Halt this CPU while *word == val and no NMI is noted; any NMI wakes it
+ * (none is lost between the check and the halt). Callers loop. */
+void nmi_wait(const volatile uint32_t *word, uint32_t val);
 
 /* The entry stubs, one per vector 0..31, laid out every ISR_STUB_SIZE bytes. */
 extern const char isr_stubs[];

@@ -387,8 +387,11 @@ static void test_init_sipi_sipi(void **state)
 	assert_int_equal(other->state, VCPU_WAIT_SIPI);
 	assert_false(other->real_mode_start);
 	assert_int_equal(other->sipi_vector, 0);
-	/* No real IPI for any of it */
-	assert_int_equal(nipis, 0);
+	/* No IPI for any of it but the NMI that wakes the started vCPU's
+	 * core (halted while it waited) */
+	assert_int_equal(nipis, 1);
+	assert_int_equal(ipis[0].apic_id, 4);
+	assert_int_equal(ipis[0].icr_low, ICR_NMI | ICR_ASSERT);
 	assert_int_equal(d->ipi_refused, 0);
 
 	/* INIT to the now running vCPU: refused */
@@ -400,7 +403,7 @@ static void test_init_sipi_sipi(void **state)
 	vlapic_icr_write(bsp, DEST(5) | LEVEL | ASSERT | DM_INIT);
 	vlapic_icr_write(bsp, DEST(5) | DM_SIPI | 0x9a);
 	assert_int_equal(d->ipi_refused, 3);
-	assert_int_equal(nipis, 0);
+	assert_int_equal(nipis, 1);	/* still only the wake-up NMI */
 	assert_int_equal(other->state, VCPU_WAIT_SIPI);
 }
 
@@ -416,7 +419,9 @@ static void test_sipi_by_shorthand_and_from_ap(void **state)
 	assert_int_equal(d->vcpus[2].state, VCPU_RUNNING);
 	assert_int_equal(d->vcpus[2].sipi_vector, 0x20);
 	assert_int_equal(d->ipi_refused, 0);
-	assert_int_equal(nipis, 0);
+	assert_int_equal(nipis, 2);	/* the two wake-up NMIs */
+	assert_int_equal(ipis[0].icr_low, ICR_NMI | ICR_ASSERT);
+	assert_int_equal(ipis[1].apic_id, 17);
 
 	/* Broadcast INIT/SIPI to all-but-self, on a fresh domain */
 	struct domain *e = make_domain();
@@ -428,7 +433,7 @@ static void test_sipi_by_shorthand_and_from_ap(void **state)
 		assert_true(e->vcpus[i].real_mode_start);
 	}
 	assert_int_equal(e->ipi_refused, 0);
-	assert_int_equal(nipis, 0);
+	assert_int_equal(nipis, 2 + NV - 1);	/* one wake-up NMI each */
 	free(e);
 }
 
@@ -476,7 +481,9 @@ static void test_init_sipi_to_itself(void **state)
 	assert_int_equal(d->vcpus[2].state, VCPU_RUNNING);
 	assert_false(d->vcpus[0].real_mode_start);
 	assert_int_equal(d->ipi_refused, 5);
-	assert_int_equal(nipis, 0);
+	assert_int_equal(nipis, 2);	/* the wake-up NMIs of the two started */
+	for (unsigned i = 0; i < nipis; i++)
+		assert_int_equal(ipis[i].icr_low, ICR_NMI | ICR_ASSERT);
 }
 
 /* ---- vlapic_deliver (the virtual IOAPIC's messages) ----------------------------------- */
