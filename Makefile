@@ -159,6 +159,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
 FUZZ_SRCS_config := kernel/config.c kernel/config_check.c kernel/memmap.c
 FUZZ_SRCS_loader := $(wildcard vmm/loader*.c)
 FUZZ_SRCS_insn := vmm/insn.c
+FUZZ_SRCS_legacy := vmm/legacy.c
 FUZZ_PROBE := int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; return (int)n * 0; }
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/host_stubs.h $$(FUZZ_SRCS_$$*)
@@ -169,7 +170,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/hos
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< tests/unit/host_stubs.c -o $@
 
-test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(MB1TEST_ELF)
+test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(BUILD)/fuzz/fuzz_legacy $(MB1TEST_ELF)
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
 

@@ -518,6 +518,7 @@ FUZZ_SEEDS = {
     "fuzz_config": ["default.cfg"],
     "fuzz_loader": [os.path.join("guests", "hvtest.elf")],
     "fuzz_insn": [],               # bytes are instructions: starts from nothing
+    "fuzz_legacy": [],             # records of port accesses: from nothing
 }
 
 
