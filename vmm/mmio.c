@@ -19,8 +19,7 @@ static bool read_gpa(void *opaque, uint64_t gpa, void *buf, size_t len)
 	return p != NULL;
 }
 
-/* The instruction at RIP (flat code segment assumed: CS base 0, as in
- * long mode and every kernel's flat protected mode). */
+/* The instruction at CS:RIP. */
 static int fetch_and_decode(struct vcpu *v, struct mmio_insn *in)
 {
 	const struct gwalk w = {
@@ -30,7 +29,9 @@ static int fetch_and_decode(struct vcpu *v, struct mmio_insn *in)
 	};
 	uint8_t buf[INSN_MAX_LEN];
 	int mode = vcpu_ops->cpu_mode(v);
-	uint64_t rip = mode == 64 ? v->regs.rip : (uint32_t)v->regs.rip;
+	uint64_t rip = mode == 64 ? v->regs.rip :
+		       (uint32_t)(vcpu_ops->cs_base(v) +
+				  (mode == 16 ? (uint16_t)v->regs.rip : (uint32_t)v->regs.rip));
 	/* Up to the end of the page first: the next one may not be mapped. */
 	size_t n = PAGE_BYTES - (rip & (PAGE_BYTES - 1));
 

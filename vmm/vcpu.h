@@ -137,6 +137,8 @@ struct vcpu_ops {
 	uint64_t (*get_cr)(struct vcpu *v, unsigned cr);
 	/* The code size the guest runs at: 64 (long mode, CS.L), 32 or 16. */
 	int (*cpu_mode)(struct vcpu *v);
+	/* Its CS base (where RIP counts from outside 64-bit mode). */
+	uint64_t (*cs_base)(struct vcpu *v);
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

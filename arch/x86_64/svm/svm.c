@@ -349,6 +349,11 @@ static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 	return cr == 0 ? s->cr0 : cr == 3 ? s->cr3 : cr == 4 ? s->cr4 : 0;
 }
 
+static uint64_t svm_cs_base(struct vcpu *v)
+{
+	return ((struct svm_vcpu *)v->arch)->vmcb->save.cs.base;
+}
+
 static int svm_cpu_mode(struct vcpu *v)
 {
 	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
@@ -397,6 +402,7 @@ const struct vcpu_ops svm_ops = {
 	.set_efer = svm_set_efer,
 	.get_cr = svm_get_cr,
 	.cpu_mode = svm_cpu_mode,
+	.cs_base = svm_cs_base,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

@@ -648,6 +648,12 @@ static uint64_t vmx_get_cr(struct vcpu *v, unsigned cr)
 	return 0;
 }
 
+static uint64_t vmx_cs_base(struct vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS);
+}
+
 static int vmx_cpu_mode(struct vcpu *v)
 {
 	uint64_t cs_ar = vmread(VMCS_GUEST_ES_AR + 2 * SEG_CS);
@@ -755,6 +761,7 @@ const struct vcpu_ops vmx_ops = {
 	.set_efer = vmx_set_efer,
 	.get_cr = vmx_get_cr,
 	.cpu_mode = vmx_cpu_mode,
+	.cs_base = vmx_cs_base,
 	.get_pat = vmx_get_pat,
 	.set_pat = vmx_set_pat,
 	.dump = vmx_dump,
