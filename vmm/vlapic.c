@@ -86,8 +86,11 @@ static void start_ipi(struct vcpu *v, struct vcpu *t, unsigned mode, uint64_t ic
 	t->sipi_vector = (uint8_t)icr;
 	t->real_mode_start = true;
 	t->regs = (struct guest_regs){ .rflags = 0x2 };	/* bit 1 is always set */
-	__atomic_store_n(&t->state, VCPU_RUNNING, __ATOMIC_RELEASE);
-	vcpu_kick(t);	/* its CPU is halted, waiting */
+	/* Only from WAIT_SIPI: the domain may be stopping (STOPPED) at once. */
+	enum vcpu_state waiting = VCPU_WAIT_SIPI;
+	if (__atomic_compare_exchange_n(&t->state, &waiting, VCPU_RUNNING, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		vcpu_kick(t);	/* its CPU is halted, waiting */
 }
 
 void vlapic_icr_write(struct vcpu *v, uint64_t icr)
