@@ -146,10 +146,10 @@ static uint64_t bring_up_cpus(void)
 	lapic_init(acpi.lapic_addr, true);
 	smp_number_boot_cpu(&acpi);
 	vmm_select_vendor(&boot_cpu);
-	err = vcpu_ops->cpu_enable();
+	err = vmm_cpu_enable();
 	if (err)
 		pr_err("cpu: the boot CPU cannot enable %s (error %d)\n", vcpu_ops->name, err);
-	return smp_start(&acpi, &hv_memmap, vcpu_ops->cpu_enable, err == 0);
+	return smp_start(&acpi, &hv_memmap, vmm_cpu_enable, err == 0);
 }
 
 void kernel_main(uint32_t magic, uint64_t info_phys);

@@ -7,6 +7,7 @@
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/printk.h"
+#include "arch/x86_64/trap.h"
 #include "vmm/conin.h"
 #include "vmm/domain.h"
 
@@ -82,4 +83,10 @@ void conin_poll(void)
 		}
 	}
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+void conin_on_nmi(void)
+{
+	if (nmi_take())
+		conin_poll();
 }

@@ -20,5 +20,8 @@ void conin_start(void);
 /* Move what the console has received to the focused domain. Cheap when
  * nothing is waiting; never blocks (another CPU polling wins). */
 void conin_poll(void);
+/* At a CPU's safe point: if an NMI came (the console's doorbell, or a
+ * kick), poll the console. */
+void conin_on_nmi(void);
 
 #endif

@@ -32,12 +32,12 @@
 #define LEAF1_ECX_X2APIC (1u << 21)
 
 /* XCR0: the guest's (it is not switched: XSETBV sets the real one).
- * @pre CR4.OSXSAVE (the vendor's cpu_enable sets it where XSAVE exists). */
+ * @pre CR4.OSXSAVE (vmm_cpu_enable sets it where XSAVE exists). */
 static uint64_t xgetbv0(void)
 {
 	uint32_t lo, hi;
 
-	if (!(read_cr4() & (1ull << 18)))
+	if (!(read_cr4() & CR4_OSXSAVE))
 		return 3;	/* no XSAVE: x87 and SSE */
 
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
@@ -112,7 +112,6 @@ static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
-#define CR4_OSXSAVE (1ull << 18)
 #define CR4_PKE     (1ull << 22)
 
 void cpuid_exit(struct vcpu *v, const struct vm_exit *e)

@@ -319,8 +319,7 @@ static void domain_uart_sync(struct domain *d)
 static void wait_while(volatile bool *flag)
 {
 	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-		if (nmi_take())
-			conin_poll();
+		conin_on_nmi();
 		cpu_relax();
 	}
 }
@@ -348,8 +347,7 @@ static bool restart_rendezvous(struct vcpu *v)
 		return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI;
 	}
 	while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE) < d->nvcpus) {
-		if (nmi_take())
-			conin_poll();
+		conin_on_nmi();
 		cpu_relax();
 	}
 	d->parked = 0;
@@ -376,8 +374,7 @@ void domain_vcpu_run(struct vcpu *v)
 		/* A secondary vCPU waits here, halted, for the guest's SIPI (or
 		 * the end); either comes with an NMI (vcpu_kick). */
 		while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI) {
-			if (nmi_take())
-				conin_poll();
+			conin_on_nmi();
 			nmi_wait((const volatile uint32_t *)&v->state, VCPU_WAIT_SIPI);
 		}
 		if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING) {

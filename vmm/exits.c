@@ -3,7 +3,6 @@
  * (ACRN-style), and the vCPU loop that feeds it. Handlers either resume
  * the guest (after moving RIP on) or stop the domain with a reason.
  */
-#include "arch/x86_64/trap.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "vmm/conin.h"
@@ -147,7 +146,6 @@ void vcpu_loop(struct vcpu *v)
 		/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
 		__atomic_add_fetch(&v->dom->exits[e.reason], 1, __ATOMIC_RELAXED);
 		exit_handlers[e.reason](v, &e);
-		if (nmi_take())
-			conin_poll();	/* the console CPU's doorbell */
+		conin_on_nmi();
 	}
 }

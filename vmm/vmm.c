@@ -3,6 +3,7 @@
  * memory, tables and image are built on the boot CPU; then each domain's
  * first CPU is handed its vCPU and runs it. CPUs no domain owns stay parked.
  */
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
@@ -21,6 +22,16 @@ void vmm_select_vendor(const struct cpu_info *ci)
 	vcpu_ops = ci->vendor == CPU_VENDOR_INTEL ? &vmx_ops : &svm_ops;
 }
 
+int vmm_cpu_enable(void)
+{
+	/* XCR0 is not switched between guest and host: the guest's stays in
+	 * the CPU, and the host reads it (CPUID leaf 0xd) or writes it (VMX
+	 * emulates XSETBV) with XGETBV/XSETBV, which need CR4.OSXSAVE. */
+	if (cpuid(1).ecx & (1u << 26))
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+	return vcpu_ops->cpu_enable();
+}
+
 /* A CPU with no vCPU (left to no domain, or its domain stopped) sleeps;
  * NMIs wake it, and it serves the console input they announce. */
 static __attribute__((noreturn)) void idle_forever(void)
@@ -28,8 +39,7 @@ static __attribute__((noreturn)) void idle_forever(void)
 	static const uint32_t forever = 0;
 
 	for (;;) {
-		if (nmi_take())
-			conin_poll();
+		conin_on_nmi();
 		nmi_wait(&forever, 0);
 	}
 }

@@ -12,6 +12,10 @@
 /* Pick the vendor ops for this CPU (sets vcpu_ops). */
 void vmm_select_vendor(const struct cpu_info *ci);
 
+/* On each CPU: what every vendor needs of it, then the vendor's own
+ * cpu_enable. 0 or -errno (with a line). */
+int vmm_cpu_enable(void);
+
 /*
  * Check the configuration against this machine (the CPUs in `online` run
  * domains; memory per `m`), build every domain, start each on its first

@@ -25,6 +25,7 @@
 #define CR0_WP                (1ull << 16)
 #define CR4_PGE               (1ull << 7)
 #define CR4_OSFXSR            (1ull << 9)
+#define CR4_OSXSAVE           (1ull << 18)
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;

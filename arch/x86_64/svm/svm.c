@@ -105,10 +105,6 @@ static int svm_cpu_enable(void)
 		return trace_error(-ENOMEM);
 	}
 	have_nrips = cpuid(0x8000000a).edx & (1u << 3);
-	/* XCR0 is not switched: the host reads the guest's with XGETBV
-	 * (CPUID leaf 0xd), which needs CR4.OSXSAVE. */
-	if (cpuid(1).ecx & (1u << 26))
-		write_cr4(read_cr4() | (1ull << 18));
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, c->hsave_pa);
 	/* The host's FS/GS/TR/LDTR as they are now: restored after each exit. */

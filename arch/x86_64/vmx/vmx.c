@@ -193,9 +193,6 @@ static int vmx_cpu_enable(void)
 		__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
 	if ((cap & (1ull << 32)) && (cap & (1ull << 42)))
 		__asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
-	/* XSETBV (emulated for guests) needs CR4.OSXSAVE in root mode. */
-	if (cpuid(1).ecx & (1u << 26))
-		write_cr4(read_cr4() | (1ull << 18));
 	return 0;
 }
 
