@@ -39,7 +39,7 @@ HV_SRCS := boot/entry.S \
 	$(wildcard arch/x86_64/svm/*.c) $(wildcard arch/x86_64/svm/*.S) \
 	$(wildcard arch/x86_64/vmx/*.c) $(wildcard arch/x86_64/vmx/*.S) \
 	$(wildcard kernel/*.c) $(wildcard kernel/*.S) \
-	$(wildcard vmm/*.c) $(wildcard drivers/*.c)
+	$(wildcard vmm/*.c) $(wildcard drivers/*.c) $(wildcard drivers/iommu/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
 
 .PHONY: all iso esp run test unit clean

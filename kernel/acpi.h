@@ -18,6 +18,10 @@
 #define ACPI_MAX_CPUS    256
 #define ACPI_MAX_IOAPICS 16
 #define ACPI_MAX_MCFG    8
+#define ACPI_MAX_IOMMUS  8	/* DRHDs or IVHDs */
+#define ACPI_MAX_SCOPES  32	/* device scopes / IVHD device ranges per unit */
+#define ACPI_MAX_RESV    16	/* RMRRs or IVMDs */
+#define ACPI_SCOPE_PATH  4	/* (device, function) hops of a DMAR device scope */
 
 /*
  * Returns a pointer through which [phys, phys + len) can be read, or NULL
@@ -44,6 +48,108 @@ struct acpi_mcfg {		/* one ECAM window */
 	uint16_t segment;
 	uint8_t bus_start;
 	uint8_t bus_end;
+};
+
+/*
+ * DMAR (Intel VT-d spec 4.x, chapter 8): the remapping hardware units and
+ * the memory the firmware keeps using for DMA (RMRR). A device scope is
+ * kept as written -- a start bus and a path of (device, function) hops
+ * through bridges -- since resolving it needs the PCI bus numbers the
+ * firmware assigned (acpi_dmar_scope_resolve).
+ */
+#define ACPI_SCOPE_ENDPOINT  1
+#define ACPI_SCOPE_BRIDGE    2
+#define ACPI_SCOPE_IOAPIC    3
+#define ACPI_SCOPE_HPET      4
+#define ACPI_SCOPE_NAMESPACE 5
+
+struct acpi_dmar_scope {
+	uint8_t type;		/* ACPI_SCOPE_* */
+	uint8_t enum_id;	/* IOAPIC/HPET ID */
+	uint8_t start_bus;
+	uint8_t npath;		/* 1..ACPI_SCOPE_PATH */
+	struct {
+		uint8_t dev, fn;
+	} path[ACPI_SCOPE_PATH];
+};
+
+struct acpi_drhd {		/* DMA remapping hardware unit definition */
+	uint64_t base;		/* register base (4 KiB aligned) */
+	uint16_t segment;
+	uint8_t flags;		/* bit 0: INCLUDE_PCI_ALL */
+	uint8_t size;		/* register set size: 2^size 4 KiB pages (rev. 2+: 0 = 1 page) */
+	uint32_t nscopes;
+	struct acpi_dmar_scope scopes[ACPI_MAX_SCOPES];
+};
+#define ACPI_DRHD_INCLUDE_PCI_ALL 0x01
+
+struct acpi_rmrr {		/* reserved memory region */
+	uint16_t segment;
+	uint64_t base;		/* 4 KiB aligned */
+	uint64_t end;		/* last byte + 1, 4 KiB aligned */
+	uint32_t nscopes;
+	struct acpi_dmar_scope scopes[ACPI_MAX_SCOPES];
+};
+
+struct acpi_dmar {
+	bool present;		/* a DMAR table with at least one good DRHD */
+	uint8_t haw;		/* host address width: bits (table value + 1) */
+	uint8_t flags;		/* bit 0: INTR_REMAP, bit 1: X2APIC_OPT_OUT */
+	uint32_t ndrhd;
+	struct acpi_drhd drhd[ACPI_MAX_IOMMUS];
+	uint32_t nrmrr;
+	struct acpi_rmrr rmrr[ACPI_MAX_RESV];
+};
+#define ACPI_DMAR_INTR_REMAP    0x01
+#define ACPI_DMAR_X2APIC_OPT_OUT 0x02
+
+/*
+ * IVRS (AMD I/O Virtualization Technology spec 48882, 5.2): the IOMMUs
+ * (IVHD blocks of type 0x10, 0x11 or 0x40; when one IOMMU is described by
+ * several types, the parser keeps the highest type it understands) with the
+ * device IDs each one covers, and the memory definitions (IVMD).
+ * A device ID is the 16-bit requester ID: bus << 8 | devfn.
+ */
+struct acpi_ivhd_range {
+	uint16_t first, last;	/* device IDs, inclusive */
+	uint8_t setting;	/* DTE setting byte (INITPass, EIntPass, ...) */
+	bool has_alias;		/* an alias entry (IVHD types 0x42/0x43) */
+	uint16_t alias;		/* ... then requests from [first, last] carry this ID */
+};
+
+struct acpi_ivhd {
+	uint8_t type;		/* 0x10, 0x11 or 0x40 */
+	uint8_t flags;
+	uint16_t devid;		/* the IOMMU's own PCI function */
+	uint16_t cap_offset;	/* its capability block in that function's config space */
+	uint16_t segment;
+	uint64_t base;		/* MMIO register base (16 KiB aligned) */
+	uint16_t info;
+	uint32_t feature;	/* type 0x10: IOMMU feature reporting; 0x11/0x40: attributes */
+	uint64_t efr;		/* type 0x11/0x40: the EFR register image; 0 for 0x10 */
+	uint32_t nranges;
+	struct acpi_ivhd_range ranges[ACPI_MAX_SCOPES];
+};
+
+struct acpi_ivmd {		/* I/O virtualization memory definition */
+	uint8_t type;		/* 0x20 all devices, 0x21 one device, 0x22 a range */
+	uint8_t flags;		/* bit 0 unity, bit 1 IR, bit 2 IW, bit 3 exclusion range */
+	uint16_t first, last;	/* device IDs it applies to (0x20: 0..0xffff) */
+	uint64_t base;		/* 4 KiB aligned */
+	uint64_t end;		/* last byte + 1, 4 KiB aligned */
+};
+#define ACPI_IVMD_UNITY 0x01
+#define ACPI_IVMD_IR    0x02
+#define ACPI_IVMD_IW    0x04
+#define ACPI_IVMD_EXCL  0x08
+
+struct acpi_ivrs {
+	bool present;		/* an IVRS table with at least one good IVHD */
+	uint32_t iv_info;
+	uint32_t nivhd;
+	struct acpi_ivhd ivhd[ACPI_MAX_IOMMUS];
+	uint32_t nivmd;
+	struct acpi_ivmd ivmd[ACPI_MAX_RESV];
 };
 
 /* Generic Address Structure address spaces (ACPI 6.5 5.2.3.2) */
@@ -102,6 +208,9 @@ struct acpi_info {
 	struct acpi_spcr spcr;
 
 	struct acpi_pm pm;
+
+	struct acpi_dmar dmar;
+	struct acpi_ivrs ivrs;
 };
 
 /* PM1 control register bits (ACPI 6.5 4.8.3.2.1, table 4.13) */
@@ -146,6 +255,17 @@ int acpi_parse(const void *rsdp, size_t rsdp_len, acpi_map_fn map,
  * (no \_S5).
  */
 int acpi_s5_sequence(const struct acpi_info *acpi, struct acpi_io_write out[2]);
+
+/*
+ * Resolve a DMAR device scope to the bus and devfn of the function it
+ * names: start at scope->start_bus; each hop but the last is a bridge
+ * whose secondary bus (config register 0x19) secondary_bus() reads.
+ * true with *bus, *devfn; false when a bridge along the path is absent
+ * (secondary_bus returns -1) or the scope is malformed.
+ */
+bool acpi_dmar_scope_resolve(const struct acpi_dmar_scope *scope, uint16_t segment,
+			     int (*secondary_bus)(uint16_t seg, uint8_t bus, uint8_t devfn),
+			     uint8_t *bus, uint8_t *devfn);
 
 /* The value to write for w when the register reads old. */
 uint16_t acpi_io_write_value(const struct acpi_io_write *w, uint16_t old);

@@ -55,6 +55,7 @@
 #define CONFIG_MAX_MODULES 16		/* multiboot modules per domain */
 #define CONFIG_MODULE_ARGS_MAX 256	/* a module's args, with the NUL */
 #define CONFIG_MAX_RANGES 8		/* explicit memory ranges per domain */
+#define CONFIG_MAX_DEVICES 16		/* PCI functions per domain */
 /* No x86_64 CPU has more physical address bits (MAXPHYADDR <= 52): memory
  * sizes and range ends above this are refused, which also keeps every sum
  * of them far from 64-bit overflow. */
@@ -97,6 +98,16 @@ struct hvcfg_domain {
 	uint32_t nmodules;	/* multiboot modules, 0..CONFIG_MAX_MODULES */
 	uint32_t modules_off;	/* blob offset of hvcfg_module[nmodules]; 0 if none */
 	uint32_t reserved2;	/* 0 */
+	uint32_t ndevices;	/* PCI functions passed through, 0..CONFIG_MAX_DEVICES */
+	uint32_t devices_off;	/* blob offset of hvcfg_device[ndevices]; 0 if none */
+};
+
+/* One PCI function of a domain, by host address. */
+struct hvcfg_device {
+	uint16_t segment;
+	uint8_t bus;
+	uint8_t devfn;		/* device << 3 | function */
+	uint32_t reserved;	/* 0 */
 };
 
 /* One multiboot module of a domain: string offsets of its boot-module
@@ -114,7 +125,8 @@ struct hvcfg_range {
 };
 
 _Static_assert(sizeof(struct hvcfg_header) == 48, "blob header layout");
-_Static_assert(sizeof(struct hvcfg_domain) == 64, "blob domain layout");
+_Static_assert(sizeof(struct hvcfg_domain) == 72, "blob domain layout");
+_Static_assert(sizeof(struct hvcfg_device) == 8, "blob device layout");
 _Static_assert(offsetof(struct hvcfg_domain, cpus) == 16 &&
 	       offsetof(struct hvcfg_domain, memory) == 24 &&
 	       offsetof(struct hvcfg_domain, nranges) == 32 &&
@@ -148,6 +160,11 @@ struct domain_config {
 		const char *name;	/* boot module name, "NAME.modK" */
 		const char *args;	/* its string for the guest ("" if none) */
 	} modules[CONFIG_MAX_MODULES];
+	uint32_t ndevices;	/* PCI functions passed through, in order */
+	struct config_device {
+		uint16_t segment;
+		uint8_t bus, devfn;
+	} devices[CONFIG_MAX_DEVICES];
 };
 
 struct hv_config {

@@ -634,8 +634,10 @@ static bool ag_check_cpus(const char *name, const struct acpi_guest_cpu *cpus,
 }
 
 uint64_t acpi_guest_build(const char *name, uint8_t *buf, uint64_t gpa, size_t size,
-			  const struct acpi_guest_cpu *cpus, uint32_t ncpus)
+			  const struct acpi_guest_cpu *cpus, uint32_t ncpus,
+			  const struct acpi_guest_pci *pci)
 {
+	(void)pci;	/* PCI tables: next commit */
 	uint32_t n_x, n_x2;
 	size_t madt_len, need;
 

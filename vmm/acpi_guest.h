@@ -30,6 +30,26 @@ struct acpi_guest_cpu {
 };
 
 /*
+ * A domain's PCI host bridge, when it has devices: an MCFG entry for its
+ * ECAM window and, in the DSDT, a PCI root bridge (PNP0A08, _CID PNP0A03,
+ * _SEG segment, _BBN bus_start) whose _CRS holds the bus range, the
+ * configuration ports 0xcf8-0xcff and every window below, plus a
+ * motherboard-resources device (PNP0C02) reserving the ECAM window.
+ */
+#define ACPI_GUEST_PCI_WINDOWS 16
+enum acpi_guest_window { ACPI_WIN_MEM, ACPI_WIN_MEM_PREF, ACPI_WIN_IO };
+struct acpi_guest_pci {
+	uint64_t ecam_base;		/* covers buses bus_start..bus_end, 1 MiB each */
+	uint16_t segment;
+	uint8_t bus_start, bus_end;
+	uint32_t nwindows;
+	struct {
+		uint64_t base, size;	/* size > 0; I/O windows below 0x10000 */
+		enum acpi_guest_window kind;
+	} windows[ACPI_GUEST_PCI_WINDOWS];
+};
+
+/*
  * Build the tables into buf, a host pointer to `size` bytes of guest
  * memory at guest-physical gpa (64-byte aligned, for the FACS). Every byte
  * the tables use is written (padding zeroed), so buf need not be clean.
@@ -45,7 +65,8 @@ struct acpi_guest_cpu {
  * "hv: domain NAME: acpi: ..." saying why (does not fit, bad CPU list).
  */
 uint64_t acpi_guest_build(const char *name, uint8_t *buf, uint64_t gpa, size_t size,
-			  const struct acpi_guest_cpu *cpus, uint32_t ncpus);
+			  const struct acpi_guest_cpu *cpus, uint32_t ncpus,
+			  const struct acpi_guest_pci *pci);	/* NULL: no PCI */
 
 /* Bytes acpi_guest_build needs for ncpus CPUs at most (whatever their
  * APIC IDs). */

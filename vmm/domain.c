@@ -202,7 +202,7 @@ static int build_acpi(struct domain *d)
 	for (uint32_t i = 0; i < d->nvcpus; i++)
 		cpus[i].apic_id = d->vcpus[i].apic_id;
 	d->acpi_rsdp = acpi_guest_build(d->name, (uint8_t *)(uintptr_t)(d->ram[0].hpa + ACPI_GPA),
-					ACPI_GPA, ACPI_SIZE, cpus, d->nvcpus);
+					ACPI_GPA, ACPI_SIZE, cpus, d->nvcpus, NULL);
 	return d->acpi_rsdp ? 0 : trace_error(-ENOSPC);
 }
 

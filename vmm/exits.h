@@ -12,6 +12,7 @@ void io_exit(struct vcpu *v, const struct vm_exit *e);
 
 /* The hypercall ABI: RAX = number in, result out. */
 #define HC_VERSION  0		/* returns HC_ABI_VERSION */
+#define HC_EXIT_COUNT 1		/* returns the domain's exits so far (all reasons) */
 #define HC_ABI_VERSION 1
 
 /* CPUID 0x40000000: the hypervisor's signature. */

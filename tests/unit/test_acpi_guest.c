@@ -720,7 +720,7 @@ static struct tables build_and_check(uint32_t n, uint64_t gpa)
 	uint64_t rsdp;
 
 	mem_alloc(gpa, size);
-	rsdp = acpi_guest_build("test", mem, gpa, size, cpus, n);
+	rsdp = acpi_guest_build("test", mem, gpa, size, cpus, n, NULL);
 	assert_int_equal(rsdp, gpa);		/* the RSDP comes first */
 	assert_string_equal(test_log(), "");
 	t = find_tables(rsdp);
@@ -796,12 +796,12 @@ static void test_dirty_buffer(void **state)
 	cpus_seq(3, 0, 1);
 	mem_alloc(0xe0000, size);
 	memset(mem, 0, size);
-	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, size, cpus, 3), 0xe0000);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, size, cpus, 3, NULL), 0xe0000);
 	clean = malloc(size);
 	assert_non_null(clean);
 	memcpy(clean, mem, size);
 	memset(mem, 0xff, size);
-	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, size, cpus, 3), 0xe0000);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, size, cpus, 3, NULL), 0xe0000);
 	/* the same up to the MADT's end; the rest is the caller's */
 	struct tables t = find_tables(0xe0000);
 	assert_memory_equal(mem, clean, t.end - 0xe0000);
@@ -817,17 +817,17 @@ static void test_too_small(void **state)
 	(void)state;
 	cpus_seq(2, 0, 1);
 	mem_alloc(0xe0000, acpi_guest_size(2));
-	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, mem_size, cpus, 2), 0xe0000);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, mem_size, cpus, 2, NULL), 0xe0000);
 	need = find_tables(0xe0000).end - 0xe0000;
 
 	/* exactly enough */
 	mem_alloc(0xe0000, need);
 	test_log_clear();
-	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, need, cpus, 2), 0xe0000);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, need, cpus, 2, NULL), 0xe0000);
 	assert_string_equal(test_log(), "");
 
 	mem_alloc(0xe0000, need - 1);
-	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, need - 1, cpus, 2), 0);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, need - 1, cpus, 2, NULL), 0);
 	snprintf(want, sizeof(want),
 		 "hv: domain test: acpi: tables for 2 CPUs need %zu bytes, only %zu at 0xe0000\n",
 		 need, need - 1);
@@ -836,7 +836,7 @@ static void test_too_small(void **state)
 		assert_int_equal(mem[i], FILL);
 
 	test_log_clear();
-	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, 0, cpus, 2), 0);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, 0, cpus, 2, NULL), 0);
 	snprintf(want, sizeof(want),
 		 "hv: domain test: acpi: tables for 2 CPUs need %zu bytes, only 0 at 0xe0000\n",
 		 need);
@@ -852,24 +852,24 @@ static void test_refusals(void **state)
 	cpus_seq(2, 0, 1);
 	mem_alloc(0xe0040, acpi_guest_size(2));
 
-	assert_int_equal(acpi_guest_build("web", mem, 0xe0020, mem_size, cpus, 2), 0);
+	assert_int_equal(acpi_guest_build("web", mem, 0xe0020, mem_size, cpus, 2, NULL), 0);
 	assert_string_equal(test_log(),
 			    "hv: domain web: acpi: table area at 0xe0020 is not 64-byte aligned\n");
 
 	test_log_clear();
-	assert_int_equal(acpi_guest_build("web", mem, 0xe0040, mem_size, cpus, 0), 0);
+	assert_int_equal(acpi_guest_build("web", mem, 0xe0040, mem_size, cpus, 0, NULL), 0);
 	assert_string_equal(test_log(), "hv: domain web: acpi: no CPUs to describe\n");
 
 	test_log_clear();
 	cpus[1].apic_id = UINT32_MAX;
-	assert_int_equal(acpi_guest_build("web", mem, 0xe0040, mem_size, cpus, 2), 0);
+	assert_int_equal(acpi_guest_build("web", mem, 0xe0040, mem_size, cpus, 2, NULL), 0);
 	assert_string_equal(test_log(),
 			    "hv: domain web: acpi: CPU 1 has APIC ID 0xffffffff, which is not valid\n");
 
 	/* the top of the address space */
 	test_log_clear();
 	cpus[1].apic_id = 1;
-	assert_int_equal(acpi_guest_build("web", buf, UINT64_MAX - 63, 4096, cpus, 2), 0);
+	assert_int_equal(acpi_guest_build("web", buf, UINT64_MAX - 63, 4096, cpus, 2, NULL), 0);
 	assert_true(test_log_has("hv: domain web: acpi: tables for 2 CPUs need "));
 	for (size_t i = 0; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], FILL);
@@ -885,11 +885,11 @@ static void test_xapic_uid_limit(void **state)
 	cpus_seq(256, 300, 1);		/* x2APIC IDs... */
 	cpus[254].apic_id = 7;		/* UID 254: fine */
 	mem_alloc(0x100000, acpi_guest_size(256));
-	assert_int_equal(acpi_guest_build("big", mem, 0x100000, mem_size, cpus, 256), 0x100000);
+	assert_int_equal(acpi_guest_build("big", mem, 0x100000, mem_size, cpus, 256, NULL), 0x100000);
 	assert_string_equal(test_log(), "");
 
 	cpus[255].apic_id = 8;		/* UID 255: impossible */
-	assert_int_equal(acpi_guest_build("big", mem, 0x100000, mem_size, cpus, 256), 0);
+	assert_int_equal(acpi_guest_build("big", mem, 0x100000, mem_size, cpus, 256, NULL), 0);
 	assert_string_equal(test_log(),
 			    "hv: domain big: acpi: CPU 255 has APIC ID 8: an xAPIC MADT entry "
 			    "cannot carry UID 255 (list the CPUs with APIC IDs below 255 first)\n");
@@ -917,7 +917,7 @@ static void test_iasl_check_catches_breakage(void **state)
 	require_iasl();
 	cpus_seq(2, 0, 1);
 	mem_alloc(0xe0000, acpi_guest_size(2));
-	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, mem_size, cpus, 2), 0xe0000);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, mem_size, cpus, 2, NULL), 0xe0000);
 	t = find_tables(0xe0000);
 	assert_true(t.end - 0xe0000 <= sizeof(copy));
 	make_tmpdir(dir, sizeof(dir));
