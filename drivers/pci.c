@@ -271,14 +271,10 @@ void pci_print_all(void)
 	}
 }
 
-void pci_quiesce(struct pci_func *f)
+bool pci_flr(struct pci_func *f)
 {
-	uint16_t cmd = (uint16_t)pci_read(f, PCI_COMMAND, 2);
-
-	pci_write(f, PCI_COMMAND, 2,
-		  (cmd & ~(uint32_t)(PCI_CMD_MASTER | PCI_CMD_MEMORY | PCI_CMD_IO)) | PCI_CMD_INTX_OFF);
 	if (!f->flr)
-		return;
+		return false;
 	/* PCIe 5.0 6.6.2: wait (bounded) for outstanding requests, reset,
 	 * then 100 ms before the function is touched again. */
 	for (unsigned i = 0; i < 100 && (pci_read(f, f->cap_pcie + PCIE_DEVSTA, 2) &
@@ -297,5 +293,15 @@ void pci_quiesce(struct pci_func *f)
 		if (b->is64)
 			pci_write(f, PCI_BAR0 + 4 * (i + 1), 4, (uint32_t)(b->base >> 32));
 	}
-	pci_write(f, PCI_COMMAND, 2, PCI_CMD_INTX_OFF);
+	return true;
+}
+
+void pci_quiesce(struct pci_func *f)
+{
+	uint16_t cmd = (uint16_t)pci_read(f, PCI_COMMAND, 2);
+
+	pci_write(f, PCI_COMMAND, 2,
+		  (cmd & ~(uint32_t)(PCI_CMD_MASTER | PCI_CMD_MEMORY | PCI_CMD_IO)) | PCI_CMD_INTX_OFF);
+	if (pci_flr(f))
+		pci_write(f, PCI_COMMAND, 2, PCI_CMD_INTX_OFF);
 }
