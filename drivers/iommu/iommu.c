@@ -13,7 +13,7 @@
 
 /* Fault lines per function before they are only counted; after that one
  * line at every power of two. */
-#define FAULT_LINES 4
+#define FAULT_LINES 8
 
 static const struct iommu_ops *ops;
 static uint32_t fault_apic_id;	/* the boot CPU's, which serves the console */
