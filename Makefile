@@ -121,7 +121,8 @@ run: $(BUILD)/esp
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
 UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock
-UNIT_SRCS_acpi    := kernel/acpi.c
+ACPI_SRCS := $(wildcard kernel/acpi*.c)
+UNIT_SRCS_acpi    := $(ACPI_SRCS)
 UNIT_SRCS_memmap  := kernel/memmap.c
 UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c
 UNIT_SRCS_mb2     := kernel/mb2.c
@@ -131,7 +132,7 @@ UNIT_SRCS_cmdline := kernel/cmdline.c
 UNIT_SRCS_config  := kernel/config.c
 UNIT_SRCS_config_check := kernel/config_check.c kernel/config.c kernel/memmap.c
 UNIT_SRCS_loader  := $(wildcard vmm/loader*.c)
-UNIT_SRCS_acpi_guest := vmm/acpi_guest.c kernel/acpi.c
+UNIT_SRCS_acpi_guest := vmm/acpi_guest.c $(ACPI_SRCS)
 UNIT_SRCS_insn    := vmm/insn.c
 UNIT_SRCS_gwalk   := vmm/gwalk.c
 UNIT_SRCS_vioapic := vmm/vioapic.c
