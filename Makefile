@@ -121,7 +121,7 @@ run: $(BUILD)/esp
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
 UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock
-ACPI_SRCS := $(wildcard kernel/acpi*.c)
+ACPI_SRCS := $(wildcard kernel/acpi*.c) kernel/format.c
 UNIT_SRCS_acpi    := $(ACPI_SRCS)
 UNIT_SRCS_memmap  := kernel/memmap.c
 UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c

@@ -16,6 +16,8 @@
  * Layouts are from the ACPI 6.5 specification, chapter 5.2; each table's
  * own file cites where its layout comes from.
  */
+#include <stdarg.h>
+
 #include "kernel/acpi_int.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
@@ -40,15 +42,29 @@ struct acpi_rsdp_raw {
 } ACPI_PACKED;
 _Static_assert(sizeof(struct acpi_rsdp_raw) == 36, "RSDP is 36 bytes");
 
+/*
+ * The tables acpi_parse reads, each by its own parser (acpi_<table>.c).
+ * Only the first table with a signature counts: a second one is reported
+ * and ignored.
+ */
+static const struct acpi_parser {
+	char sig[5];
+	void (*parse)(const struct acpi_table *t, struct acpi_info *out);
+} acpi_parsers[] = {
+	{ "APIC", acpi_parse_madt },
+	{ "MCFG", acpi_parse_mcfg },
+	{ "SPCR", acpi_parse_spcr },
+	{ "FACP", acpi_parse_fadt },
+	{ "DMAR", acpi_parse_dmar },
+	{ "IVRS", acpi_parse_ivrs },
+};
+#define ACPI_NPARSERS (sizeof(acpi_parsers) / sizeof(acpi_parsers[0]))
+
 /* What acpi_parse has seen so far beyond what goes into acpi_info. */
 struct acpi_walk {
 	acpi_map_fn map;
-	bool madt_done;
-	bool mcfg_done;
-	bool spcr_done;
-	bool fadt_done;
+	bool done[ACPI_NPARSERS];	/* acpi_parsers[i] has had its table */
 };
-
 
 static uint8_t acpi_sum(const uint8_t *p, size_t len)
 {
@@ -263,6 +279,7 @@ static enum acpi_table_bad acpi_table_peek(acpi_map_fn map, uint64_t phys,
 	const uint8_t *p;
 
 	memset(t, 0, sizeof(*t));
+	t->map = map;
 	t->phys = phys;
 	memcpy(t->sig, "????", 5);
 	p = map(phys, ACPI_HDR_LEN);
@@ -340,6 +357,39 @@ int acpi_root_load(acpi_map_fn map, uint64_t phys, const char *sig,
 			   why == ACPI_TABLE_BODY_UNREADABLE ? -EFAULT : -EINVAL);
 }
 
+/* ---- sub-structures, shared by the parsers ---------------------------- */
+
+int acpi_subs_next(struct acpi_subs *it, const uint8_t **e, uint32_t *len)
+{
+	uint32_t left, n;
+
+	if (it->off >= it->end)
+		return 0;
+	left = it->end - it->off;
+	if (left < (uint32_t)it->len_at + it->len_size)
+		return trace_error(-EINVAL);
+	n = it->p[it->off + it->len_at];
+	if (it->len_size == 2)
+		n |= (uint32_t)it->p[it->off + it->len_at + 1] << 8;
+	if (n < it->min_len || n > left)
+		return trace_error(-EINVAL);
+	*e = it->p + it->off;
+	*len = n;
+	it->off += n;
+	return 1;
+}
+
+void acpi_table_bad(const struct acpi_table *t, uint32_t off, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	hv_vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	pr_warn("acpi: %s: %s at offset %u, table ignored\n", t->sig, what, off);
+}
+
 /* ---- walking the root table ------------------------------------------ */
 
 static void acpi_visit(struct acpi_walk *w, uint64_t phys, uint32_t idx,
@@ -347,31 +397,20 @@ static void acpi_visit(struct acpi_walk *w, uint64_t phys, uint32_t idx,
 {
 	struct acpi_table t;
 	enum acpi_table_bad why = acpi_table_peek(w->map, phys, &t);
-	bool *done;
-	void (*parse)(const struct acpi_table *, struct acpi_info *);
+	size_t i;
 
 	if (why != ACPI_TABLE_OK) {
 		pr_warn("acpi: %s entry %u at 0x%llx unreadable, skipped\n",
 			root, idx, acpi_ull(phys));
 		return;
 	}
-	if (acpi_sig_is(&t, "APIC")) {
-		done = &w->madt_done;
-		parse = acpi_parse_madt;
-	} else if (acpi_sig_is(&t, "MCFG")) {
-		done = &w->mcfg_done;
-		parse = acpi_parse_mcfg;
-	} else if (acpi_sig_is(&t, "SPCR")) {
-		done = &w->spcr_done;
-		parse = acpi_parse_spcr;
-	} else if (acpi_sig_is(&t, "FACP")) {
-		done = &w->fadt_done;
-		parse = NULL;	/* acpi_parse_fadt: needs the map for the DSDT */
-	} else {
+	for (i = 0; i < ACPI_NPARSERS && !acpi_sig_is(&t, acpi_parsers[i].sig); i++)
+		;
+	if (i == ACPI_NPARSERS) {
 		pr_debug("acpi: table %s at 0x%llx not used\n", t.sig, acpi_ull(phys));
 		return;
 	}
-	if (*done) {
+	if (w->done[i]) {
 		pr_warn("acpi: second %s table at 0x%llx ignored\n", t.sig, acpi_ull(phys));
 		return;
 	}
@@ -380,11 +419,8 @@ static void acpi_visit(struct acpi_walk *w, uint64_t phys, uint32_t idx,
 		acpi_table_complain(LOG_WARN, &t, t.sig, why, ", ignored");
 		return;
 	}
-	*done = true;
-	if (parse)
-		parse(&t, out);
-	else
-		acpi_parse_fadt(w->map, &t, out);
+	w->done[i] = true;
+	acpi_parsers[i].parse(&t, out);
 }
 
 static void acpi_walk_root(struct acpi_walk *w, const struct acpi_table *root,

@@ -345,8 +345,7 @@ static void acpi_pm_debug(const struct acpi_pm *pm)
 
 /* The FADT, then the DSDT it points to (X_DSDT when the table has it and
  * it is non-zero, else DSDT). */
-void acpi_parse_fadt(acpi_map_fn map, const struct acpi_table *t,
-		     struct acpi_info *out)
+void acpi_parse_fadt(const struct acpi_table *t, struct acpi_info *out)
 {
 	struct acpi_pm *pm = &out->pm;
 	struct acpi_fadt_raw f;
@@ -367,7 +366,7 @@ void acpi_parse_fadt(acpi_map_fn map, const struct acpi_table *t,
 	dsdt_phys = ACPI_FADT_HAS(t->len, x_dsdt) && f.x_dsdt ? f.x_dsdt : f.dsdt;
 	if (dsdt_phys == 0)
 		pr_warn("acpi: FADT has no DSDT address: ACPI poweroff unavailable\n");
-	else if (acpi_root_load(map, dsdt_phys, "DSDT", ": ACPI poweroff unavailable",
+	else if (acpi_root_load(t->map, dsdt_phys, "DSDT", ": ACPI poweroff unavailable",
 				LOG_WARN, &dsdt) == 0)
 		acpi_dsdt_s5(&dsdt, pm);
 	acpi_pm_debug(pm);
