@@ -243,7 +243,7 @@ uint64_t acpi_find_rsdp_legacy(acpi_map_fn map);
 /*
  * Parse everything reachable from the RSDP copy in rsdp/rsdp_len:
  * XSDT (or RSDT for revision 0, or when the XSDT is bad), then MADT, MCFG,
- * SPCR and the FADT (with the DSDT it points to, for \_S5). Each
+ * SPCR, DMAR, IVRS and the FADT (with the DSDT it points to, for \_S5). Each
  * table's checksum and length are checked; a bad table is reported and
  * skipped. Fills *out (zeroed first).
  * Returns 0, or a negative errno when the RSDP or the root table is

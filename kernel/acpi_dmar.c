@@ -252,14 +252,16 @@ static int acpi_dmar_structs(struct acpi_dmar_state *st)
 		uint32_t off = it.off - len;
 		uint16_t type = (uint16_t)(e[0] | e[1] << 8);
 
+		int err = 0;
+
 		if (type == ACPI_DMAR_DRHD)
-			rc = acpi_dmar_drhd(st, e, off, len);
+			err = acpi_dmar_drhd(st, e, off, len);
 		else if (type == ACPI_DMAR_RMRR)
-			rc = acpi_dmar_rmrr(st, e, off, len);
+			err = acpi_dmar_rmrr(st, e, off, len);
 		else
 			pr_debug("acpi: DMAR: structure type %u at offset %u skipped\n", type, off);
-		if (rc)
-			return rc;
+		if (err)
+			return err;
 	}
 	if (rc < 0) {
 		acpi_table_bad(st->t, it.off, "remapping structure has a bad length");

@@ -356,27 +356,28 @@ static int acpi_ivrs_blocks(struct acpi_ivrs_state *st)
 
 	while ((rc = acpi_subs_next(&it, &e, &len)) > 0) {
 		uint32_t off = it.off - len;
+		int err = 0;
 
 		switch (e[0]) {
 		case ACPI_IVHD_10:
 		case ACPI_IVHD_11:
 		case ACPI_IVHD_40:
-			rc = acpi_ivrs_ivhd(st, e, off, len);
+			err = acpi_ivrs_ivhd(st, e, off, len);
 			break;
 		case ACPI_IVMD_ALL:
 		case ACPI_IVMD_ONE:
 		case ACPI_IVMD_RANGE:
-			rc = acpi_ivrs_ivmd(st, e, off, len);
+			err = acpi_ivrs_ivmd(st, e, off, len);
 			break;
 		default:
 			pr_debug("acpi: IVRS: block type 0x%x at offset %u skipped\n", e[0], off);
 			break;
 		}
-		if (rc)
-			return rc;
+		if (err)
+			return err;
 	}
 	if (rc < 0) {
-		acpi_table_bad(st->t, it.off, "IVRS block has a bad length");
+		acpi_table_bad(st->t, it.off, "block has a bad length");
 		return trace_error(-EINVAL);
 	}
 	return 0;
