@@ -616,6 +616,10 @@ FUZZ_SEEDS = {
     "fuzz_loader": [os.path.join("guests", "hvtest.elf")],
     "fuzz_insn": [],               # bytes are instructions: starts from nothing
     "fuzz_legacy": [],             # records of port accesses: from nothing
+    # absolute paths (os.path.join keeps them): QEMU's own tables
+    "fuzz_acpi_iommu": [os.path.join(ROOT, "tests", "fixtures", "acpi", m, f)
+                        for m, f in (("q35-intel-iommu", "07fe23ac-DMAR.bin"),
+                                     ("q35-amd-iommu", "07fe23bd-IVRS.bin"))],
 }
 
 
