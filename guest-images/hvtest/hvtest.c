@@ -4,6 +4,7 @@
  */
 #include "guest-images/hvtest/hvtest.h"
 #include "guest-images/hvtest/io.h"
+#include "guest-images/hvtest/pci.h"
 
 #define PM1A_CNT     0x604
 #define PM1_SLP_EN   (1u << 13)
@@ -92,7 +93,7 @@ static void pass_or_fail(const struct strbuf *problems)
 		pass_plain();
 }
 
-static void run_check(const char *name, void (*check)(void))
+void run_check(const char *name, void (*check)(void))
 {
 	current_check = name;
 	reports = 0;
@@ -286,26 +287,44 @@ static bool hypercall(uint32_t (*insn)(uint32_t), const char *name, uint32_t nr,
 	return true;
 }
 
+/* The vendor's hypercall instruction; false (and a FAIL) for an unknown vendor. */
+static bool hypercall_insn(uint32_t (**insn)(uint32_t), const char **name)
+{
+	char vendor[13];
+
+	cpu_vendor(vendor);
+	if (str_eq(vendor, "AuthenticAMD") || str_eq(vendor, "HygonGenuine")) {
+		*insn = hypercall_vmmcall;
+		*name = "vmmcall";
+	} else if (str_eq(vendor, "GenuineIntel")) {
+		*insn = hypercall_vmcall;
+		*name = "vmcall";
+	} else {
+		fail("unknown CPU vendor '%s'", vendor);
+		return false;
+	}
+	return true;
+}
+
+bool hv_hypercall(uint32_t nr, uint32_t *ret)
+{
+	uint32_t (*insn)(uint32_t);
+	const char *name;
+
+	return hypercall_insn(&insn, &name) && hypercall(insn, name, nr, ret);
+}
+
 static void check_hypercall(void)
 {
-	char vendor[13], mem[240];
+	char mem[240];
 	struct strbuf why = STRBUF_INIT(mem);
 	uint32_t (*insn)(uint32_t);
 	const char *name;
 	uint32_t ret;
 
 	mem[0] = '\0';
-	cpu_vendor(vendor);
-	if (str_eq(vendor, "AuthenticAMD") || str_eq(vendor, "HygonGenuine")) {
-		insn = hypercall_vmmcall;
-		name = "vmmcall";
-	} else if (str_eq(vendor, "GenuineIntel")) {
-		insn = hypercall_vmcall;
-		name = "vmcall";
-	} else {
-		fail("unknown CPU vendor '%s'", vendor);
+	if (!hypercall_insn(&insn, &name))
 		return;
-	}
 	if (!hypercall(insn, name, HYPERCALL_VERSION, &ret))
 		return;
 	if (ret != HYPERCALL_ABI)
@@ -503,17 +522,16 @@ static void bench_report(const char *what, uint64_t t0, uint64_t t1)
  * Polls COM1's LSR data-ready bit and echoes the line back as
  * `hvtest: input '...'`: shows that console input reaches the domain in
  * focus. Gives up (FAIL) if nothing complete arrives for a long while. */
-static void check_console_input(void)
+bool console_read_line(char *line, size_t cap, uint32_t *len)
 {
-	char line[64];
 	uint32_t n = 0, idle = 0;
 
-	con_printf("hvtest: waiting for a line of input\n");
-	while (n + 1 < sizeof(line)) {
+	while (n + 1 < cap) {
 		if (!(inb(0x3f8 + 5) & 1)) {
 			if (++idle > 200000000u) {
-				fail("no input line arrived (got %u bytes)", n);
-				return;
+				line[n] = '\0';
+				*len = n;
+				return false;
 			}
 			continue;
 		}
@@ -523,6 +541,20 @@ static void check_console_input(void)
 		line[n++] = c;
 	}
 	line[n] = '\0';
+	*len = n;
+	return true;
+}
+
+static void check_console_input(void)
+{
+	char line[64];
+	uint32_t n;
+
+	con_printf("hvtest: waiting for a line of input\n");
+	if (!console_read_line(line, sizeof(line), &n)) {
+		fail("no input line arrived (got %u bytes)", n);
+		return;
+	}
 	pass("input '%s'", line);
 }
 
@@ -607,6 +639,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 		run_check("pm-timer", check_pm_timer);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "input", what, sizeof(what))) {
 		run_check("console-input", check_console_input);
+	} else if (boot.valid && pci_tests_wanted(boot.cmdline)) {
+		pci_tests_run(&boot);
 	} else {
 		run_check("cpuid-hypervisor", check_cpuid_hypervisor);
 		run_check("memory-map", check_memory_map);

@@ -48,6 +48,14 @@ extern const char *current_check;
 
 void pass(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run one check: it must report exactly one PASS or FAIL line. */
+void run_check(const char *name, void (*check)(void));
+/* Hypercall nr with the vendor's instruction; false after a FAIL (#UD,
+ * unknown vendor). */
+bool hv_hypercall(uint32_t nr, uint32_t *ret);
+/* One line from COM1 (polling LSR.DR), without its end; false if none
+ * came for a long while (*len: the bytes that did). */
+bool console_read_line(char *line, size_t cap, uint32_t *len);
 __attribute__((noreturn)) void power_off(void);
 void hvtest_main(uint32_t magic, uint32_t info_addr);
 
