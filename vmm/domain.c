@@ -158,6 +158,9 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 		mods[k].len = bm->end - bm->start;
 		mods[k].string = cfg->modules[k].args;
 	}
+	/* The ECAM window, if the domain has one, is reserved in its memory
+	 * map (Linux checks MMCONFIG against it). */
+	const struct guest_mem_range ecam = { d->ecam_gpa, passthrough_ecam_size() };
 	/* The image, its boot information, the initrd and the modules go into
 	 * the first range; the memory map says all of the domain's RAM. */
 	const struct guest_load_args a = {
@@ -173,6 +176,8 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 		.initrd_len = initrd ? initrd->end - initrd->start : 0,
 		.modules = cfg->nmodules ? mods : NULL,
 		.nmodules = cfg->nmodules,
+		.reserved = d->ecam_gpa ? &ecam : NULL,
+		.nreserved = d->ecam_gpa ? 1 : 0,
 	};
 	return guest_load_args(&a, entry);
 }

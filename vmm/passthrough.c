@@ -352,6 +352,8 @@ bool passthrough_acpi(const struct domain *d, struct acpi_guest_pci *out)
 	return true;
 }
 
+uint64_t passthrough_ecam_size(void) { return ECAM_SIZE; }
+
 bool passthrough_ecam_contains(const struct domain *d, uint64_t gpa)
 {
 	return d->ecam_gpa && gpa >= d->ecam_gpa && gpa - d->ecam_gpa < ECAM_SIZE;

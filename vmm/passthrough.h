@@ -38,6 +38,7 @@ bool passthrough_acpi(const struct domain *d, struct acpi_guest_pci *out);
 /* Is gpa in the domain's ECAM window (its configuration space by MMIO,
  * at the host's segment-0 window address, 256 buses)? */
 bool passthrough_ecam_contains(const struct domain *d, uint64_t gpa);
+uint64_t passthrough_ecam_size(void);
 /* A decoded guest access there (size 1, 2, 4 or 8; 8 is refused). */
 void passthrough_ecam_access(struct domain *d, uint64_t gpa, unsigned size, bool write,
 			     uint32_t *val);
