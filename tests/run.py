@@ -416,11 +416,12 @@ def pci_cases(cases):
                               r"hv: domain needy: device 00:01\.1 needs an IOMMU, none found \(no DMAR/IVRS\)",
                               r"hv: domain plain stopped: poweroff", r"hv: all domains stopped"]))
     # A stock Linux lists its device in sysfs and reads edu's ID register
-    # through BAR0 (busybox devmem), with the device behind VT-d; after a
+    # through BAR0 (busybox devmem; sysfs `enable` turns memory decoding
+    # on, as no driver binds), with the device behind VT-d; after a
     # reboot of its domain (devices quiesced, memory scrubbed) the device
     # works again.
     dev = "/sys/bus/pci/devices/0000:00:05.0"
-    probe = (f"echo ids $(cat {dev}/vendor {dev}/device); "
+    probe = (f"echo ids $(cat {dev}/vendor {dev}/device); echo 1 > {dev}/enable; "
              f"devmem $(cut -c1-18 {dev}/resource | head -1) 32; ")
     cases.append(Case("linux-pci-vtd", image="iso", firmware="bios", smp=2, mem=512,
                       config="tests/configs/linux-pci.toml", qemu_args=IOMMUS["vtd"] + EDU,
