@@ -3,4 +3,3 @@
 #include "kernel/errno.h"
 static int stub_init(const struct acpi_info *acpi) { (void)acpi; return -ENOSYS; }
 const struct iommu_ops vtd_ops = { .name = "VT-d", .init = stub_init };
-const struct iommu_ops amdvi_ops = { .name = "AMD-Vi", .init = stub_init };
