@@ -120,7 +120,7 @@ run: $(BUILD)/esp
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
-UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock
+UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock pci_enum vpci
 UNIT_SRCS_acpi    := kernel/acpi.c
 UNIT_SRCS_memmap  := kernel/memmap.c
 UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c
@@ -139,6 +139,8 @@ UNIT_SRCS_legacy  := vmm/legacy.c
 UNIT_SRCS_vuart   := vmm/vuart.c
 UNIT_SRCS_vlapic  := vmm/vlapic.c
 UNIT_SRCS_kvmclock := vmm/kvmclock.c
+UNIT_SRCS_pci_enum := drivers/pci_enum.c
+UNIT_SRCS_vpci    := vmm/vpci.c vmm/legacy.c
 HOST_CC ?= cc
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -I.
