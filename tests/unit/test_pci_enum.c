@@ -323,6 +323,34 @@ static void test_bar64_last_slot(void **state)
 	bus_free(b);
 }
 
+/*
+ * BARs whose upper address bits are hardwired to 0 (a device decoding 40
+ * address bits, one decoding 24): the size is the lowest writable address
+ * bit, as Linux's pci_size() takes it, not ~mask + 1 over all 32/64 bits.
+ */
+static void test_bar_partial_decode(void **state)
+{
+	(void)state;
+	struct fake_bus *b = bus_new();
+	struct fake_fn *f = fn_add(b, 0, PCI_DEVFN(1, 0), 0x10de, 0x1234, 0x030000, 0);
+	bar_mem(f, 0, 0x4000000000ull, 0x100000, BAR_MEM64 | BAR_PF);
+	put(f->wmask, PCI_BAR0 + 4, 4, 0x000000ffu);		/* address bits 39:32 only */
+	bar_mem(f, 2, 0x00f00000u, 0x1000, BAR_MEM32);
+	put(f->wmask, PCI_BAR0 + 8, 4, 0x00fff000u);		/* address bits 23:12 only */
+	put(f->cfg, PCI_BAR0 + 12, 4, BAR_IO);	/* I/O type, every address bit hardwired */
+
+	uint32_t n = 0;
+	assert_int_equal(enumerate(b, 0, 0, funcs, PCI_MAX_FUNCS, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(funcs[0].bar[0].is64);
+	assert_int_equal(funcs[0].bar[0].base, 0x4000000000ull);
+	assert_int_equal(funcs[0].bar[0].size, 0x100000);
+	assert_int_equal(funcs[0].bar[2].base, 0x00f00000u);
+	assert_int_equal(funcs[0].bar[2].size, 0x1000);
+	assert_int_equal(funcs[0].bar[3].size, 0);
+	bus_free(b);
+}
+
 /* ---- functions and devices ---------------------------------------------- */
 
 static void test_multifunction(void **state)
@@ -703,6 +731,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_endpoint_bars, teardown),
 		cmocka_unit_test_teardown(test_bar64_last_slot, teardown),
+		cmocka_unit_test_teardown(test_bar_partial_decode, teardown),
 		cmocka_unit_test_teardown(test_multifunction, teardown),
 		cmocka_unit_test_teardown(test_vendor_zero, teardown),
 		cmocka_unit_test_teardown(test_root_port, teardown),
