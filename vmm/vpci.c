@@ -168,18 +168,21 @@ static bool byte_passed(const struct pci_func *h, unsigned reg)
 static void bar_write(struct vpci_func *vf, unsigned i, uint32_t v)
 {
 	const struct pci_func *h = vf->host;
-	uint32_t writable;
+	uint32_t writable;	/* the address bits the device implements in this slot */
 
 	if (i >= h->nbars)
 		return;
 	if (i > 0 && h->bar[i - 1].is64 && !h->bar[i].size)
-		writable = 0xffffffffu;
+		writable = (uint32_t)(~(h->bar[i - 1].size - 1) >> 32);
 	else if (h->bar[i].size)
-		writable = h->bar[i].io ? ~3u : ~0xfu;
+		writable = (uint32_t)~(h->bar[i].size - 1) & (h->bar[i].io ? ~3u : ~0xfu);
 	else
 		return;
-	/* All ones in the address bits: the guest sizes the BAR. Anything
-	 * else is a move, and BARs do not move: dropped. */
+	if (!writable)
+		return;	/* the low half of a BAR of 4 GiB or more: reads the same */
+	/* Every implemented address bit set, as by all ones (PCI 3.0
+	 * 6.2.5.1), or by halves: the guest sizes the BAR. Anything else is
+	 * a move, and BARs do not move: dropped. */
 	if ((v & writable) == writable)
 		vf->sizing |= (uint8_t)(1u << i);
 	else
