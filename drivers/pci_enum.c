@@ -31,10 +31,20 @@ static void wr(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus, uint8_t
 	ops->write(ops->ctx, seg, bus, devfn, off, size, val);
 }
 
+/* The lowest set bit of m, 0 if none. */
+static uint64_t lowest_bit(uint64_t m)
+{
+	return m & (~m + 1);
+}
+
 /*
  * A BAR's size the standard way (PCI 3.0 6.2.5.1): with decoding off,
  * write all ones, read back the writable bits, restore. The caller has
- * turned decoding off. Returns the number of slots used (2 for 64-bit).
+ * turned decoding off. The size is the lowest writable address bit: the
+ * spec's ~mask + 1 assumes every bit above it is writable, which devices
+ * that decode fewer address bits (the upper bits hardwired to 0; 16-bit
+ * I/O decoders) do not honour. Returns the number of slots used (2 for
+ * 64-bit).
  */
 static unsigned size_bar(const struct pci_cfg_ops *ops, struct pci_func *f, unsigned i)
 {
@@ -48,13 +58,11 @@ static unsigned size_bar(const struct pci_cfg_ops *ops, struct pci_func *f, unsi
 	if (lo & PCI_BAR_IO) {
 		b->io = true;
 		b->base = lo & ~0x3u;
-		mask &= ~0x3u;
-		mask |= 0xffff0000u;	/* I/O BARs decode at most 16 bits here */
-		b->size = mask ? (uint64_t)(~mask + 1u) : 0;
+		b->size = lowest_bit(mask & ~0x3u);
 		return 1;
 	}
 	b->prefetch = lo & PCI_BAR_PREFETCH;
-	uint64_t base = lo & ~0xfull, size_mask = (uint64_t)(mask & ~0xfu) | 0xffffffff00000000ull;
+	uint64_t base = lo & ~0xfull, size_mask = mask & ~0xfu;
 	if ((lo & 0x6u) == PCI_BAR_TYPE64 && i + 1 < f->nbars) {
 		uint32_t hi = rd(ops, f->seg, f->bus, f->devfn, off + 4, 4);
 		wr(ops, f->seg, f->bus, f->devfn, off + 4, 4, 0xffffffffu);
@@ -62,12 +70,10 @@ static unsigned size_bar(const struct pci_cfg_ops *ops, struct pci_func *f, unsi
 		wr(ops, f->seg, f->bus, f->devfn, off + 4, 4, hi);
 		b->is64 = true;
 		base |= (uint64_t)hi << 32;
-		size_mask = (size_mask & 0xffffffffull) | ((uint64_t)hmask << 32);
+		size_mask |= (uint64_t)hmask << 32;
 	}
 	b->base = base;
-	b->size = (mask & ~0xfu) || b->is64 ? ~size_mask + 1 : 0;
-	if (size_mask == 0xffffffff00000000ull && !b->is64)
-		b->size = 0;	/* nothing writable: not implemented */
+	b->size = lowest_bit(size_mask);	/* 0: nothing writable, not implemented */
 	return b->is64 ? 2 : 1;
 }
 

@@ -64,6 +64,23 @@ struct vpci_func *vpci_find(struct vpci *b, uint8_t bus, uint8_t devfn)
 	return NULL;
 }
 
+/*
+ * Where the capability at o ends: at most len bytes, but never past the
+ * next capability the host lists (PCI 3.0 6.7 only links them; a PCIe
+ * 1.x capability is 0x14 bytes for an endpoint, not the 0x3c of 2.0, and
+ * a hidden MSI can follow right after it) nor past 0x100.
+ */
+static unsigned cap_end(const struct pci_func *h, unsigned o, unsigned len)
+{
+	const unsigned others[] = { h->cap_pm, h->cap_msi, h->cap_msix, h->cap_pcie };
+	unsigned end = o + len < 0x100 ? o + len : 0x100;
+
+	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (others[i] > o && others[i] < end)
+			end = others[i];
+	return end;
+}
+
 /* The visible capability that holds config byte `reg`: its offset and
  * the next visible one; false if reg is in no visible capability. */
 static bool visible_cap(const struct pci_func *h, unsigned reg, unsigned *off, unsigned *next)
@@ -72,7 +89,7 @@ static bool visible_cap(const struct pci_func *h, unsigned reg, unsigned *off, u
 
 	for (unsigned i = 0; i < 2; i++) {
 		unsigned o = caps[i][0], other = caps[1 - i][0];
-		if (!o || reg < o || reg >= o + caps[i][1])
+		if (!o || reg < o || reg >= cap_end(h, o, caps[i][1]))
 			continue;
 		*off = o;
 		*next = other > o ? other : 0;
@@ -151,18 +168,21 @@ static bool byte_passed(const struct pci_func *h, unsigned reg)
 static void bar_write(struct vpci_func *vf, unsigned i, uint32_t v)
 {
 	const struct pci_func *h = vf->host;
-	uint32_t writable;
+	uint32_t writable;	/* the address bits the device implements in this slot */
 
 	if (i >= h->nbars)
 		return;
 	if (i > 0 && h->bar[i - 1].is64 && !h->bar[i].size)
-		writable = 0xffffffffu;
+		writable = (uint32_t)(~(h->bar[i - 1].size - 1) >> 32);
 	else if (h->bar[i].size)
-		writable = h->bar[i].io ? ~3u : ~0xfu;
+		writable = (uint32_t)~(h->bar[i].size - 1) & (h->bar[i].io ? ~3u : ~0xfu);
 	else
 		return;
-	/* All ones in the address bits: the guest sizes the BAR. Anything
-	 * else is a move, and BARs do not move: dropped. */
+	if (!writable)
+		return;	/* the low half of a BAR of 4 GiB or more: reads the same */
+	/* Every implemented address bit set, as by all ones (PCI 3.0
+	 * 6.2.5.1), or by halves: the guest sizes the BAR. Anything else is
+	 * a move, and BARs do not move: dropped. */
 	if ((v & writable) == writable)
 		vf->sizing |= (uint8_t)(1u << i);
 	else
