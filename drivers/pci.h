@@ -83,6 +83,10 @@ struct pci_func {
 	/* Capabilities: offsets in configuration space, 0 = absent. */
 	uint8_t cap_pm, cap_msi, cap_msix, cap_pcie;
 	uint8_t pcie_type;	/* PCIE_TYPE_*, when cap_pcie */
+	/* Every capability's offset, in list order (the first 16): where a
+	 * capability ends is where another begins. */
+	uint8_t ncaps;
+	uint8_t caps[16];
 	bool flr;		/* function-level reset (PCIe DevCap bit 28) */
 	uint16_t cap_sriov;	/* extended capability offset, 0 = absent */
 	uint8_t secondary, subordinate;	/* bridges: the buses behind it */

@@ -98,6 +98,8 @@ static void read_caps(const struct pci_cfg_ops *ops, struct pci_func *f)
 	for (unsigned n = 0; off >= 0x40 && n < PCI_MAX_CAPS; n++) {
 		uint32_t hdr = rd(ops, f->seg, f->bus, f->devfn, off, 2);
 		uint8_t id = hdr & 0xff;
+		if (f->ncaps < sizeof(f->caps))
+			f->caps[f->ncaps++] = (uint8_t)off;
 		if (id == PCI_CAP_PM && !f->cap_pm)
 			f->cap_pm = (uint8_t)off;
 		else if (id == PCI_CAP_MSI && !f->cap_msi)

@@ -78,6 +78,9 @@ static unsigned cap_end(const struct pci_func *h, unsigned o, unsigned len)
 	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++)
 		if (others[i] > o && others[i] < end)
 			end = others[i];
+	for (unsigned i = 0; i < h->ncaps; i++)	/* vendor-specific and the rest */
+		if (h->caps[i] > o && h->caps[i] < end)
+			end = h->caps[i];
 	return end;
 }
 

@@ -585,6 +585,27 @@ static void test_capability_order_and_short_pcie(void **state)
 	assert_int_equal(get(h->cfg, 0x76, 2), 0x0080);
 }
 
+/* A vendor-specific capability right after a short PCIe one: recorded in
+ * the function's list, it ends the PCIe capability and stays hidden. */
+static void test_vendor_cap_hidden(void **state)
+{
+	(void)state;
+	struct host *h = host_new(0, PCI_DEVFN(7, 0));
+	host_id(h, 0x8086, 0x105e, 0x020000);
+	host_cap(h, 0x40, PCI_CAP_PCIE, 0x54);
+	h->f.cap_pcie = 0x40;
+	host_cap(h, 0x54, 0x09, 0x00);		/* vendor-specific */
+	put(h->cfg, 0x58, 4, 0xdeadbeef);
+	h->f.ncaps = 2;
+	h->f.caps[0] = 0x40;
+	h->f.caps[1] = 0x54;
+	bus_init(1);
+	uint8_t d = PCI_DEVFN(7, 0);
+	assert_int_equal(rd_at(0, d, 0x40, 2), 0x0010);	/* next pointer: none visible */
+	for (unsigned reg = 0x54; reg < 0x60; reg += 4)
+		assert_int_equal(rd_at(0, d, reg, 4), 0);
+}
+
 /* No visible capability: the status bit is clear and the pointer 0. */
 static void test_no_visible_capability(void **state)
 {
@@ -841,6 +862,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rom_and_interrupt, teardown),
 		cmocka_unit_test_teardown(test_capability_list, teardown),
 		cmocka_unit_test_teardown(test_capability_order_and_short_pcie, teardown),
+		cmocka_unit_test_teardown(test_vendor_cap_hidden, teardown),
 		cmocka_unit_test_teardown(test_no_visible_capability, teardown),
 		cmocka_unit_test_teardown(test_pm_write, teardown),
 		cmocka_unit_test_teardown(test_pcie_devctl_and_flr, teardown),
