@@ -120,8 +120,10 @@ run: $(BUILD)/esp
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
-UNIT_TESTS := acpi memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock
-UNIT_SRCS_acpi    := kernel/acpi.c
+UNIT_TESTS := acpi acpi_iommu memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock vtd amdvi
+ACPI_SRCS := $(wildcard kernel/acpi*.c) kernel/format.c
+UNIT_SRCS_acpi    := $(ACPI_SRCS)
+UNIT_SRCS_acpi_iommu := $(ACPI_SRCS)
 UNIT_SRCS_memmap  := kernel/memmap.c
 UNIT_SRCS_palloc  := kernel/palloc.c kernel/memmap.c
 UNIT_SRCS_mb2     := kernel/mb2.c
@@ -131,7 +133,7 @@ UNIT_SRCS_cmdline := kernel/cmdline.c
 UNIT_SRCS_config  := kernel/config.c
 UNIT_SRCS_config_check := kernel/config_check.c kernel/config.c kernel/memmap.c
 UNIT_SRCS_loader  := $(wildcard vmm/loader*.c)
-UNIT_SRCS_acpi_guest := vmm/acpi_guest.c kernel/acpi.c
+UNIT_SRCS_acpi_guest := vmm/acpi_guest.c $(ACPI_SRCS)
 UNIT_SRCS_insn    := vmm/insn.c
 UNIT_SRCS_gwalk   := vmm/gwalk.c
 UNIT_SRCS_vioapic := vmm/vioapic.c
@@ -139,6 +141,8 @@ UNIT_SRCS_legacy  := vmm/legacy.c
 UNIT_SRCS_vuart   := vmm/vuart.c
 UNIT_SRCS_vlapic  := vmm/vlapic.c
 UNIT_SRCS_kvmclock := vmm/kvmclock.c
+UNIT_SRCS_vtd     := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c kernel/pgtable.c
+UNIT_SRCS_amdvi   := drivers/iommu/amdvi_tables.c kernel/pgtable.c
 HOST_CC ?= cc
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -I.
@@ -160,6 +164,7 @@ FUZZ_SRCS_config := kernel/config.c kernel/config_check.c kernel/memmap.c
 FUZZ_SRCS_loader := $(wildcard vmm/loader*.c)
 FUZZ_SRCS_insn := vmm/insn.c
 FUZZ_SRCS_legacy := vmm/legacy.c
+FUZZ_SRCS_acpi_iommu := $(ACPI_SRCS)
 FUZZ_PROBE := int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; return (int)n * 0; }
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/host_stubs.h $$(FUZZ_SRCS_$$*)
@@ -170,7 +175,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/hos
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< tests/unit/host_stubs.c -o $@
 
-test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(BUILD)/fuzz/fuzz_legacy $(MB1TEST_ELF)
+test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(BUILD)/fuzz/fuzz_legacy $(BUILD)/fuzz/fuzz_acpi_iommu $(MB1TEST_ELF)
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
 

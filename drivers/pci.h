@@ -128,6 +128,11 @@ bool pci_ecam_window(uint16_t seg, uint64_t *base, uint8_t *bus_start, uint8_t *
 /* "hv: pci BB:DD.F VVVV:DDDD class CCCC -> OWNER" for every function. */
 void pci_print_all(void);
 
+/* A function-level reset (when f->flr), after which its BARs are put
+ * back where they were (the command register is left as the reset left
+ * it: decoding and bus mastering off). false without FLR. */
+bool pci_flr(struct pci_func *f);
+
 /* Stop a function's DMA: bus mastering off (and memory/I/O decode), then
  * a function-level reset where it has one. */
 void pci_quiesce(struct pci_func *f);

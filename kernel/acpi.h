@@ -115,7 +115,12 @@ struct acpi_ivhd_range {
 	uint8_t setting;	/* DTE setting byte (INITPass, EIntPass, ...) */
 	bool has_alias;		/* an alias entry (IVHD types 0x42/0x43) */
 	uint16_t alias;		/* ... then requests from [first, last] carry this ID */
+	uint8_t special;	/* 0, or a special device entry (type 0x48): */
+	uint8_t handle;		/* ACPI_IVHD_IOAPIC/HPET with its IOAPIC ID / HPET
+				 * number, first = last = the ID it uses */
 };
+#define ACPI_IVHD_IOAPIC 1	/* "variety" of a type 0x48 entry (48882 5.2.2.5) */
+#define ACPI_IVHD_HPET   2
 
 struct acpi_ivhd {
 	uint8_t type;		/* 0x10, 0x11 or 0x40 */
@@ -135,6 +140,7 @@ struct acpi_ivmd {		/* I/O virtualization memory definition */
 	uint8_t type;		/* 0x20 all devices, 0x21 one device, 0x22 a range */
 	uint8_t flags;		/* bit 0 unity, bit 1 IR, bit 2 IW, bit 3 exclusion range */
 	uint16_t first, last;	/* device IDs it applies to (0x20: 0..0xffff) */
+	uint16_t segment;	/* PCI segment (0 on tables before revision 2) */
 	uint64_t base;		/* 4 KiB aligned */
 	uint64_t end;		/* last byte + 1, 4 KiB aligned */
 };
@@ -237,7 +243,7 @@ uint64_t acpi_find_rsdp_legacy(acpi_map_fn map);
 /*
  * Parse everything reachable from the RSDP copy in rsdp/rsdp_len:
  * XSDT (or RSDT for revision 0, or when the XSDT is bad), then MADT, MCFG,
- * SPCR and the FADT (with the DSDT it points to, for \_S5). Each
+ * SPCR, DMAR, IVRS and the FADT (with the DSDT it points to, for \_S5). Each
  * table's checksum and length are checked; a bad table is reported and
  * skipped. Fills *out (zeroed first).
  * Returns 0, or a negative errno when the RSDP or the root table is

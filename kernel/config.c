@@ -347,6 +347,99 @@ static int read_modules(const uint8_t *blob, size_t len, const struct string_tab
 	return 0;
 }
 
+/* ---- PCI devices ---------------------------------------------------------- */
+
+/* "BB:DD.F", or "SSSS:BB:DD.F" outside segment 0: how the TOML file and the
+ * "hv: pci" boot lines write a function. buf holds at least 13 bytes. */
+static const char *device_text(const struct config_device *d, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = buf;
+
+	if (d->segment) {
+		for (int shift = 12; shift >= 0; shift -= 4)
+			*p++ = hex[(d->segment >> shift) & 0xf];
+		*p++ = ':';
+	}
+	*p++ = hex[d->bus >> 4];
+	*p++ = hex[d->bus & 0xf];
+	*p++ = ':';
+	*p++ = hex[(d->devfn >> 3) >> 4];
+	*p++ = hex[(d->devfn >> 3) & 0xf];
+	*p++ = '.';
+	*p++ = (char)('0' + (d->devfn & 7));
+	*p = '\0';
+	return buf;
+}
+
+/*
+ * The PCI functions of domain `index`: the array inside the blob and
+ * 8-aligned (as hvconfig lays it out), at most CONFIG_MAX_DEVICES,
+ * reserved fields 0, no function twice. Every segment, bus and devfn value
+ * names a function (PCIe base spec 7.2.2: 8-bit bus, 5-bit device, 3-bit
+ * function); whether it exists is the boot-time check's business, and so
+ * is a function two domains claim: that refuses the later domain alone,
+ * not the whole configuration. Copies them into dom->devices (dom->name is
+ * set already).
+ */
+static int read_devices(const uint8_t *blob, size_t len, const struct hvcfg_domain *raw,
+			uint32_t index, struct domain_config *dom)
+{
+	const char *name = dom->name;
+	char text[16];
+
+	if (raw->ndevices == 0) {
+		if (raw->devices_off) {
+			pr_err("config: domain %u (\"%s\"): devices offset 0x%x without devices "
+			       "(must be 0)\n", index, name, raw->devices_off);
+			return trace_error(-EINVAL);
+		}
+		return 0;
+	}
+	if (raw->ndevices > CONFIG_MAX_DEVICES) {
+		pr_err("config: domain %u (\"%s\"): %u devices (at most %u)\n",
+		       index, name, raw->ndevices, CONFIG_MAX_DEVICES);
+		return trace_error(-EINVAL);
+	}
+	if (raw->devices_off < sizeof(struct hvcfg_header) ||
+	    !range_inside(raw->devices_off, (uint64_t)raw->ndevices * sizeof(struct hvcfg_device),
+			  len)) {
+		pr_err("config: domain %u (\"%s\"): device array (%u x %zu bytes at 0x%x) "
+		       "outside the %zu-byte blob\n", index, name, raw->ndevices,
+		       sizeof(struct hvcfg_device), raw->devices_off, len);
+		return trace_error(-EINVAL);
+	}
+	if (raw->devices_off % 8) {
+		pr_err("config: domain %u (\"%s\"): device array at 0x%x is not 8-byte aligned\n",
+		       index, name, raw->devices_off);
+		return trace_error(-EINVAL);
+	}
+	for (uint32_t k = 0; k < raw->ndevices; k++) {
+		struct hvcfg_device rd;
+		struct config_device *d = &dom->devices[k];
+
+		memcpy(&rd, blob + raw->devices_off + (size_t)k * sizeof(rd), sizeof(rd));
+		d->segment = rd.segment;
+		d->bus = rd.bus;
+		d->devfn = rd.devfn;
+		if (rd.reserved) {
+			pr_err("config: domain %u (\"%s\"): device %u (%s): reserved field 0x%x "
+			       "(must be 0)\n", index, name, k, device_text(d, text), rd.reserved);
+			return trace_error(-EINVAL);
+		}
+		for (uint32_t j = 0; j < k; j++) {
+			const struct config_device *o = &dom->devices[j];
+			if (o->segment == d->segment && o->bus == d->bus && o->devfn == d->devfn) {
+				pr_err("config: domain %u (\"%s\"): devices %u and %u are both %s\n",
+				       index, name, j, k, device_text(d, text));
+				return trace_error(-EINVAL);
+			}
+		}
+	}
+	dom->ndevices = raw->ndevices;
+	return 0;
+}
+
 /* ---- memory ranges -------------------------------------------------------- */
 
 static unsigned long long range_end(const struct config_range *r)
@@ -503,6 +596,8 @@ static int parse_domains(const uint8_t *blob, size_t len, const struct hvcfg_hea
 			err = read_ranges(blob, len, &raw, i, dom);
 		if (!err)
 			err = read_modules(blob, len, &st, &raw, i, dom);
+		if (!err)
+			err = read_devices(blob, len, &raw, i, dom);
 		if (err)
 			return err;
 		dom->cpus = raw.cpus;

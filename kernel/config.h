@@ -3,7 +3,7 @@
  * system.toml, read by the hypervisor at boot (a multiboot2 module whose
  * string is "hv.config", or the default blob linked into the image).
  *
- * Blob layout (all little-endian, version 3), see scripts/hvconfig:
+ * Blob layout (all little-endian, version 4), see scripts/hvconfig:
  *   struct hvcfg_header            at 0
  *   struct hvcfg_domain[ndomains]  at header.domains_off
  *   struct hvcfg_range[]           each domain's explicit memory ranges, at
@@ -12,6 +12,10 @@
  *   struct hvcfg_module[]          each domain's multiboot modules, at its
  *                                  modules_off (hvconfig puts them all
  *                                  after the ranges, in domain order)
+ *   struct hvcfg_device[]          each domain's PCI functions, at its
+ *                                  devices_off (hvconfig puts them all
+ *                                  after the modules, in domain order,
+ *                                  8-aligned)
  *   string table                   at header.strings_off (NUL-terminated
  *                                  strings, referenced by offset into it)
  * Offsets are from the start of the blob (string offsets: from the start
@@ -23,8 +27,10 @@
  * ranges_off) and on_crash; the record grew from 32 to 48 bytes.
  * Version 3 added, per domain: the initrd (a module name) and multiboot
  * modules (nmodules, modules_off: each a module name and its args); the
- * record grew from 48 to 64 bytes. A version 1 or 2 blob is refused with a
- * line saying to recompile it.
+ * record grew from 48 to 64 bytes. Version 4 added, per domain: the PCI
+ * functions passed through (ndevices, devices_off: each a segment, bus and
+ * devfn); the record grew from 64 to 72 bytes. A version 1, 2 or 3 blob is
+ * refused with a line saying to recompile it.
  *
  * The hypervisor never trusts the blob: config_parse() checks magic,
  * version, sizes, offsets, the checksum, every string (inside the table,
@@ -34,8 +40,11 @@
  * non-empty, below 2^52, no overlap within or across domains, summing to
  * `memory`), the initrd and modules (names "NAME.initrd" / "NAME.modK" of
  * 1..63 characters, args below 256 bytes, at most CONFIG_MAX_MODULES, the
- * array inside the blob), and refuses the whole blob with one clear line on the first
- * mistake. config_check_machine() then holds the result against the real
+ * array inside the blob), the devices (at most CONFIG_MAX_DEVICES, the
+ * array inside the blob and 8-aligned, reserved 0, no function twice in
+ * one domain), and refuses the whole blob with one clear line on the first
+ * mistake. A function in two domains is not refused here: the boot-time
+ * check (vmm/) gives it to the first and refuses only the later domain. config_check_machine() then holds the result against the real
  * machine (CPUs present, ranges in usable RAM, sizes that fit).
  */
 #ifndef KERNEL_CONFIG_H
@@ -46,7 +55,7 @@
 #include <stdint.h>
 
 #define HVCFG_MAGIC       "HVCONFIG"	/* 8 bytes, no NUL */
-#define HVCFG_VERSION     3
+#define HVCFG_VERSION     4
 #define HVCFG_MAX_SIZE    (1u << 20)
 #define CONFIG_MAX_DOMAINS 16
 #define CONFIG_NAME_MAX   16
@@ -133,7 +142,12 @@ _Static_assert(offsetof(struct hvcfg_domain, cpus) == 16 &&
 	       offsetof(struct hvcfg_domain, on_crash) == 40 &&
 	       offsetof(struct hvcfg_domain, initrd) == 48 &&
 	       offsetof(struct hvcfg_domain, nmodules) == 52 &&
-	       offsetof(struct hvcfg_domain, modules_off) == 56, "blob domain fields");
+	       offsetof(struct hvcfg_domain, modules_off) == 56 &&
+	       offsetof(struct hvcfg_domain, ndevices) == 64 &&
+	       offsetof(struct hvcfg_domain, devices_off) == 68, "blob domain fields");
+_Static_assert(offsetof(struct hvcfg_device, bus) == 2 &&
+	       offsetof(struct hvcfg_device, devfn) == 3 &&
+	       offsetof(struct hvcfg_device, reserved) == 4, "blob device fields");
 _Static_assert(sizeof(struct hvcfg_domain) % 8 == 0, "domain records keep 8-byte alignment");
 _Static_assert(sizeof(struct hvcfg_range) == 16, "blob range layout");
 _Static_assert(sizeof(struct hvcfg_module) == 8, "blob module layout");

@@ -12,6 +12,8 @@
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/tsc.h"
+#include "drivers/iommu/iommu.h"
+#include "drivers/pci.h"
 #include "kernel/acpi.h"
 #include "kernel/console_irq.h"
 #include "kernel/bootinfo.h"
@@ -113,6 +115,11 @@ static __attribute__((noreturn)) void run_domains(uint64_t online)
 {
 	static struct hv_config cfg;
 
+	/* Every IOMMU unit blocks all DMA from here on, whatever the
+	 * configuration; devices are let through one by one as domains take
+	 * them. */
+	pci_init(&acpi);
+	iommu_init(&acpi);
 	if (load_config(&cfg)) {
 		pr_err("config: refused; no domain started\n");
 		idle(HVCFG_ON_IDLE_HALT);

@@ -23,9 +23,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HVCONFIG = os.path.join(ROOT, "scripts", "hvconfig")
 
 HEADER = struct.Struct("<8sIIIIIIIIII")
-DOMAIN = struct.Struct("<IIIIQQIIIIIIII")
+DOMAIN = struct.Struct("<IIIIQQIIIIIIIIII")
 RANGE = struct.Struct("<QQ")
 MODULE = struct.Struct("<II")
+DEVICE = struct.Struct("<HBBI")
 
 # Also checked, field by field, by test_sample_from_hvconfig in
 # tests/unit/test_config.c: change both together.
@@ -43,6 +44,7 @@ kernel = "guests/bzImage"
 cmdline = "console=ttyS0"
 on_crash = "restart"
 initrd = "guests/initrd.gz"
+devices = ["00:03.0", "0001:ff:1f.7"]
 
 [[domain]]
 name = "rt-1"
@@ -67,6 +69,9 @@ memory = [
 ]
 kernel = "guests/bzImage"
 on_crash = "stop"
+devices = [
+    "0000:00:05.0",            # the same as "00:05.0"
+]
 """
 
 # One valid domain, for tests that add a mistake to it.
@@ -93,12 +98,16 @@ def decode(blob):
     domains = []
     for i in range(ndomains):
         (name, kernel, cmdline, dflags, cpus, memory, nranges, ranges_off, on_crash,
-         reserved, initrd, nmodules, modules_off, reserved2) = DOMAIN.unpack_from(
-             blob, domains_off + i * domain_size)
+         reserved, initrd, nmodules, modules_off, reserved2, ndevices,
+         devices_off) = DOMAIN.unpack_from(blob, domains_off + i * domain_size)
         assert reserved == 0 and (ranges_off == 0) == (nranges == 0), (reserved, ranges_off)
         assert ranges_off % 8 == 0 and ranges_off + 16 * nranges <= strings_off, ranges_off
         assert reserved2 == 0 and (modules_off == 0) == (nmodules == 0), (reserved2, modules_off)
         assert modules_off % 8 == 0 and modules_off + 8 * nmodules <= strings_off, modules_off
+        assert (devices_off == 0) == (ndevices == 0), devices_off
+        assert devices_off % 8 == 0 and devices_off + 8 * ndevices <= strings_off, devices_off
+        devices = [DEVICE.unpack_from(blob, devices_off + 8 * k) for k in range(ndevices)]
+        assert all(reserved == 0 for *_, reserved in devices), devices
         ranges = [RANGE.unpack_from(blob, ranges_off + 16 * k) for k in range(nranges)]
         assert not ranges or memory == sum(size for _, size in ranges), (memory, ranges)
         modules = [MODULE.unpack_from(blob, modules_off + 8 * k) for k in range(nmodules)]
@@ -110,6 +119,8 @@ def decode(blob):
             dom["initrd"] = string(initrd)
         if modules:
             dom["modules"] = [(string(n), string(a)) for n, a in modules]
+        if devices:
+            dom["devices"] = [(seg, bus, devfn) for seg, bus, devfn, _ in devices]
         domains.append(dom)
     return dict(magic=magic, version=version, total=total, crc=crc,
                 crc_ok=crc == zlib.crc32(zeroed), flags=flags, on_idle=on_idle,
@@ -178,19 +189,21 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(err, [])
         b = decode(blob)
         self.assertEqual(b["magic"], b"HVCONFIG")
-        self.assertEqual(b["version"], 3)
+        self.assertEqual(b["version"], 4)
         self.assertEqual(b["total"], len(blob))
         self.assertTrue(b["crc_ok"])
         self.assertEqual((b["flags"], b["on_idle"]), (0, 1))
-        self.assertEqual((b["domains_off"], b["domain_size"]), (48, 64))
+        self.assertEqual((b["domains_off"], b["domain_size"]), (48, 72))
         self.assertEqual(b["strings_off"] % 8, 0)
-        # header | 4 domain records | fixed's 2 ranges | rt-1's 2 modules | strings
-        self.assertEqual(b["strings_off"], 48 + 4 * 64 + 2 * 16 + 2 * 8)
+        # header | 4 domain records | fixed's 2 ranges | rt-1's 2 modules |
+        # linux0's 2 devices, fixed's 1 | strings
+        self.assertEqual(b["strings_off"], 48 + 4 * 72 + 2 * 16 + 2 * 8 + 3 * 8)
         self.assertEqual(b["strings_off"] + b["strings_size"], len(blob))
         self.assertEqual(b["first_string"], b"\0")
         self.assertEqual(b["domains"], [
             dict(name="linux0", kernel="linux0.kernel", cmdline="console=ttyS0", flags=0,
-                 cpus=0x6, memory=256 << 20, on_crash=1, ranges=[], initrd="linux0.initrd"),
+                 cpus=0x6, memory=256 << 20, on_crash=1, ranges=[], initrd="linux0.initrd",
+                 devices=[(0, 0, 3 << 3), (1, 0xff, 0x1f << 3 | 7)]),
             dict(name="rt-1", kernel="rt-1.kernel", cmdline="", flags=0,
                  cpus=(1 << 63) | (1 << 3), memory=1 << 30, on_crash=0, ranges=[],
                  modules=[("rt-1.mod0", "rt args"), ("rt-1.mod1", "")]),
@@ -198,15 +211,26 @@ class HvconfigTest(unittest.TestCase):
                  cpus=0x1, memory=12345 * 4096, on_crash=0, ranges=[]),
             dict(name="fixed", kernel="fixed.kernel", cmdline="", flags=0, cpus=0x30,
                  memory=3 << 20, on_crash=0,
-                 ranges=[(0x40000000, 0x40200000), (0x10000000, 0x10100000)]),
+                 ranges=[(0x40000000, 0x40200000), (0x10000000, 0x10100000)],
+                 devices=[(0, 0, 5 << 3)]),
         ])
         # An absent cmdline is offset 0: the empty string.
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 64)[2], 0)
-        # The ranges sit right after the records, the modules after them.
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 3 * 64)[6:8], (2, 48 + 4 * 64))
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 64)[11:13], (2, 48 + 4 * 64 + 2 * 16))
-        # No initrd, no modules: offsets 0.
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 2 * 64)[10:14], (0, 0, 0, 0))
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 72)[2], 0)
+        # The ranges sit right after the records, the modules after them,
+        # the devices after those, in domain order.
+        after = 48 + 4 * 72
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 3 * 72)[6:8], (2, after))
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 72)[11:13], (2, after + 2 * 16))
+        devices_at = after + 2 * 16 + 2 * 8
+        self.assertEqual(DOMAIN.unpack_from(blob, 48)[14:16], (2, devices_at))
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 3 * 72)[14:16], (1, devices_at + 16))
+        # The device records, byte for byte: segment, bus, devfn, reserved.
+        self.assertEqual(blob[devices_at:devices_at + 24],
+                         bytes([0, 0, 0, 0x18, 0, 0, 0, 0,
+                                1, 0, 0xff, 0xff, 0, 0, 0, 0,
+                                0, 0, 0, 0x28, 0, 0, 0, 0]))
+        # No initrd, no modules, no devices: offsets 0.
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 2 * 72)[10:16], (0, 0, 0, 0, 0, 0))
         if os.environ.get("HVCFG_SAMPLE_OUT"):
             with open(os.environ["HVCFG_SAMPLE_OUT"], "wb") as f:
                 f.write(blob)
@@ -283,16 +307,140 @@ class HvconfigTest(unittest.TestCase):
             self.assertEqual((decode(blob)["on_idle"], err), (0, []))
         self.assertEqual(decode(self.compile_ok(GOOD)[0])["on_idle"], 0)   # the default
 
-    def test_devices_not_yet_supported_warn(self):
-        text = GOOD + 'devices = ["00:03.0", "0000:01:00.1"]\non_crash = "restart"\n'
+    def test_devices_compile(self):
+        text = GOOD + ('devices = ["00:03.0", "0000:01:00.1", " 00:1F.7 ", "ABCD:fe:00.0"]\n'
+                       'on_crash = "restart"\n')
         blob, err = self.compile_ok(text)
-        self.assertEqual(err, ["sys.toml:6: warning: 'devices' is not supported yet; ignored"])
-        self.assertEqual(decode(blob)["domains"][0]["name"], "a")
-        self.assertEqual(decode(blob)["domains"][0]["on_crash"], 1)
-        # Empty lists change nothing: no warning, no modules.
+        self.assertEqual(err, [])
+        dom = decode(blob)["domains"][0]
+        self.assertEqual(dom["devices"], [(0, 0, 0x18), (0, 1, 1), (0, 0, 0xff),
+                                          (0xabcd, 0xfe, 0)])
+        self.assertEqual(dom["on_crash"], 1)
+        # Sixteen are allowed; each domain's own, in domain order.
+        sixteen = ", ".join(f'"00:{d:02x}.0"' for d in range(16))
+        two = (GOOD + f"devices = [{sixteen}]\n" +
+               GOOD.replace('"a"', '"b"').replace("[0]", "[1]") + 'devices = ["00:10.0"]\n')
+        b = decode(self.compile_ok(two)[0])
+        self.assertEqual(b["domains"][0]["devices"], [(0, 0, d << 3) for d in range(16)])
+        self.assertEqual(b["domains"][1]["devices"], [(0, 0, 0x80)])
+        # An empty list is no devices: offsets 0, as without the key.
         blob, err = self.compile_ok(GOOD + "modules = []\ndevices = []\n")
         self.assertEqual(err, [])
         self.assertNotIn("modules", decode(blob)["domains"][0])
+        self.assertNotIn("devices", decode(blob)["domains"][0])
+        self.assertEqual(blob, self.compile_ok(GOOD)[0])
+
+    def test_device_mistakes(self):
+        not_bdf = ("is not a PCI function like \"00:03.0\" or \"0000:00:03.0\" "
+                   "([SEGMENT:]BUS:DEVICE.FUNCTION, in hex)")
+        self.assert_errors(GOOD + 'devices = [\n  "0:3",\n  "00:03",\n  "000:00:03.0",\n'
+                           '  "00:03.0.1",\n  "0x00:03.0",\n  "",\n]\n',
+                           f"sys.toml:6: devices: '0:3' {not_bdf}",
+                           f"sys.toml:6: devices: '00:03' {not_bdf}",
+                           f"sys.toml:6: devices: '000:00:03.0' {not_bdf}",
+                           f"sys.toml:6: devices: '00:03.0.1' {not_bdf}",
+                           f"sys.toml:6: devices: '0x00:03.0' {not_bdf}",
+                           f"sys.toml:6: devices: '' {not_bdf}")
+        self.assert_errors(GOOD + 'devices = ["00:20.0", "00:03.8", "g0:00.0"]\n',
+                           "sys.toml:6: devices: '00:20.0': device 20 is out of range (00-1f)",
+                           "sys.toml:6: devices: '00:03.8': function 8 is out of range (0-7)",
+                           f"sys.toml:6: devices: 'g0:00.0' {not_bdf}")
+        # The same function twice, however it is written; the line of the key.
+        self.assert_errors(GOOD + 'cmdline = "x"\ndevices = ["00:05.0", "0000:00:05.0", '
+                           '"00:05.1", "00:05.0"]\n',
+                           "sys.toml:7: devices: device 00:05.0 is listed twice",
+                           "sys.toml:7: devices: device 00:05.0 is listed twice")
+        self.assert_errors(GOOD + 'devices = ["0001:00:05.0", "1:00:05.0", "0001:00:05.0"]\n',
+                           f"sys.toml:6: devices: '1:00:05.0' {not_bdf}",
+                           "sys.toml:6: devices: device 0001:00:05.0 is listed twice")
+        seventeen = ", ".join(f'"00:{d:02x}.0"' for d in range(17))
+        self.assert_errors(GOOD + f"devices = [{seventeen}]\n",
+                           "sys.toml:6: devices: 17 entries (at most 16)")
+        self.assert_errors(GOOD + 'devices = "00:03.0"\n',
+                           "sys.toml:6: 'devices' must be an array of strings, not string")
+        self.assert_errors(GOOD + 'devices = ["00:03.0", 3]\n',
+                           "sys.toml:6: 'devices' must be an array of strings, "
+                           "not an array holding a integer")
+
+    def test_devices_across_domains(self):
+        text = (GOOD + 'devices = ["00:05.0", "00:06.0"]\n\n' +
+                GOOD.replace('"a"', '"b"').replace("[0]", "[1]") +
+                'devices = ["00:07.0", "0000:00:05.0"]\n\n' +
+                GOOD.replace('"a"', '"c"').replace("[0]", "[2]") +
+                'devices = [\n  "00:05.0",\n  "00:07.0",\n]\n')
+        self.assert_errors(text,
+                           "sys.toml:13: devices: device 00:05.0 is already in domain \"a\"",
+                           "sys.toml:20: devices: device 00:05.0 is already in domain \"a\"",
+                           "sys.toml:20: devices: device 00:05.0 is already in domain \"b\"",
+                           "sys.toml:20: devices: device 00:07.0 is already in domain \"b\"")
+        # A domain with an invalid name is still named by its position.
+        bad = (GOOD.replace('"a"', '"A"') + 'devices = ["00:05.0"]\n' +
+               GOOD.replace('"a"', '"b"').replace("[0]", "[1]") + 'devices = ["00:05.0"]\n')
+        rc, _, err = self.run_tool("check", "sys.toml", text=bad)
+        self.assertEqual(rc, 1)
+        self.assertEqual(err[-1], "sys.toml:12: devices: device 00:05.0 is already in "
+                         "[[domain]] #1")
+        # Different segments, buses or functions are different functions.
+        ok = (GOOD + 'devices = ["00:05.0"]\n' +
+              GOOD.replace('"a"', '"b"').replace("[0]", "[1]") +
+              'devices = ["0001:00:05.0", "01:05.0", "00:05.1"]\n')
+        self.compile_ok(ok)
+
+    def test_allow_shared_devices(self):
+        text = (GOOD + 'devices = ["00:05.0"]\n' +
+                GOOD.replace('"a"', '"b"').replace("[0]", "[1]") +
+                'devices = ["00:06.0", "00:05.0"]\n')
+        shared = ("sys.toml:12: warning: devices: device 00:05.0 is already in domain \"a\" "
+                  "(kept: --allow-shared-devices; the hypervisor's boot-time check decides)")
+        out = os.path.join(self.dir, "out.bin")
+        rc, _, err = self.run_tool("compile", "sys.toml", "-o", out, text=text)
+        self.assertEqual((rc, err[0]), (1, "sys.toml:12: devices: device 00:05.0 is already "
+                                            "in domain \"a\""))
+        self.assertFalse(os.path.exists(out))
+        # With the flag: a warning, and both domains keep the function.
+        blob, err = self.compile_ok(text, "--allow-shared-devices")
+        self.assertEqual(err, [shared])
+        b = decode(blob)
+        self.assertEqual(b["version"], 4)
+        self.assertEqual([d["devices"] for d in b["domains"]],
+                         [[(0, 0, 0x28)], [(0, 0, 0x30), (0, 0, 0x28)]])
+        rc, _, err = self.run_tool("check", "sys.toml", "--allow-shared-devices", text=text)
+        self.assertEqual((rc, err), (0, [shared]))
+        rc, out_text, err = self.run_tool("modules", "sys.toml", "--allow-shared-devices",
+                                          text=text)
+        self.assertEqual((rc, err, len(out_text.splitlines())), (0, [], 2))
+        # It changes nothing else: a duplicate within a domain stays an error.
+        self.assert_errors(GOOD + 'devices = ["00:05.0", "00:05.0"]\n',
+                           "sys.toml:6: devices: device 00:05.0 is listed twice",
+                           args=("--allow-shared-devices",))
+
+    def test_mkimage_passes_hvconfig_flags(self):
+        """scripts/mkimage --hvconfig-flag FLAG reaches hvconfig compile and
+        modules; the ESP it writes carries the blob as hv/hv.config."""
+        text = (GOOD + 'devices = ["00:05.0"]\n' +
+                GOOD.replace('"a"', '"b"').replace("[0]", "[1]") + 'devices = ["00:05.0"]\n')
+        with open(os.path.join(self.dir, "sys.toml"), "w") as f:
+            f.write(text)
+        for name in ("hv.elf", "BOOTX64.EFI"):
+            with open(os.path.join(self.dir, name), "wb") as f:
+                f.write(b"\0" * 64)
+        mkimage = os.path.join(ROOT, "scripts", "mkimage")
+        esp = os.path.join(self.dir, "esp")
+        cmd = [sys.executable, mkimage, "esp", "--config", "sys.toml", "--elf", "hv.elf",
+               "--efi", "BOOTX64.EFI", "--out", esp]
+        p = subprocess.run(cmd, cwd=self.dir, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("is already in domain \"a\"", p.stderr)
+        for flags in (["--hvconfig-flag", "--allow-shared-devices"],
+                      ["--hvconfig-flag=--allow-shared-devices"]):
+            with self.subTest(flags=flags):
+                p = subprocess.run(cmd + flags, cwd=self.dir, capture_output=True, text=True,
+                                   timeout=60)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(os.path.join(esp, "hv", "hv.config"), "rb") as f:
+                    b = decode(f.read())
+                self.assertEqual([d["devices"] for d in b["domains"]],
+                                 [[(0, 0, 0x28)], [(0, 0, 0x28)]])
 
     def test_initrd_and_modules_compile(self):
         text = GOOD + ('initrd = "guests/initrd.gz"\n'
@@ -566,7 +714,8 @@ class HvconfigTest(unittest.TestCase):
                            "or an I/O port like \"0x3f8\"",
                            "sys.toml:4: baud 0 is invalid: it must be a positive integer")
         self.assert_errors(GOOD + 'devices = ["0:3"]\non_crash = "reboot"\nmodules = [" "]\n',
-                           "sys.toml:6: devices: '0:3' is not a PCI function like \"00:03.0\"",
+                           "sys.toml:6: devices: '0:3' is not a PCI function like \"00:03.0\" "
+                           "or \"0000:00:03.0\" ([SEGMENT:]BUS:DEVICE.FUNCTION, in hex)",
                            "sys.toml:7: on_crash 'reboot' is invalid: use \"stop\" or \"restart\"",
                            "sys.toml:8: modules: an entry is empty (write \"path [args]\")")
 

@@ -40,6 +40,11 @@ import hvqemu  # noqa: E402
 # skipped and the vendor in expected lines is whichever the host has.
 KVM = False
 
+# Anything a Linux guest complains about fails its case -- but RETBleed's
+# warning, which is about Bochs's Skylake-X model (no IBRS in CPUID).
+LINUX_COMPLAINTS = r"\[linux\] (?!.*RETBleed).*(WARNING|BUG|Call Trace|Kernel panic|ACPI Error|" \
+                   r"ACPI Warning|Unable to|unchecked MSR|calibration failed|[Ff]irmware [Bb]ug)"
+LINUX_PROMPT = r"\[linux\] hvlinux: shell on the console(.|\n)*hvlinux# "
 SUMMARY = r"hv: boot=(?P<boot>\S+) cpu=(?P<cpu>\S+) cpus=(?P<cpus>\d+) ram=(?P<ram>\d+)MiB"
 PANIC = r"hv: PANIC"
 
@@ -48,7 +53,7 @@ class Case:
     def __init__(self, name, *, image, firmware, expect, forbid=(PANIC,), machine="q35",
                  smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
                  acpi_tables=(), watch_com2=False, config=None, base=None, files=(),
-                 guests=(), emulator="qemu", console_input=()):
+                 guests=(), emulator="qemu", console_input=(), qemu_args=(), hvconfig_flags=()):
         self.name, self.image, self.firmware = name, image, firmware
         # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
         # watch_com2: the console is expected on the second UART.
@@ -67,6 +72,9 @@ class Case:
         # console_input: (regex, bytes) pairs: once regex has appeared in the
         # log, the bytes are typed on the console (QEMU only), in order.
         self.console_input = list(console_input)
+        # qemu_args: more QEMU arguments (an IOMMU, PCI devices), after the
+        # runner's own; hvconfig_flags: passed to `hvconfig compile`.
+        self.qemu_args, self.hvconfig_flags = list(qemu_args), list(hvconfig_flags)
         self.expect, self.forbid = list(expect), list(forbid)
         self.machine, self.smp, self.mem, self.cpu = machine, smp, mem, cpu
         self.cmdline, self.timeout, self.check = cmdline, timeout, check
@@ -221,11 +229,7 @@ def integration_cases():
         if not linux_mem_kb // 2 <= kb <= linux_mem_kb:
             return f"MemTotal {kb} kB does not fit a {linux_mem_kb} kB domain"
         return None
-    # Anything the kernel complains about fails the case -- but RETBleed's
-    # warning, which is about Bochs's Skylake-X model (no IBRS in CPUID).
-    linux_complaints = r"\[linux\] (?!.*RETBleed).*(WARNING|BUG|Call Trace|Kernel panic|ACPI Error|" \
-                       r"ACPI Warning|Unable to|unchecked MSR|calibration failed|[Ff]irmware [Bb]ug)"
-    prompt = r"\[linux\] hvlinux: shell on the console(.|\n)*hvlinux# "
+    linux_complaints, prompt = LINUX_COMPLAINTS, LINUX_PROMPT
     cases.append(Case("linux-2cpu-beside-hvtest", image="iso", firmware="bios", smp=4, mem=512,
                       config="tests/configs/linux-2cpu.toml",
                       guests=["linux/bzImage", "linux/initrd.gz", "hvtest.elf"],
@@ -309,6 +313,8 @@ def integration_cases():
                               r"hv: domain right stopped: triple fault"] + done("left", 16) +
                              [r"hv: all domains stopped"]))
 
+    pci_cases(cases)
+
     # A machine without usable virtualization is told so in one line.
     cases.append(Case("no-svm", image="iso", firmware="bios", cpu="max,-svm",
                       expect=[r"hv: cpu: AMD-V \(SVM\) is not available on this CPU: no domain can run"]))
@@ -339,6 +345,95 @@ def integration_cases():
     fault("ud", [r"hv: PANIC: CPU 0: exception 6"], image="esp", firmware="uefi")
     cases[-1].name = "fault-ud-esp"
     return cases
+
+
+# QEMU's IOMMUs (listed before the devices they fence) and its edu device
+# (1234:11e8, DMA and a 1 MiB BAR; TESTING.md): one at 00:05.0 to pass
+# through, one at 00:06.0 that no domain gets.
+IOMMUS = {"vtd": ["-device", "intel-iommu"], "amdvi": ["-device", "amd-iommu"]}
+EDU = ["-device", "edu,addr=05.0,dma_mask=0xffffffffffffffff",
+       "-device", "edu,addr=06.0,dma_mask=0xffffffffffffffff"]
+
+
+def pci_cases(cases):
+    """PCI passthrough fenced by the IOMMU, once with each unit (AMD-V under
+    TCG, so the unit follows the ACPI tables, not the CPU)."""
+    for unit, iommu in IOMMUS.items():
+        name = "VT-d" if unit == "vtd" else "AMD-Vi"
+        # hvtest drives edu in its own domain: identification, liveness,
+        # a DMA round trip through the IOMMU, 10,000 BAR reads with no
+        # exit, and a walk of all 256 buses that finds only its own.
+        cases.append(Case(f"pci-edu-{unit}", image="iso", firmware="bios", smp=2,
+                          config="tests/configs/pci-edu.toml", qemu_args=iommu + EDU,
+                          forbid=(PANIC, r"hvtest: FAIL", r"hv: iommu: fault"),
+                          expect=[rf"hv: iommu: {name}",
+                                  r"hv: domain test0: device 00:05\.0 \(1234:11e8\) as 00:05\.0, DMA fenced by " + name,
+                                  r"hv: pci 00:05\.0 1234:11e8 class 00ff -> test0",
+                                  r"hv: pci 00:06\.0 1234:11e8 class 00ff -> none",
+                                  r"\[test0\] hvtest: PASS pci-enum", r"\[test0\] hvtest: PASS edu-id",
+                                  r"\[test0\] hvtest: PASS edu-live", r"\[test0\] hvtest: PASS edu-dma",
+                                  r"\[test0\] hvtest: PASS bar-reads", r"\[test0\] hvtest: PASS pci-walk",
+                                  r"hv: domain test0 stopped: poweroff",
+                                  r"hv: domain test0 exits: total=\d+ .*dma-faults=0",
+                                  r"hv: domain test0 refused: .* pci=[1-9]", r"hv: all domains stopped"]))
+        # A hostile domain aims edu's DMA at the victim's RAM and the
+        # hypervisor's image: every access is blocked and reported, the
+        # victim finds its memory unchanged.
+        cases.append(Case(f"dma-hostile-{unit}", image="iso", firmware="bios", smp=2,
+                          config="tests/configs/dma-hostile.toml", qemu_args=iommu + EDU,
+                          forbid=(PANIC, r"hvtest: FAIL", r"hv: domain victim stopped(?!: poweroff)"),
+                          console_input=[(r"hv: domain evil stopped", b"check\r")],
+                          expect=[r"hv: domain victim: 16 MiB at host 0x10000000",
+                                  r"\[victim\] hvtest: victim pattern written",
+                                  r"hv: iommu: fault: device 00:05\.0 \(evil\) write at 0x10800000 blocked",
+                                  r"hv: iommu: fault: device 00:05\.0 \(evil\) write at 0x1000000 blocked",
+                                  r"hv: iommu: fault: device 00:05\.0 \(evil\) read at 0x10800000 blocked",
+                                  r"\[evil\] hvtest: PASS hostile-dma",
+                                  r"hv: domain evil exits: total=\d+ .*dma-faults=[1-9]",
+                                  r"\[victim\] hvtest: PASS victim-pattern",
+                                  r"hv: domain victim stopped: poweroff", r"hv: all domains stopped"]))
+        # Devices a domain cannot have: each refusal stops only its domain.
+        cases.append(Case(f"pci-refusals-{unit}", image="iso", firmware="bios", smp=4,
+                          config="tests/configs/pci-refusals.toml", qemu_args=iommu + EDU,
+                          hvconfig_flags=["--allow-shared-devices"], forbid=(PANIC, r"hvtest: FAIL"),
+                          expect=[r"hv: domain twice: device 00:05\.0 already belongs to domain owner",
+                                  r"hv: domain twice: not started",
+                                  r"hv: domain bridge: device 00:00\.0 is a host bridge",
+                                  r"hv: domain ghost: device 00:0a\.0 does not exist on this machine",
+                                  r"hv: domain owner stopped: poweroff", r"hv: all domains stopped"]))
+    # No IOMMU at all: a domain with a device is refused, the other runs.
+    cases.append(Case("pci-no-iommu", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/pci-no-iommu.toml", qemu_args=EDU,
+                      forbid=(PANIC, r"hvtest: FAIL", r"\[needy\]"),
+                      expect=[r"hv: iommu: none found \(no DMAR/IVRS\)",
+                              r"hv: domain needy: device 00:05\.0 needs an IOMMU, none found \(no DMAR/IVRS\)",
+                              r"hv: domain needy: not started", r"hv: pci 00:05\.0 1234:11e8 class 00ff -> none",
+                              r"hv: domain plain stopped: poweroff", r"hv: all domains stopped"]))
+    cases.append(Case("bochs-pci-no-iommu", image="iso", firmware="bios", emulator="bochs", smp=2,
+                      mem=256, config="tests/configs/bochs-no-iommu.toml", timeout=600,
+                      forbid=(PANIC, r"hvtest: FAIL", r"\[needy\]"),
+                      expect=[r"hv: pci: \d+ functions \(configuration mechanism #1, no MCFG\)",
+                              r"hv: domain needy: device 00:01\.1 needs an IOMMU, none found \(no DMAR/IVRS\)",
+                              r"hv: domain plain stopped: poweroff", r"hv: all domains stopped"]))
+    # A stock Linux lists its device in sysfs and reads edu's ID register
+    # through BAR0 (busybox devmem; sysfs `enable` turns memory decoding
+    # on, as no driver binds), with the device behind VT-d; after a
+    # reboot of its domain (devices quiesced, memory scrubbed) the device
+    # works again.
+    dev = "/sys/bus/pci/devices/0000:00:05.0"
+    probe = (f"echo ids $(cat {dev}/vendor {dev}/device); echo 1 > {dev}/enable; "
+             f"devmem $(cut -c1-18 {dev}/resource | head -1) 32; ")
+    cases.append(Case("linux-pci-vtd", image="iso", firmware="bios", smp=2, mem=512,
+                      config="tests/configs/linux-pci.toml", qemu_args=IOMMUS["vtd"] + EDU,
+                      guests=["linux/bzImage", "linux/initrd.gz"], timeout=600,
+                      forbid=(PANIC, LINUX_COMPLAINTS, r"hv: iommu: fault"),
+                      console_input=[(LINUX_PROMPT, (probe + "reboot -f\r").encode()),
+                                     (r"hv: domain linux restarted(.|\n)*" + LINUX_PROMPT,
+                                      (probe + "poweroff -f\r").encode())],
+                      expect=[r"\[linux\] ids 0x1234 0x11e8", r"\[linux\] 0x010000ED",
+                              r"hv: domain linux restarted(.|\n)*\[linux\] ids 0x1234 0x11e8"
+                              r"(.|\n)*\[linux\] 0x010000ED",
+                              r"hv: domain linux stopped: poweroff", r"hv: all domains stopped"]))
 
 
 def acpi_checksum_fix(table):
@@ -386,7 +481,9 @@ def prepare_image(case, build, workdir):
     subprocess.run([os.path.join(ROOT, "scripts", "mkimage"), case.image, "--config", config,
                     "--base", base, "--elf", os.path.join(build, "hv.elf"),
                     "--efi", os.path.join(build, "BOOTX64.EFI"), "--out", out,
-                    "--cmdline", case.cmdline], check=True, stdout=subprocess.DEVNULL)
+                    "--cmdline", case.cmdline] +
+                   [f"--hvconfig-flag={f}" for f in case.hvconfig_flags],
+                   check=True, stdout=subprocess.DEVNULL)
     return {case.image: out}
 
 
@@ -421,6 +518,7 @@ def run_integration(case, build):
         cmd = hvqemu.build_cmd(firmware=case.firmware, machine=case.machine, smp=case.smp,
                                mem=case.mem, cpu=case.cpu, serial=com1, workdir=workdir,
                                kvm=KVM, extra=extra, **img)
+    cmd += case.qemu_args if case.emulator == "qemu" else []
     with open(os.path.join(workdir, "qemu.cmd"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     qemu_err = open(os.path.join(workdir, "qemu.stderr"), "w")
@@ -519,6 +617,10 @@ FUZZ_SEEDS = {
     "fuzz_loader": [os.path.join("guests", "hvtest.elf")],
     "fuzz_insn": [],               # bytes are instructions: starts from nothing
     "fuzz_legacy": [],             # records of port accesses: from nothing
+    # absolute paths (os.path.join keeps them): QEMU's own tables
+    "fuzz_acpi_iommu": [os.path.join(ROOT, "tests", "fixtures", "acpi", m, f)
+                        for m, f in (("q35-intel-iommu", "07fe23ac-DMAR.bin"),
+                                     ("q35-amd-iommu", "07fe23bd-IVRS.bin"))],
 }
 
 

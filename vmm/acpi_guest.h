@@ -14,7 +14,9 @@
  *     block 0x604 (S5 = SLP_TYP 5 | SLP_EN: power off), PM timer 0x608
  *     (24-bit), a fixed-feature power button, the reset register at I/O
  *     0xcf9 (value 0x06);
- *   - no HPET, no PCI (no MCFG), no i8042, no VGA.
+ *   - with a PCI description: an MCFG and a PCI Express root bridge (see
+ *     struct acpi_guest_pci); without, no PCI at all;
+ *   - no HPET, no i8042, no VGA.
  *
  * The emulation behind all this is the hypervisor's job; see acpi_guest.c
  * for what each device must do so that Linux is happy with it.
@@ -31,10 +33,21 @@ struct acpi_guest_cpu {
 
 /*
  * A domain's PCI host bridge, when it has devices: an MCFG entry for its
- * ECAM window and, in the DSDT, a PCI root bridge (PNP0A08, _CID PNP0A03,
- * _SEG segment, _BBN bus_start) whose _CRS holds the bus range, the
- * configuration ports 0xcf8-0xcff and every window below, plus a
- * motherboard-resources device (PNP0C02) reserving the ECAM window.
+ * ECAM window and, in the DSDT, a PCI root bridge \_SB.PCI0 (PNP0A08,
+ * _CID PNP0A03, _UID 0, _SEG segment, _BBN bus_start, an _OSC that grants
+ * no native PCIe control, no _PRT) whose _CRS holds the bus range, the
+ * configuration ports 0xcf8-0xcff and every window below (I/O as WordIO,
+ * memory as DWordMemory below 4 GiB and QWordMemory above, non-cacheable
+ * for ACPI_WIN_MEM, prefetchable for ACPI_WIN_MEM_PREF), plus a
+ * motherboard-resources device \_SB.MRES (PNP0C02, _UID 1) reserving the
+ * ECAM window of buses bus_start..bus_end.
+ *
+ * ecam_base is what MCFG holds (PCI Firmware Spec 3.3 table 4-3): the
+ * address of bus 0's configuration space, even when bus_start > 0; the
+ * window decoded (and reserved) is ecam_base + bus_start MiB up to
+ * ecam_base + (bus_end + 1) MiB. It must be 1 MiB aligned. Windows need
+ * not be sorted; they must not be empty or wrap, I/O ones must end at
+ * 0x10000 or below. acpi_guest_build refuses anything else.
  */
 #define ACPI_GUEST_PCI_WINDOWS 16
 enum acpi_guest_window { ACPI_WIN_MEM, ACPI_WIN_MEM_PREF, ACPI_WIN_IO };
@@ -61,15 +74,22 @@ struct acpi_guest_pci {
  * UID i. A CPU with an APIC ID below 255 must have an xAPIC MADT entry
  * (8-bit UID, 0xff meaning "all"), so it must come at index 254 or lower.
  *
+ * pci: the PCI host bridge to describe (see above), NULL for none: then the
+ * tables are exactly those of a domain without PCI.
+ *
  * Returns the guest-physical address of the RSDP, or 0 after one line
- * "hv: domain NAME: acpi: ..." saying why (does not fit, bad CPU list).
+ * "hv: domain NAME: acpi: ..." saying why (does not fit, bad CPU list,
+ * bad PCI description).
  */
 uint64_t acpi_guest_build(const char *name, uint8_t *buf, uint64_t gpa, size_t size,
 			  const struct acpi_guest_cpu *cpus, uint32_t ncpus,
 			  const struct acpi_guest_pci *pci);	/* NULL: no PCI */
 
 /* Bytes acpi_guest_build needs for ncpus CPUs at most (whatever their
- * APIC IDs). */
-size_t acpi_guest_size(uint32_t ncpus);
+ * APIC IDs) and this PCI description (NULL: none). The most for any PCI
+ * description: ACPI_GUEST_PCI_WINDOWS windows above 4 GiB and an ECAM
+ * window above 4 GiB; a domain's 128 KiB area holds that for thousands
+ * of CPUs. */
+size_t acpi_guest_size(uint32_t ncpus, const struct acpi_guest_pci *pci);
 
 #endif

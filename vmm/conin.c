@@ -8,6 +8,7 @@
 #include "kernel/console.h"
 #include "kernel/printk.h"
 #include "arch/x86_64/trap.h"
+#include "drivers/iommu/iommu.h"
 #include "vmm/conin.h"
 #include "vmm/domain.h"
 
@@ -87,6 +88,8 @@ void conin_poll(void)
 
 void conin_on_nmi(void)
 {
-	if (nmi_take())
+	if (nmi_take()) {
 		conin_poll();
+		iommu_poll_faults();	/* the IOMMUs' fault interrupts are NMIs too */
+	}
 }

@@ -13,6 +13,7 @@
 #include "vmm/acpi_guest.h"
 #include "vmm/conin.h"
 #include "vmm/loader.h"
+#include "vmm/passthrough.h"
 #include "vmm/vlapic.h"
 
 #define MIB (1ull << 20)
@@ -157,6 +158,9 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 		mods[k].len = bm->end - bm->start;
 		mods[k].string = cfg->modules[k].args;
 	}
+	/* The ECAM window, if the domain has one, is reserved in its memory
+	 * map (Linux checks MMCONFIG against it). */
+	const struct guest_mem_range ecam = { d->ecam_gpa, passthrough_ecam_size() };
 	/* The image, its boot information, the initrd and the modules go into
 	 * the first range; the memory map says all of the domain's RAM. */
 	const struct guest_load_args a = {
@@ -172,6 +176,8 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 		.initrd_len = initrd ? initrd->end - initrd->start : 0,
 		.modules = cfg->nmodules ? mods : NULL,
 		.nmodules = cfg->nmodules,
+		.reserved = d->ecam_gpa ? &ecam : NULL,
+		.nreserved = d->ecam_gpa ? 1 : 0,
 	};
 	return guest_load_args(&a, entry);
 }
@@ -187,6 +193,7 @@ static void assign_vcpus(struct domain *d)
 		v->cpu = (uint32_t)__builtin_ctzll(cpus);
 		v->apic_id = percpu_of(v->cpu)->apic_id;
 		v->state = VCPU_WAIT_SIPI;
+		v->io_bitmap = d->iopm;
 		cpus &= cpus - 1;
 	}
 }
@@ -196,13 +203,16 @@ static void assign_vcpus(struct domain *d)
 static int build_acpi(struct domain *d)
 {
 	struct acpi_guest_cpu cpus[DOMAIN_MAX_VCPUS];
+	struct acpi_guest_pci pci;
+	bool has_pci = passthrough_acpi(d, &pci);
 
 	if (d->ram[0].size < ACPI_GPA + ACPI_SIZE)
 		return 0;	/* too small for a kernel that wants ACPI anyway */
 	for (uint32_t i = 0; i < d->nvcpus; i++)
 		cpus[i].apic_id = d->vcpus[i].apic_id;
 	d->acpi_rsdp = acpi_guest_build(d->name, (uint8_t *)(uintptr_t)(d->ram[0].hpa + ACPI_GPA),
-					ACPI_GPA, ACPI_SIZE, cpus, d->nvcpus, NULL);
+					ACPI_GPA, ACPI_SIZE, cpus, d->nvcpus,
+					has_pci ? &pci : NULL);
 	return d->acpi_rsdp ? 0 : trace_error(-ENOSPC);
 }
 
@@ -221,7 +231,8 @@ static void start_boot_vcpu(struct domain *d, const struct guest_entry *entry)
 static void reset_devices(struct domain *d)
 {
 	const struct legacy_host host = { .tsc = rdtsc_now, .tsc_hz = tsc_hz(),
-					  .cmos_read = host_cmos_read };
+					  .cmos_read = host_cmos_read,
+					  .pci_cfg = passthrough_cf8_access, .pci_ctx = d };
 
 	vuart_init(&d->uart, d->name);
 	d->uart_line = false;
@@ -246,6 +257,7 @@ static int domain_reload(struct domain *d)
 	reset_devices(d);
 	memset(d->exits, 0, sizeof(d->exits));
 	d->io_refused = d->msr_refused = d->ipi_refused = d->mmio_refused = 0;
+	d->vpci.refused = d->dma_faults = 0;
 	for (uint32_t i = 0; i < d->nvcpus; i++) {
 		struct vcpu *v = &d->vcpus[i];
 		memset(&v->regs, 0, sizeof(v->regs));
@@ -273,18 +285,22 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 	d->bi = bi;
 	d->mem_size = cfg->memory;
 	reset_devices(d);
-	assign_vcpus(d);
 
 	err = cfg->nranges ? claim_ranges(d) : take_memory(d, cfg->memory);
 	if (!err)
 		err = map_memory(d);
 	if (!err)
+		err = passthrough_assign(d);
+	assign_vcpus(d);	/* after the devices: they may open ports */
+	if (!err)
 		err = build_acpi(d);
 	if (!err)
 		err = load_kernel(d, bi, &entry);
 	if (err) {
-		/* Nothing of it runs; its RAM goes back. (Its page-table pages
-		 * are not reclaimed: a few pages per failed domain, at boot.) */
+		/* Nothing of it runs; its devices and RAM go back. (Its
+		 * page-table pages are not reclaimed: a few pages per failed
+		 * domain, at boot.) */
+		passthrough_release(d);
 		release_memory(d);
 		pr_err("domain %s: not started\n", d->name);
 		return err;
@@ -438,11 +454,15 @@ void domain_print_exits(const struct domain *d)
 		if (d->exits[r])
 			n += hv_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%llu",
 					 exit_reason_names[r], (unsigned long long)d->exits[r]);
+	if (d->vpci.n && n > 0 && (size_t)n < sizeof(buf))
+		hv_snprintf(buf + n, sizeof(buf) - (size_t)n, " dma-faults=%llu",
+			    (unsigned long long)__atomic_load_n(&d->dma_faults, __ATOMIC_RELAXED));
 	pr_info("%s\n", buf);
-	if (d->io_refused || d->msr_refused || d->ipi_refused || d->mmio_refused)
-		pr_info("domain %s refused: ports=%llu msrs=%llu ipis=%llu mmio=%llu\n", d->name,
-			(unsigned long long)d->io_refused, (unsigned long long)d->msr_refused,
-			(unsigned long long)d->ipi_refused, (unsigned long long)d->mmio_refused);
+	if (d->io_refused || d->msr_refused || d->ipi_refused || d->mmio_refused || d->vpci.refused)
+		pr_info("domain %s refused: ports=%llu msrs=%llu ipis=%llu mmio=%llu pci=%llu\n",
+			d->name, (unsigned long long)d->io_refused, (unsigned long long)d->msr_refused,
+			(unsigned long long)d->ipi_refused, (unsigned long long)d->mmio_refused,
+			(unsigned long long)d->vpci.refused);
 }
 
 /* Stop the domain, for good or to restart it; only the first caller of
@@ -462,6 +482,10 @@ static void domain_end(struct domain *d, const char *why, bool restart)
 		vcpu_kick(&d->vcpus[i]);
 	}
 	vuart_flush(&d->uart);
+	/* Its devices stop DMA before its memory is scrubbed (restart) or
+	 * left; what they tried outside it is reported first. */
+	passthrough_quiesce(d);
+	iommu_poll_faults();
 	pr_info("domain %s stopped: %s\n", d->name, why);
 	domain_print_exits(d);
 	if (restart)

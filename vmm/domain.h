@@ -13,9 +13,11 @@
 #include "kernel/config.h"
 #include "kernel/pgtable.h"
 #include "kernel/spinlock.h"
+#include "drivers/iommu/iommu.h"
 #include "vmm/legacy.h"
 #include "vmm/vcpu.h"
 #include "vmm/vioapic.h"
+#include "vmm/vpci.h"
 #include "vmm/vuart.h"
 
 #define DOMAIN_MAX_VCPUS 64	/* one vCPU per physical CPU */
@@ -51,6 +53,16 @@ struct domain {
 	uint64_t mtrr_def_type;
 	uint64_t kvmclock_wall_msr;
 	uint16_t pm1_enable;		/* its ACPI PM1a enable register */
+
+	/* Its PCI functions (vmm/passthrough.c): their configuration spaces
+	 * (under `lock`), its I/O address space, the ports their I/O BARs
+	 * open (a 3-page permission map, 0: every port intercepted) and the
+	 * guest-physical ECAM window (0: none). */
+	struct vpci vpci;
+	struct iommu_domain iommu;
+	uint64_t iopm;
+	uint64_t ecam_gpa;
+	uint64_t dma_faults;		/* DMA its devices tried outside its memory */
 
 	uint64_t exits[EXIT_REASONS];
 	uint64_t io_refused;		/* port accesses to ports it does not own */

@@ -61,6 +61,13 @@ static void hypercall_exit(struct vcpu *v, const struct vm_exit *e)
 	case HC_VERSION:
 		v->regs.rax = HC_ABI_VERSION;
 		break;
+	case HC_EXIT_COUNT: {
+		uint64_t total = 0;
+		for (unsigned r = 0; r < EXIT_REASONS; r++)
+			total += __atomic_load_n(&v->dom->exits[r], __ATOMIC_RELAXED);
+		v->regs.rax = total;
+		break;
+	}
 	default:
 		v->regs.rax = (uint64_t)-ENOSYS;
 		break;

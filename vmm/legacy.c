@@ -481,13 +481,14 @@ static enum legacy_result rtc_access(struct legacy *l, uint16_t port, unsigned s
 
 #define PCI_ENABLE      (1u << 31)
 /* Bus, device, function and the extended-register bits 27-24 (AMD's
- * extension for registers 0x100-0xfff): all zero for our one device. */
+ * extension for registers 0x100-0xfff): all zero for the host bridge. */
 #define PCI_TARGET      0x0fffff00u
 #define PCI_REGISTER    0xfcu
+#define PCI_EXT_REGISTER 0x0f000000u
 
 /* 00:00.0, a host bridge: vendor 0x1b36, device 0x0008, class 06 00 00,
  * revision 0, header type 0; every other register 0, all read-only. */
-static uint32_t pci_bridge_read(uint8_t reg)
+uint32_t legacy_pci_bridge_read(uint8_t reg)
 {
 	switch (reg) {
 	case 0x00: return 0x0008u << 16 | 0x1b36u;
@@ -516,12 +517,18 @@ static enum legacy_result pci_data_access(struct legacy *l, uint16_t port, unsig
 
 	if (offset + size > 4)
 		return LEGACY_UNHANDLED;
+	if ((a & PCI_ENABLE) && (a & PCI_TARGET) && l->host.pci_cfg && !(offset & (size - 1))) {
+		unsigned reg = ((a & PCI_EXT_REGISTER) >> 16) | (a & PCI_REGISTER) | offset;
+		l->host.pci_cfg(l->host.pci_ctx, (uint8_t)(a >> 16), (uint8_t)(a >> 8), reg, size,
+				in, val);
+		return LEGACY_DONE;
+	}
 	if (!in)
 		return LEGACY_DONE;	/* nothing writable */
 
 	uint32_t dword = 0xffffffffu;	/* no such device, or disabled */
 	if ((a & PCI_ENABLE) && !(a & PCI_TARGET))
-		dword = pci_bridge_read((uint8_t)(a & PCI_REGISTER));
+		dword = legacy_pci_bridge_read((uint8_t)(a & PCI_REGISTER));
 	dword >>= 8 * offset;
 	*val = size == 4 ? dword : dword & ((1u << (8 * size)) - 1);
 	return LEGACY_DONE;

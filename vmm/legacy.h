@@ -30,6 +30,14 @@ struct legacy_host {
 	/* Read register idx (0..0x7f) of the real RTC/CMOS; the caller
 	 * serializes. NULL: a fixed time (2000-01-01 00:00:00) is reported. */
 	uint8_t (*cmos_read)(uint8_t idx);
+	/* A configuration access through 0xcf8/0xcfc to any function but
+	 * the host bridge at 00:00.0 (the domain's own PCI functions,
+	 * vmm/vpci.c): reg is the byte offset (0..0xfff, AMD's extended
+	 * bits 27:24 included), size 1/2/4 and naturally aligned. NULL: no
+	 * such function (reads all ones, writes dropped). */
+	void (*pci_cfg)(void *ctx, uint8_t bus, uint8_t devfn, unsigned reg, unsigned size, bool in,
+			uint32_t *val);
+	void *pci_ctx;
 };
 
 enum legacy_result { LEGACY_UNHANDLED, LEGACY_DONE, LEGACY_RESET };
@@ -91,6 +99,10 @@ struct legacy {
 	uint8_t cmos[128];			/* 0x0e-0x7f: the domain's CMOS RAM */
 	uint32_t pci_address;			/* 0xcf8 */
 };
+
+/* The host bridge's configuration register reg (dword aligned): for the
+ * domain's ECAM window, which shows the same bridge. */
+uint32_t legacy_pci_bridge_read(uint8_t reg);
 
 /* @pre host->tsc and host->tsc_hz are set; host is copied. */
 void legacy_init(struct legacy *l, const struct legacy_host *host);

@@ -52,6 +52,90 @@ void ldr_meminfo(uint64_t ram, uint32_t *lower, uint32_t *upper)
 	*upper = (uint32_t)up;
 }
 
+static bool ldr_map_has_acpi(const struct ldr_ctx *c, bool acpi)
+{
+	return acpi && c->ram_size >= GUEST_ACPI_END;
+}
+
+uint32_t ldr_memmap_len(const struct ldr_ctx *c, bool acpi)
+{
+	return (ldr_map_has_acpi(c, acpi) ? 3u : 1u) + c->nresv;
+}
+
+uint32_t ldr_memmap(const struct ldr_ctx *c, bool acpi, struct ldr_map_entry *out)
+{
+	uint32_t n = 0;
+
+	if (ldr_map_has_acpi(c, acpi)) {
+		out[n++] = (struct ldr_map_entry){ 0, GUEST_ACPI_BASE, LDR_MAP_RAM };
+		out[n++] = (struct ldr_map_entry){ GUEST_ACPI_BASE,
+						   GUEST_ACPI_END - GUEST_ACPI_BASE, LDR_MAP_ACPI };
+		out[n++] = (struct ldr_map_entry){ GUEST_ACPI_END, c->ram_size - GUEST_ACPI_END,
+						   LDR_MAP_RAM };
+	} else {
+		out[n++] = (struct ldr_map_entry){ 0, c->ram_size, LDR_MAP_RAM };
+	}
+	/* The RAM starts at 0 and the reserved ranges do not overlap it
+	 * (ldr_reserved_check): they all come after it, already sorted. */
+	for (uint32_t i = 0; i < c->nresv; i++)
+		out[n++] = (struct ldr_map_entry){ c->resv[i].base, c->resv[i].size,
+						   LDR_MAP_RESERVED };
+	return n;
+}
+
+/*
+ * The reserved ranges, sorted into c->resv: refused (-EINVAL, one line)
+ * when there are too many, one is empty or wraps, or one overlaps another
+ * or the RAM -- a memory map saying both would leave the kernel to guess,
+ * and it is the caller's mistake.
+ */
+static int ldr_reserved_check(const struct guest_load_args *a, struct ldr_ctx *c)
+{
+	uint32_t n = a->reserved ? a->nreserved : 0;
+
+	c->nresv = 0;
+	if (n > GUEST_MAX_RESERVED) {
+		pr_err(LDR_PFX "%u reserved memory ranges, at most %u\n", c->name, n,
+		       GUEST_MAX_RESERVED);
+		return trace_error(-EINVAL);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct guest_mem_range r = a->reserved[i];
+		uint32_t j = c->nresv;
+
+		if (r.size == 0 || r.base + r.size - 1 < r.base) {
+			pr_err(LDR_PFX "reserved memory range %u at 0x%llx (0x%llx bytes) is empty or wraps\n",
+			       c->name, i, (unsigned long long)r.base, (unsigned long long)r.size);
+			return trace_error(-EINVAL);
+		}
+		if (r.base < c->ram_size) {
+			pr_err(LDR_PFX "reserved memory range 0x%llx-0x%llx overlaps the domain's RAM 0x0-0x%llx\n",
+			       c->name, (unsigned long long)r.base,
+			       (unsigned long long)(r.base + r.size - 1),
+			       (unsigned long long)(c->ram_size - 1));
+			return trace_error(-EINVAL);
+		}
+		/* insertion sort: at most GUEST_MAX_RESERVED of them */
+		while (j > 0 && c->resv[j - 1].base > r.base) {
+			c->resv[j] = c->resv[j - 1];
+			j--;
+		}
+		c->resv[j] = r;
+		c->nresv++;
+	}
+	for (uint32_t i = 1; i < c->nresv; i++) {
+		const struct guest_mem_range *p = &c->resv[i - 1], *q = &c->resv[i];
+		if (q->base - p->base < p->size) {
+			pr_err(LDR_PFX "reserved memory ranges 0x%llx-0x%llx and 0x%llx-0x%llx overlap\n",
+			       c->name, (unsigned long long)p->base,
+			       (unsigned long long)(p->base + p->size - 1),
+			       (unsigned long long)q->base, (unsigned long long)(q->base + q->size - 1));
+			return trace_error(-EINVAL);
+		}
+	}
+	return 0;
+}
+
 const char *ldr_mod_string(const struct guest_module *m)
 {
 	return m->string ? m->string : "";
@@ -64,7 +148,7 @@ static uint64_t ldr_pad8(uint64_t n) { return (n + 7) & ~7ull; }
 /* Tag sizes without padding (3.6.2 ff.). */
 static uint64_t ldr_string_tag_size(const char *s) { return 8 + strlen(s) + 1; }
 #define LDR_MEMINFO_SIZE 16u	/* type, size, mem_lower, mem_upper */
-#define LDR_MMAP_SIZE    (16u + 24u)	/* header + one entry */
+#define LDR_MMAP_HDR     16u	/* type, size, entry_size, entry_version */
 #define LDR_MODULE_SIZE  16u	/* type, size, mod_start, mod_end + string */
 #define LDR_END_SIZE     8u
 
@@ -73,7 +157,8 @@ static uint64_t ldr_info_size(const struct ldr_ctx *c)
 	uint64_t size = sizeof(struct mb2_info_header) +
 			ldr_pad8(ldr_string_tag_size(LDR_LOADER_NAME)) +
 			ldr_pad8(ldr_string_tag_size(c->cmdline)) +
-			LDR_MEMINFO_SIZE + LDR_MMAP_SIZE + LDR_END_SIZE;
+			LDR_MEMINFO_SIZE + LDR_END_SIZE + LDR_MMAP_HDR +
+			ldr_memmap_len(c, false) * sizeof(struct mb2_mmap_entry);
 
 	for (uint32_t i = 0; i < c->nmods; i++)
 		size += ldr_pad8(LDR_MODULE_SIZE + strlen(ldr_mod_string(&c->mods[i])) + 1);
@@ -176,17 +261,26 @@ static void ldr_info_meminfo(uint8_t **pos, uint64_t mem_size)
 	ldr_wr32(t + 12, upper);
 }
 
-/* 3.6.8 memory map: entry_size 24, version 0, one available region. */
-static void ldr_info_mmap(uint8_t **pos, uint64_t mem_size)
+/* 3.6.8 memory map: entry_size 24, version 0; the RAM as one available
+ * region, then the reserved ranges. */
+_Static_assert(LDR_MAP_RAM == MB2_MEM_AVAILABLE && LDR_MAP_RESERVED == MB2_MEM_RESERVED &&
+	       LDR_MAP_ACPI == MB2_MEM_ACPI, "one numbering for all memory maps");
+static void ldr_info_mmap(const struct ldr_ctx *c, uint8_t **pos)
 {
-	uint8_t *t = ldr_info_tag(pos, MB2_TAG_MMAP, LDR_MMAP_SIZE);
+	struct ldr_map_entry map[LDR_MAP_MAX];
+	uint32_t n = ldr_memmap(c, false, map);
+	uint8_t *t = ldr_info_tag(pos, MB2_TAG_MMAP,
+				  LDR_MMAP_HDR + n * sizeof(struct mb2_mmap_entry));
 
 	ldr_wr32(t + 8, sizeof(struct mb2_mmap_entry));
 	ldr_wr32(t + 12, 0);
-	ldr_wr64(t + 16, 0);
-	ldr_wr64(t + 24, mem_size);
-	ldr_wr32(t + 32, MB2_MEM_AVAILABLE);
-	ldr_wr32(t + 36, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *e = t + LDR_MMAP_HDR + i * sizeof(struct mb2_mmap_entry);
+		ldr_wr64(e, map[i].addr);
+		ldr_wr64(e + 8, map[i].size);
+		ldr_wr32(e + 16, map[i].type);
+		ldr_wr32(e + 20, 0);
+	}
 }
 
 /* 3.6.6 modules: where ldr_mods_load put them (checked below 4 GiB). */
@@ -216,7 +310,7 @@ static void ldr_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size
 	ldr_info_string(&pos, MB2_TAG_BOOTLOADER, LDR_LOADER_NAME);
 	ldr_info_string(&pos, MB2_TAG_CMDLINE, c->cmdline);
 	ldr_info_meminfo(&pos, c->ram_size);
-	ldr_info_mmap(&pos, c->ram_size);
+	ldr_info_mmap(c, &pos);
 	ldr_info_modules(c, &pos, addr + size);
 	ldr_info_tag(&pos, MB2_TAG_END, LDR_END_SIZE);
 }
@@ -327,7 +421,7 @@ static int ldr_bzimage(const struct ldr_ctx *c, struct guest_entry *out)
 
 int guest_load_args(const struct guest_load_args *a, struct guest_entry *out)
 {
-	const struct ldr_ctx c = {
+	struct ldr_ctx c = {
 		.name = a->name ? a->name : "?",
 		.img = a->image,
 		.len = a->len,
@@ -343,6 +437,9 @@ int guest_load_args(const struct guest_load_args *a, struct guest_entry *out)
 	};
 
 	memset(out, 0, sizeof(*out));
+	int err = ldr_reserved_check(a, &c);
+	if (err)
+		return err;
 	if (ldr_linux_magic(&c))
 		return ldr_bzimage(&c, out);
 	return ldr_multiboot(&c, out);

@@ -11,8 +11,9 @@
  *    1 MiB when not relocatable), a zeroed boot_params ("zero page") with
  *    the setup header, the command line, the initrd (as high as
  *    initrd_addr_max, the domain and 4 GiB allow), an e820 table of
- *    exactly the domain's RAM (one RAM entry [0, size)) and the ACPI RSDP
- *    address when given. Entered in 32-bit protected mode, paging off,
+ *    exactly the domain's RAM (one RAM entry [0, size), its ACPI area
+ *    marked ACPI data when there is an RSDP) and its reserved ranges, and
+ *    the ACPI RSDP address when given. Entered in 32-bit protected mode, paging off,
  *    flat 4 GiB segments (the protocol names CS 0x10, DS/ES/SS 0x18),
  *    interrupts off, ESI = boot_params, EAX = EBX = 0 (EBP = EDI = 0).
  *  - multiboot2 kernel: a multiboot2 header in the first 32 KiB (Multiboot2
@@ -31,7 +32,8 @@
  * EAX = 0x36d76289, EBX = guest-physical address of a multiboot2
  * information block that the loader builds in guest memory: boot-loader
  * name "hv", the command line, basic meminfo, a memory map of exactly the
- * domain's RAM (one available region [0, size)), a module tag per
+ * domain's RAM (one available region [0, size)) and its reserved ranges
+ * (type 2, sorted), a module tag per
  * module, END. A multiboot kernel is entered the same way (Multiboot
  * 0.6.96, 3.2) with EAX = 0x2BADB002 and EBX = the address of a multiboot
  * information structure (3.3) saying the same: mem_lower/mem_upper, the
@@ -55,6 +57,14 @@ struct guest_entry {
 				 * (Linux: of the range it claims, init_size) */
 };
 
+/* A guest-physical range [base, base + size). */
+struct guest_mem_range {
+	uint64_t base, size;
+};
+
+/* At most this many reserved ranges in a memory map. */
+#define GUEST_MAX_RESERVED 16u
+
 /* A boot module for a multiboot or multiboot2 kernel. */
 struct guest_module {
 	const void *data;	/* len bytes */
@@ -75,6 +85,12 @@ struct guest_load_args {
 	const struct guest_module *modules;	/* multiboot: optional */
 	uint32_t nmodules;
 	uint64_t acpi_rsdp;	/* guest-physical; 0 = none (Linux only) */
+	/* Ranges the memory map lists as reserved (e820 type 2, multiboot
+	 * and multiboot2 type 2), e.g. a PCI ECAM window: in any order (the
+	 * map is sorted), none empty, none overlapping another or the RAM
+	 * [0, ram_size), at most GUEST_MAX_RESERVED. */
+	const struct guest_mem_range *reserved;
+	uint32_t nreserved;
 };
 
 /* Where a domain's ACPI tables live (guest-physical): a Linux memory map
@@ -93,7 +109,9 @@ struct guest_load_args {
  * a Linux boot protocol older than 2.10), -ENOMEM when it, its boot
  * information, its modules or its initrd do not fit the domain, -E2BIG
  * for a command line longer than a Linux kernel takes, -EINVAL for an
- * initrd given to a multiboot or ELF kernel or modules given to Linux.
+ * initrd given to a multiboot or ELF kernel or modules given to Linux, or
+ * for reserved ranges that are empty, wrap, overlap each other or the
+ * RAM, or are more than GUEST_MAX_RESERVED.
  * Never reads outside [image, image+len) (nor outside the initrd and
  * modules) nor writes outside [mem, mem+mem_size); on failure it writes no
  * guest memory at all and *out is zeroed.

@@ -11,7 +11,8 @@
  *  - boot_params (the "zero page") at LDR_LX_BOOT_PARAMS: zeroed, the
  *    setup header copied in at 0x1f1, the loader's fields filled, an e820
  *    table of the domain's RAM [0, ram_size) (with its ACPI tables at
- *    GUEST_ACPI_BASE marked ACPI data, when it has them), the RSDP address;
+ *    GUEST_ACPI_BASE marked ACPI data, when it has them) and its reserved
+ *    ranges, the RSDP address;
  *  - the command line at LDR_LX_CMDLINE, below 640 KiB;
  *  - the protected-mode kernel at its runtime start address, so that the
  *    range it claims while decompressing (init_size) is known: for a
@@ -66,8 +67,8 @@
 #define LDR_LX_BP_ACPI_RSDP    0x070	/* u64 */
 #define LDR_LX_BP_E820_ENTRIES 0x1e8	/* u8 */
 #define LDR_LX_BP_E820_TABLE   0x2d0	/* 20-byte entries: addr, size, type */
-#define LDR_LX_E820_RAM        1u
-#define LDR_LX_E820_ACPI       3u	/* ACPI tables (reclaimable after reading) */
+#define LDR_LX_E820_MAX        128u	/* E820_MAX_ENTRIES_ZEROPAGE */
+_Static_assert(LDR_MAP_MAX <= LDR_LX_E820_MAX, "the e820 table holds every memory map");
 /* ext_ramdisk_image (0x0c0), ext_ramdisk_size (0x0c4), ext_cmd_line_ptr
  * (0x0c8): the high halves, 0 since everything is below 4 GiB. */
 
@@ -283,17 +284,14 @@ static void ldr_linux_boot_params(const struct ldr_ctx *c, const struct ldr_linu
 	ldr_wr64(bp + LDR_LX_BP_ACPI_RSDP, c->acpi_rsdp);
 
 	/* The domain's RAM, all of it RAM from 0 (no BIOS areas to hide),
-	 * except its ACPI tables when it has them. */
-	uint8_t *e = bp + LDR_LX_BP_E820_TABLE;
-	if (!c->acpi_rsdp || c->ram_size < GUEST_ACPI_END) {
-		bp[LDR_LX_BP_E820_ENTRIES] = 1;
-		ldr_e820(e, 0, c->ram_size, LDR_LX_E820_RAM);
-		return;
-	}
-	bp[LDR_LX_BP_E820_ENTRIES] = 3;
-	ldr_e820(e, 0, GUEST_ACPI_BASE, LDR_LX_E820_RAM);
-	ldr_e820(e + 20, GUEST_ACPI_BASE, GUEST_ACPI_END - GUEST_ACPI_BASE, LDR_LX_E820_ACPI);
-	ldr_e820(e + 40, GUEST_ACPI_END, c->ram_size - GUEST_ACPI_END, LDR_LX_E820_RAM);
+	 * except its ACPI tables when it has them (type 3, ACPI data); then
+	 * its reserved ranges (type 2). The e820 types are ldr_memmap's. */
+	struct ldr_map_entry map[LDR_MAP_MAX];
+	uint32_t n = ldr_memmap(c, c->acpi_rsdp != 0, map);
+	bp[LDR_LX_BP_E820_ENTRIES] = (uint8_t)n;
+	for (uint32_t i = 0; i < n; i++)
+		ldr_e820(bp + LDR_LX_BP_E820_TABLE + i * 20u, map[i].addr, map[i].size,
+			 map[i].type);
 }
 
 void ldr_linux_load(const struct ldr_ctx *c, const struct ldr_linux *l,

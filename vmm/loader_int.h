@@ -58,6 +58,24 @@ struct ldr_ctx {
 	const struct guest_module *mods;
 	uint32_t nmods;
 	uint64_t acpi_rsdp;
+	struct guest_mem_range resv[GUEST_MAX_RESERVED];	/* sorted by base */
+	uint32_t nresv;
+};
+
+/*
+ * A memory map as every boot protocol here gives it: entries sorted by
+ * address, not overlapping. The type numbers are the same in all three
+ * (e820, Multiboot2 3.6.8, Multiboot 3.3 as GRUB fills it): 1 RAM,
+ * 2 reserved, 3 ACPI data (reclaimable).
+ */
+#define LDR_MAP_RAM      1u
+#define LDR_MAP_RESERVED 2u
+#define LDR_MAP_ACPI     3u
+#define LDR_MAP_MAX      (3u + GUEST_MAX_RESERVED)
+
+struct ldr_map_entry {
+	uint64_t addr, size;
+	uint32_t type;
 };
 
 /*
@@ -160,6 +178,12 @@ const char *ldr_size_unit(uint64_t bytes);
 /* loader.c: basic memory information in KiB (Multiboot2 3.6.3, Multiboot
  * 3.3): lower from 0 (at most 640), upper from 1 MiB, for RAM [0, ram). */
 void ldr_meminfo(uint64_t ram, uint32_t *lower, uint32_t *upper);
+/* The domain's memory map into out[LDR_MAP_MAX]: its RAM [0, ram_size)
+ * -- with the ACPI area GUEST_ACPI_BASE..END as ACPI data when `acpi` and
+ * the RAM holds it -- then the reserved ranges. Returns the count. */
+uint32_t ldr_memmap(const struct ldr_ctx *c, bool acpi, struct ldr_map_entry *out);
+/* The number of entries ldr_memmap gives. */
+uint32_t ldr_memmap_len(const struct ldr_ctx *c, bool acpi);
 /* A module's string, "" for NULL. */
 const char *ldr_mod_string(const struct guest_module *m);
 

@@ -46,7 +46,6 @@
 #define LDR_MBI_F_LOADER_NAME (1u << 9)
 #define LDR_MBI_MOD_SIZE     16u	/* mod_start, mod_end, string, reserved */
 #define LDR_MBI_MMAP_SIZE    24u	/* size (20), base_addr, length, type */
-#define LDR_MBI_MMAP_RAM     1u
 
 /* ---- the header (3.1) ------------------------------------------------------ */
 
@@ -125,8 +124,8 @@ int ldr_mb1_find(const struct ldr_ctx *c, struct ldr_mb2 *h)
 /* ---- the information structure (3.3) -------------------------------------- */
 
 /*
- * One block: the fixed part, the module structures, the memory map (one
- * entry), then the strings it points to: command line, boot-loader name,
+ * One block: the fixed part, the module structures, the memory map (the
+ * RAM, then the reserved ranges), then the strings it points to: command line, boot-loader name,
  * the modules' strings.
  */
 static uint64_t ldr_mbi_mods_off(void) { return LDR_MBI_FIXED; }
@@ -138,7 +137,7 @@ static uint64_t ldr_mbi_mmap_off(const struct ldr_ctx *c)
 
 static uint64_t ldr_mbi_strings_off(const struct ldr_ctx *c)
 {
-	return ldr_mbi_mmap_off(c) + LDR_MBI_MMAP_SIZE;
+	return ldr_mbi_mmap_off(c) + (uint64_t)ldr_memmap_len(c, false) * LDR_MBI_MMAP_SIZE;
 }
 
 uint64_t ldr_mb1_info_size(const struct ldr_ctx *c)
@@ -193,12 +192,17 @@ void ldr_mb1_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size)
 		ldr_wr32(m + 8, ldr_mbi_string(info, addr, &str, ldr_mod_string(&c->mods[i])));
 	}
 
-	/* 3.3 "mmap": mmap_addr points at the first entry's size field. */
-	uint8_t *e = info + ldr_mbi_mmap_off(c);
-	ldr_wr32(info + LDR_MBI_MMAP_LENGTH, LDR_MBI_MMAP_SIZE);
+	/* 3.3 "mmap": mmap_addr points at the first entry's size field;
+	 * type 1 is RAM, any other reserved (2, as GRUB gives it). */
+	struct ldr_map_entry map[LDR_MAP_MAX];
+	uint32_t n = ldr_memmap(c, false, map);
+	ldr_wr32(info + LDR_MBI_MMAP_LENGTH, n * LDR_MBI_MMAP_SIZE);
 	ldr_wr32(info + LDR_MBI_MMAP_ADDR, (uint32_t)(addr + ldr_mbi_mmap_off(c)));
-	ldr_wr32(e, LDR_MBI_MMAP_SIZE - 4);
-	ldr_wr64(e + 4, 0);
-	ldr_wr64(e + 12, c->ram_size);
-	ldr_wr32(e + 20, LDR_MBI_MMAP_RAM);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *e = info + ldr_mbi_mmap_off(c) + (uint64_t)i * LDR_MBI_MMAP_SIZE;
+		ldr_wr32(e, LDR_MBI_MMAP_SIZE - 4);
+		ldr_wr64(e + 4, map[i].addr);
+		ldr_wr64(e + 12, map[i].size);
+		ldr_wr32(e + 20, map[i].type);
+	}
 }

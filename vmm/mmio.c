@@ -6,6 +6,7 @@
 #include "vmm/gwalk.h"
 #include "vmm/insn.h"
 #include "vmm/mmio.h"
+#include "vmm/passthrough.h"
 
 #define PAGE_BYTES 4096ull
 
@@ -54,7 +55,9 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	uint64_t gpa = e->mem.gpa;
 	struct mmio_insn in;
 
-	if (gpa < VIOAPIC_BASE || gpa >= VIOAPIC_BASE + VIOAPIC_SIZE || e->mem.exec)
+	bool ioapic = gpa >= VIOAPIC_BASE && gpa < VIOAPIC_BASE + VIOAPIC_SIZE;
+
+	if (e->mem.exec || (!ioapic && !passthrough_ecam_contains(d, gpa)))
 		return false;
 	int err = fetch_and_decode(v, &in);
 	if (err) {
@@ -68,7 +71,10 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	}
 	uint32_t val = in.write ? (uint32_t)insn_store_value(&v->regs, &in) : 0;
 	spin_lock(&d->lock);
-	vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val);
+	if (ioapic)
+		vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val);
+	else
+		passthrough_ecam_access(d, gpa, in.size, in.write, &val);
 	spin_unlock(&d->lock);
 	if (!in.write)
 		insn_complete_load(&v->regs, &in, val);

@@ -104,6 +104,11 @@ struct vcpu {
 	bool real_mode_start;		/* vcpu_init: real mode at sipi_vector << 12 */
 	uint8_t sipi_vector;
 	uint64_t kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME_NEW as written */
+	/* Physical address of its domain's I/O permission map (one bit per
+	 * port, 1 = intercept; 3 pages: SVM's IOPM layout, whose first two
+	 * pages are VMX's bitmaps A and B), or 0: the vendor's default,
+	 * which intercepts every port. */
+	uint64_t io_bitmap;
 	struct guest_regs regs;
 	void *arch;			/* the vendor's per-vCPU state */
 };

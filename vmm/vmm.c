@@ -7,6 +7,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
+#include "drivers/pci.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "vmm/conin.h"
@@ -70,6 +71,7 @@ int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t 
 		conin_register(&domains[i]);
 		started++;
 	}
+	pci_print_all();	/* with their owners, now that they have them */
 	if (!started) {
 		pr_err("vmm: no domain could be started\n");
 		return trace_error(-ENOENT);

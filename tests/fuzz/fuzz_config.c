@@ -8,7 +8,8 @@
  * silent and yields a configuration that keeps every promise of config.h
  * (strings inside the blob, names valid and unique, CPUs and ranges
  * exclusive, sizes sound, initrd and module strings inside the blob and
- * of allowed lengths), and the machine check either passes silently
+ * of allowed lengths, at most CONFIG_MAX_DEVICES PCI functions per domain
+ * and none twice in one), and the machine check either passes silently
  * or prints "hv: config: " lines.
  *
  * The first input byte is a control byte, the rest is the blob:
@@ -124,6 +125,14 @@ static void check_accepted(const uint8_t *blob, size_t size, const struct hv_con
 			      strlen(d->modules[k].name) < CONFIG_MODULE_MAX);
 			check(strlen(d->modules[k].args) < CONFIG_MODULE_ARGS_MAX);
 		}
+		check(d->ndevices <= CONFIG_MAX_DEVICES);
+		for (uint32_t k = 0; k < d->ndevices; k++)
+			for (uint32_t j = 0; j < k; j++)
+				check(d->devices[j].segment != d->devices[k].segment ||
+				      d->devices[j].bus != d->devices[k].bus ||
+				      d->devices[j].devfn != d->devices[k].devfn);
+		for (uint32_t k = d->ndevices; k < CONFIG_MAX_DEVICES; k++)
+			check(!d->devices[k].segment && !d->devices[k].bus && !d->devices[k].devfn);
 		for (uint32_t j = 0; j < i; j++)
 			check(strcmp(d->name, cfg->domains[j].name) != 0);
 	}

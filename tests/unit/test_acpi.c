@@ -1,5 +1,5 @@
 /*
- * Tests for kernel/acpi.c.
+ * Tests for kernel/acpi*.c (the root walker and the per-table parsers).
  *
  * The real cases use tables dumped from QEMU + SeaBIOS
  * (tests/fixtures/acpi/<machine>/<addr>-<SIG>.bin, made by

@@ -711,11 +711,11 @@ static void check_iasl(const struct tables *t)
 
 /* ---- the cases ------------------------------------------------------- */
 
-/* Build for cpus[0..n) at gpa into exactly acpi_guest_size(n) bytes, and
+/* Build for cpus[0..n) at gpa into exactly acpi_guest_size(n, NULL) bytes, and
  * check everything. */
 static struct tables build_and_check(uint32_t n, uint64_t gpa)
 {
-	size_t size = acpi_guest_size(n);
+	size_t size = acpi_guest_size(n, NULL);
 	struct tables t;
 	uint64_t rsdp;
 
@@ -759,7 +759,7 @@ static void test_300_cpus(void **state)
 	(void)state;
 	cpus_seq(300, 0, 1);
 	build_and_check(300, 0x7f000000);
-	assert_int_equal(acpi_guest_size(300), 592 + 44 + 300 * 16 + 38 + 12);
+	assert_int_equal(acpi_guest_size(300, NULL), 592 + 44 + 300 * 16 + 38 + 12);
 }
 
 /* Only x2APIC IDs: the worst case acpi_guest_size is for, used up to the
@@ -771,7 +771,7 @@ static void test_all_x2apic_fills_size(void **state)
 	(void)state;
 	cpus_seq(5, 0x100, 3);
 	t = build_and_check(5, 0x100000);
-	assert_int_equal(t.end - 0x100000, acpi_guest_size(5));
+	assert_int_equal(t.end - 0x100000, acpi_guest_size(5, NULL));
 }
 
 /* Above 4 GiB: the FADT's 32-bit DSDT field stays 0 (checked by
@@ -789,7 +789,7 @@ static void test_above_4g(void **state)
 /* Dirty memory (a domain rebooting) makes no difference. */
 static void test_dirty_buffer(void **state)
 {
-	size_t size = acpi_guest_size(3);
+	size_t size = acpi_guest_size(3, NULL);
 	uint8_t *clean;
 
 	(void)state;
@@ -816,7 +816,7 @@ static void test_too_small(void **state)
 
 	(void)state;
 	cpus_seq(2, 0, 1);
-	mem_alloc(0xe0000, acpi_guest_size(2));
+	mem_alloc(0xe0000, acpi_guest_size(2, NULL));
 	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, mem_size, cpus, 2, NULL), 0xe0000);
 	need = find_tables(0xe0000).end - 0xe0000;
 
@@ -850,7 +850,7 @@ static void test_refusals(void **state)
 	(void)state;
 	memset(buf, FILL, sizeof(buf));
 	cpus_seq(2, 0, 1);
-	mem_alloc(0xe0040, acpi_guest_size(2));
+	mem_alloc(0xe0040, acpi_guest_size(2, NULL));
 
 	assert_int_equal(acpi_guest_build("web", mem, 0xe0020, mem_size, cpus, 2, NULL), 0);
 	assert_string_equal(test_log(),
@@ -884,7 +884,7 @@ static void test_xapic_uid_limit(void **state)
 	(void)state;
 	cpus_seq(256, 300, 1);		/* x2APIC IDs... */
 	cpus[254].apic_id = 7;		/* UID 254: fine */
-	mem_alloc(0x100000, acpi_guest_size(256));
+	mem_alloc(0x100000, acpi_guest_size(256, NULL));
 	assert_int_equal(acpi_guest_build("big", mem, 0x100000, mem_size, cpus, 256, NULL), 0x100000);
 	assert_string_equal(test_log(), "");
 
@@ -916,7 +916,7 @@ static void test_iasl_check_catches_breakage(void **state)
 	(void)state;
 	require_iasl();
 	cpus_seq(2, 0, 1);
-	mem_alloc(0xe0000, acpi_guest_size(2));
+	mem_alloc(0xe0000, acpi_guest_size(2, NULL));
 	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, mem_size, cpus, 2, NULL), 0xe0000);
 	t = find_tables(0xe0000);
 	assert_true(t.end - 0xe0000 <= sizeof(copy));

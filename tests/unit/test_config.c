@@ -26,10 +26,10 @@ struct test_domain {
 	uint64_t cpus, memory;
 };
 
-/* Version 2 and 3 additions of a domain, for blob_build: on_crash and
+/* Version 2, 3 and 4 additions of a domain, for blob_build: on_crash and
  * explicit ranges (n may exceed CONFIG_MAX_RANGES, to test the limit);
  * the initrd's module name (NULL: none) and modules (nmods may exceed
- * CONFIG_MAX_MODULES). */
+ * CONFIG_MAX_MODULES); PCI functions (ndevs may exceed CONFIG_MAX_DEVICES). */
 struct test_extra {
 	uint32_t on_crash;
 	uint32_t n;
@@ -37,6 +37,8 @@ struct test_extra {
 	const char *initrd;
 	uint32_t nmods;
 	struct { const char *name, *args; } mods[CONFIG_MAX_MODULES + 2];
+	uint32_t ndevs;
+	struct hvcfg_device devs[CONFIG_MAX_DEVICES + 2];
 };
 
 struct blob {
@@ -94,10 +96,12 @@ static void seal(struct blob *b)
 }
 
 /*
- * A valid blob laid out like scripts/hvconfig does: header, domains, every
- * domain's ranges, string table (8-aligned, "" at offset 0). `extra` (may
- * be NULL) gives each domain's on_crash and ranges; a domain with ranges
- * and memory 0 gets their total as its memory.
+ * A valid blob laid out much like scripts/hvconfig does: header, domains,
+ * each domain's ranges, modules and devices (by domain, not by kind: the
+ * parser must not care), string table (8-aligned, "" at offset 0).
+ * `extra` (may be NULL) gives each domain's on_crash, ranges, initrd,
+ * modules and devices; a domain with ranges and memory 0 gets their total
+ * as its memory.
  */
 static struct blob blob_build(const struct test_domain *doms, unsigned n, uint32_t on_idle,
 			      const struct test_extra *extra)
@@ -143,6 +147,12 @@ static struct blob blob_build(const struct test_domain *doms, unsigned n, uint32
 				};
 				memcpy(b.data + ranges_at, &m, sizeof(m));
 				ranges_at += sizeof(m);
+			}
+			d.ndevices = extra[i].ndevs;
+			d.devices_off = extra[i].ndevs ? ranges_at : 0;
+			for (unsigned k = 0; k < extra[i].ndevs; k++) {
+				memcpy(b.data + ranges_at, &extra[i].devs[k], sizeof(extra[i].devs[k]));
+				ranges_at += sizeof(extra[i].devs[k]);
 			}
 		}
 		memcpy(b.data + sizeof(h) + i * sizeof(d), &d, sizeof(d));
@@ -345,6 +355,17 @@ static void test_sample_from_hvconfig(void **state)
 	assert_string_equal(cfg.domains[1].modules[1].args, "");
 	assert_null(cfg.domains[3].initrd);
 	assert_int_equal(cfg.domains[3].nmodules, 0);
+	assert_int_equal(cfg.domains[0].ndevices, 2);
+	assert_int_equal(cfg.domains[0].devices[0].segment, 0);
+	assert_int_equal(cfg.domains[0].devices[0].bus, 0);
+	assert_int_equal(cfg.domains[0].devices[0].devfn, 3 << 3);
+	assert_int_equal(cfg.domains[0].devices[1].segment, 1);
+	assert_int_equal(cfg.domains[0].devices[1].bus, 0xff);
+	assert_int_equal(cfg.domains[0].devices[1].devfn, 0x1f << 3 | 7);
+	assert_int_equal(cfg.domains[1].ndevices, 0);
+	assert_int_equal(cfg.domains[2].ndevices, 0);
+	assert_int_equal(cfg.domains[3].ndevices, 1);
+	assert_int_equal(cfg.domains[3].devices[0].devfn, 5 << 3);
 	free(b.data);
 }
 
@@ -381,14 +402,14 @@ static void test_bad_version(void **state)
 	struct hvcfg_header h = get_hdr(&b);
 	(void)state;
 
-	h.version = 4;
+	h.version = 5;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 4 (this hypervisor reads version 3)\n");
+	expect_reject(&b, "hv: config: unsupported version 5 (this hypervisor reads version 4)\n");
 	h.version = 0;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 3)\n");
+	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 4)\n");
 	free(b.data);
 }
 
@@ -410,7 +431,7 @@ static void test_version_1_refused(void **state)
 	memcpy(v1 + 80, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v1, sizeof(v1));
 	memcpy(v1 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 3: "
+	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 4: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -433,7 +454,35 @@ static void test_version_2_refused(void **state)
 	memcpy(v2 + 96, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v2, sizeof(v2));
 	memcpy(v2 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 2, this hypervisor reads version 3: "
+	expect_reject(&b, "hv: config: blob version 2, this hypervisor reads version 4: "
+		      "recompile it with scripts/hvconfig\n");
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+}
+
+/* A version 3 blob (64-byte domain records, no devices), as the hvconfig
+ * before passthrough wrote it: a domain with one module. */
+static void test_version_3_refused(void **state)
+{
+	static const char strings[] = "\0test0\0test0.kernel\0test0.mod0\0";
+	uint8_t v3[48 + 64 + 8 + sizeof(strings)];
+	uint32_t hdr[10] = { 3, sizeof(v3), 0, 0, 0, 1, 48, 64, 48 + 64 + 8, sizeof(strings) };
+	struct { uint32_t name, kernel, cmdline, flags; uint64_t cpus, memory;
+		 uint32_t nranges, ranges_off, on_crash, reserved;
+		 uint32_t initrd, nmodules, modules_off, reserved2; } dom = {
+		1, 7, 0, 0, 1, 32 * MiB, 0, 0, 0, 0, 0, 1, 48 + 64, 0 };
+	const uint32_t mod[2] = { 20, 0 };
+	struct blob b = { v3, sizeof(v3) };
+	(void)state;
+
+	_Static_assert(sizeof(dom) == 64, "the version 3 record");
+	memcpy(v3, HVCFG_MAGIC, 8);
+	memcpy(v3 + 8, hdr, sizeof(hdr));
+	memcpy(v3 + 48, &dom, sizeof(dom));
+	memcpy(v3 + 112, mod, sizeof(mod));
+	memcpy(v3 + 120, strings, sizeof(strings));
+	hdr[2] = crc32_ieee(v3, sizeof(v3));
+	memcpy(v3 + 8, hdr, sizeof(hdr));
+	expect_reject(&b, "hv: config: blob version 3, this hypervisor reads version 4: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -511,7 +560,7 @@ static void set_on_idle(struct hvcfg_header *h, size_t len) { (void)len; h->on_i
 static void set_ndomains_0(struct hvcfg_header *h, size_t len) { (void)len; h->ndomains = 0; }
 static void set_ndomains_17(struct hvcfg_header *h, size_t len) { (void)len; h->ndomains = 17; }
 static void set_domain_size(struct hvcfg_header *h, size_t len) { (void)len; h->domain_size = 24; }
-static void set_domains_end(struct hvcfg_header *h, size_t len) { h->domains_off = (uint32_t)len - 64; }
+static void set_domains_end(struct hvcfg_header *h, size_t len) { h->domains_off = (uint32_t)len - 72; }
 static void set_domains_wrap(struct hvcfg_header *h, size_t len) { (void)len; h->domains_off = 0xffffffe0u; }
 static void set_domains_hdr(struct hvcfg_header *h, size_t len) { (void)len; h->domains_off = 16; }
 static void set_strings_long(struct hvcfg_header *h, size_t len) { (void)len; h->strings_size += 1; }
@@ -526,11 +575,11 @@ static void test_header_fields(void **state)
 	reject_header_edit(set_ndomains_0, "hv: config: 0 domains (must be 1..16)\n");
 	reject_header_edit(set_ndomains_17, "hv: config: 17 domains (must be 1..16)\n");
 	reject_header_edit(set_domain_size,
-			   "hv: config: domain record size 24 (this hypervisor reads 64)\n");
-	reject_header_edit(set_domains_end, "config: domain array (3 x 64 bytes at 0x");
+			   "hv: config: domain record size 24 (this hypervisor reads 72)\n");
+	reject_header_edit(set_domains_end, "config: domain array (3 x 72 bytes at 0x");
 	reject_header_edit(set_domains_wrap,
-			   "config: domain array (3 x 64 bytes at 0xffffffe0) outside the ");
-	reject_header_edit(set_domains_hdr, "config: domain array (3 x 64 bytes at 0x10) outside");
+			   "config: domain array (3 x 72 bytes at 0xffffffe0) outside the ");
+	reject_header_edit(set_domains_hdr, "config: domain array (3 x 72 bytes at 0x10) outside");
 	reject_header_edit(set_strings_long, "config: string table (");
 	reject_header_edit(set_strings_wrap, "at 0xfffffff0) outside the ");
 	reject_header_edit(set_strings_hdr, "bytes at 0x0) outside the ");
@@ -823,7 +872,7 @@ static void test_range_values(void **state)
 		      "9 memory ranges (at most 8)\n");
 }
 
-/* In a valid blob whose domain 0 has two ranges (the array at 0xb0, after
+/* In a valid blob whose domain 0 has two ranges (the array at 0xc0, after
  * 2 records), set domain `i`'s nranges and ranges_off (END16: 16 bytes
  * before the end); expect `msg`. */
 #define END16 (UINT32_MAX - 1)
@@ -853,14 +902,14 @@ static void test_range_array(void **state)
 			   "array (2 x 16 bytes at 0x");
 	reject_ranges_edit(0, 2, 0, "memory range array (2 x 16 bytes at 0x0) outside the ");
 	reject_ranges_edit(0, 2, 40, "memory range array (2 x 16 bytes at 0x28) outside the ");
-	reject_ranges_edit(0, 0, 0xb0, "hv: config: domain 0 (\"linux0\"): ranges offset 0xb0 "
+	reject_ranges_edit(0, 0, 0xc0, "hv: config: domain 0 (\"linux0\"): ranges offset 0xc0 "
 			   "without ranges (must be 0)\n");
 	/* nranges says 1: the total no longer matches. */
-	reject_ranges_edit(0, 1, 0xb0, "memory 0x200000 is not the total of its ranges (0x100000)");
-	reject_ranges_edit(0, 0xffffffffu, 0xb0, "4294967295 memory ranges (at most 8)\n");
+	reject_ranges_edit(0, 1, 0xc0, "memory 0x200000 is not the total of its ranges (0x100000)");
+	reject_ranges_edit(0, 0xffffffffu, 0xc0, "4294967295 memory ranges (at most 8)\n");
 	/* Another domain pointing at linux0's array: its memory is not their
 	 * total; were it, the ranges would overlap linux0's. */
-	reject_ranges_edit(1, 1, 0xc0, "hv: config: domain 1 (\"db\"): memory 0x40000000 is "
+	reject_ranges_edit(1, 1, 0xd0, "hv: config: domain 1 (\"db\"): memory 0x40000000 is "
 			   "not the total of its ranges (0x100000)\n");
 }
 
@@ -875,7 +924,7 @@ static void test_ranges_shared_by_two_domains(void **state)
 	struct blob b = blob_build(d, 2, 0, x);
 	struct hvcfg_domain dom = get_dom(&b, 1);
 	dom.nranges = 1;
-	dom.ranges_off = 0xc0;
+	dom.ranges_off = 0xd0;
 	put_dom(&b, 1, &dom);
 	seal(&b);
 	expect_reject(&b, "hv: config: domain 1 (\"db\"): memory range 0 (0x3000000-0x3100000) "
@@ -957,7 +1006,7 @@ static void test_initrd_and_modules_accepted(void **state)
 
 /* Domain 0 ("linux0") with an initrd and two modules, domain 1 plain:
  * apply `edit` to domain `i`'s record, reseal, expect `msg`. The module
- * array is at 0xb0 (after 2 records), its last string is mod1's args. */
+ * array is at 0xc0 (after 2 records), its last string is mod1's args. */
 static void reject_modules_edit(unsigned i, void (*edit)(struct hvcfg_domain *, size_t),
 				const char *msg)
 {
@@ -984,7 +1033,7 @@ static void mod_off_wrap(struct hvcfg_domain *d, size_t len) { (void)len; d->mod
 static void mod_off_end(struct hvcfg_domain *d, size_t len) { d->modules_off = (uint32_t)len - 8; }
 static void mod_off_zero(struct hvcfg_domain *d, size_t len) { (void)len; d->modules_off = 0; }
 static void mod_off_hdr(struct hvcfg_domain *d, size_t len) { (void)len; d->modules_off = 40; }
-static void mod_other(struct hvcfg_domain *d, size_t len) { (void)len; d->nmodules = 1; d->modules_off = 0xb0; }
+static void mod_other(struct hvcfg_domain *d, size_t len) { (void)len; d->nmodules = 1; d->modules_off = 0xc0; }
 static void mod_reserved2(struct hvcfg_domain *d, size_t len) { (void)len; d->reserved2 = 3; }
 
 static void test_module_array(void **state)
@@ -996,7 +1045,7 @@ static void test_module_array(void **state)
 			    "(at most 16)\n");
 	reject_modules_edit(0, mod_count_huge, "): 4294967295 modules (at most 16)\n");
 	reject_modules_edit(0, mod_off_without, "hv: config: domain 0 (\"linux0\"): modules "
-			    "offset 0xb0 without modules (must be 0)\n");
+			    "offset 0xc0 without modules (must be 0)\n");
 	reject_modules_edit(0, mod_off_wrap, "hv: config: domain 0 (\"linux0\"): module array "
 			    "(2 x 8 bytes at 0xfffffffc) outside the ");
 	reject_modules_edit(0, mod_off_end, "config: domain 0 (\"linux0\"): module array "
@@ -1080,6 +1129,176 @@ static void test_module_strings(void **state)
 	free(b.data);
 }
 
+/* ---- PCI devices ------------------------------------------------------------------ */
+
+#define DEV(seg, bus, dev, fn) { (seg), (bus), (uint8_t)((dev) << 3 | (fn)), 0 }
+
+static void test_devices_accepted(void **state)
+{
+	struct test_domain d[3] = { three[0], three[1], three[2] };
+	struct test_extra x[3] = {
+		{ .ndevs = 2, .devs = { DEV(0, 0, 3, 0), DEV(0xabcd, 0xff, 0x1f, 7) } },
+		/* 16 are allowed; with ranges and modules before them. */
+		{ .n = 1, .r = { R(0x40000000, MiB) }, .nmods = 1, .mods = { { "db.mod0", "" } },
+		  .ndevs = CONFIG_MAX_DEVICES },
+		/* A function domain 0 has too: for the boot-time check, not the parser. */
+		{ .ndevs = 1, .devs = { DEV(0, 0, 3, 0) } },
+	};
+	struct hv_config cfg;
+	(void)state;
+
+	for (unsigned k = 0; k < CONFIG_MAX_DEVICES; k++)
+		x[1].devs[k] = (struct hvcfg_device)DEV(0, 1, k, k & 7);
+	d[1].memory = 0;
+	struct blob b = blob_build(d, 3, 0, x);
+	expect_accept(&b, &cfg);
+	assert_int_equal(cfg.domains[0].ndevices, 2);
+	assert_int_equal(cfg.domains[0].devices[0].segment, 0);
+	assert_int_equal(cfg.domains[0].devices[0].bus, 0);
+	assert_int_equal(cfg.domains[0].devices[0].devfn, 0x18);
+	assert_int_equal(cfg.domains[0].devices[1].segment, 0xabcd);
+	assert_int_equal(cfg.domains[0].devices[1].bus, 0xff);
+	assert_int_equal(cfg.domains[0].devices[1].devfn, 0xff);
+	assert_int_equal(cfg.domains[1].ndevices, CONFIG_MAX_DEVICES);
+	assert_int_equal(cfg.domains[1].nmodules, 1);
+	assert_int_equal(cfg.domains[1].nranges, 1);
+	for (unsigned k = 0; k < CONFIG_MAX_DEVICES; k++) {
+		assert_int_equal(cfg.domains[1].devices[k].bus, 1);
+		assert_int_equal(cfg.domains[1].devices[k].devfn, k << 3 | (k & 7));
+	}
+	assert_int_equal(cfg.domains[2].ndevices, 1);
+	assert_int_equal(cfg.domains[2].devices[0].devfn, 0x18);
+	/* Read with memcpy: a module at an odd address is fine. */
+	uint8_t *odd = malloc(b.len + 1);
+	assert_non_null(odd);
+	memcpy(odd + 1, b.data, b.len);
+	assert_int_equal(config_parse(odd + 1, b.len, &cfg), 0);
+	assert_int_equal(cfg.domains[0].devices[1].segment, 0xabcd);
+	free(odd);
+	free(b.data);
+
+	/* No devices: none in the result either. */
+	b = blob_new(one, 1, 0);
+	expect_accept(&b, &cfg);
+	assert_int_equal(cfg.domains[0].ndevices, 0);
+	free(b.data);
+}
+
+/* Domain 0 ("linux0") with two modules and three devices, domain 1 plain:
+ * the module array at 0xc0 (after 2 records), the device array after it
+ * at 0xd0. Apply `edit` to domain `i`'s record or (edit_dev) to device k
+ * of domain 0, reseal, expect `msg` on one line. */
+#define DEVICES_AT 0xd0u
+
+static struct blob devices_blob(void)
+{
+	struct test_domain d[2] = { three[0], three[1] };
+	struct test_extra x[2] = {
+		{ .nmods = 2, .mods = { { "linux0.mod0", "a" }, { "linux0.mod1", "" } },
+		  .ndevs = 3, .devs = { DEV(0, 0, 5, 0), DEV(0, 2, 0, 1), DEV(1, 0, 5, 0) } } };
+	struct blob b = blob_build(d, 2, 0, x);
+
+	assert_int_equal(get_dom(&b, 0).devices_off, DEVICES_AT);
+	return b;
+}
+
+static void reject_devices_edit(unsigned i, void (*edit)(struct hvcfg_domain *, size_t),
+				const char *msg)
+{
+	struct blob b = devices_blob();
+	struct hvcfg_domain dom = get_dom(&b, i);
+
+	edit(&dom, b.len);
+	put_dom(&b, i, &dom);
+	seal(&b);
+	expect_reject(&b, msg);
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+	free(b.data);
+}
+
+static void reject_device_edit(unsigned k, struct hvcfg_device dev, const char *msg)
+{
+	struct blob b = devices_blob();
+
+	memcpy(b.data + DEVICES_AT + k * sizeof(dev), &dev, sizeof(dev));
+	seal(&b);
+	expect_reject(&b, msg);
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+	free(b.data);
+}
+
+static void dev_count_17(struct hvcfg_domain *d, size_t len) { (void)len; d->ndevices = 17; }
+static void dev_count_huge(struct hvcfg_domain *d, size_t len) { (void)len; d->ndevices = 0xffffffffu; }
+static void dev_off_without(struct hvcfg_domain *d, size_t len) { (void)len; d->ndevices = 0; }
+static void dev_off_wrap(struct hvcfg_domain *d, size_t len) { (void)len; d->devices_off = 0xfffffff8u; }
+static void dev_off_end(struct hvcfg_domain *d, size_t len) { d->devices_off = (uint32_t)len - 16; }
+static void dev_off_zero(struct hvcfg_domain *d, size_t len) { (void)len; d->devices_off = 0; }
+static void dev_off_hdr(struct hvcfg_domain *d, size_t len) { (void)len; d->devices_off = 40; }
+static void dev_off_odd(struct hvcfg_domain *d, size_t len) { (void)len; d->devices_off = DEVICES_AT + 4; }
+static void dev_other_off(struct hvcfg_domain *d, size_t len) { (void)len; d->devices_off = DEVICES_AT; }
+static void dev_other(struct hvcfg_domain *d, size_t len) { (void)len; d->ndevices = 2; d->devices_off = DEVICES_AT + 8; }
+
+static void test_device_array(void **state)
+{
+	(void)state;
+	reject_devices_edit(0, dev_count_17, "hv: config: domain 0 (\"linux0\"): 17 devices "
+			    "(at most 16)\n");
+	reject_devices_edit(0, dev_count_huge, "): 4294967295 devices (at most 16)\n");
+	reject_devices_edit(0, dev_off_without, "hv: config: domain 0 (\"linux0\"): devices "
+			    "offset 0xd0 without devices (must be 0)\n");
+	reject_devices_edit(1, dev_other_off, "hv: config: domain 1 (\"db\"): devices "
+			    "offset 0xd0 without devices (must be 0)\n");
+	reject_devices_edit(0, dev_off_wrap, "hv: config: domain 0 (\"linux0\"): device array "
+			    "(3 x 8 bytes at 0xfffffff8) outside the ");
+	reject_devices_edit(0, dev_off_end, "config: domain 0 (\"linux0\"): device array "
+			    "(3 x 8 bytes at 0x");
+	reject_devices_edit(0, dev_off_zero, "device array (3 x 8 bytes at 0x0) outside the ");
+	reject_devices_edit(0, dev_off_hdr, "device array (3 x 8 bytes at 0x28) outside the ");
+	reject_devices_edit(0, dev_off_odd, "hv: config: domain 0 (\"linux0\"): device array "
+			    "at 0xd4 is not 8-byte aligned\n");
+	/* Another domain naming the same records: the parser lets it through,
+	 * the boot-time check gives the function to the first domain. */
+	struct hv_config cfg;
+	struct blob b = devices_blob();
+	struct hvcfg_domain dom = get_dom(&b, 1);
+	dev_other(&dom, b.len);
+	put_dom(&b, 1, &dom);
+	seal(&b);
+	expect_accept(&b, &cfg);
+	assert_int_equal(cfg.domains[1].ndevices, 2);
+	assert_int_equal(cfg.domains[1].devices[0].bus, 2);
+	assert_int_equal(cfg.domains[1].devices[1].segment, 1);
+	free(b.data);
+}
+
+static void test_device_records(void **state)
+{
+	(void)state;
+	struct hvcfg_device dev = DEV(0, 2, 0, 1);
+	dev.reserved = 0x100;
+	reject_device_edit(1, dev, "hv: config: domain 0 (\"linux0\"): device 1 (02:00.1): "
+			   "reserved field 0x100 (must be 0)\n");
+	dev = (struct hvcfg_device)DEV(1, 0, 5, 0);
+	dev.reserved = 1;
+	reject_device_edit(2, dev, "hv: config: domain 0 (\"linux0\"): device 2 (0001:00:05.0): "
+			   "reserved field 0x1 (must be 0)\n");
+	/* The same function twice in one domain. */
+	reject_device_edit(2, (struct hvcfg_device)DEV(0, 0, 5, 0), "hv: config: domain 0 "
+			   "(\"linux0\"): devices 0 and 2 are both 00:05.0\n");
+	reject_device_edit(1, (struct hvcfg_device)DEV(1, 0, 5, 0), "hv: config: domain 0 "
+			   "(\"linux0\"): devices 1 and 2 are both 0001:00:05.0\n");
+	/* Any bus and devfn is a function: 0xff:1f.7 is accepted. */
+	struct hv_config cfg;
+	struct blob b = devices_blob();
+	struct hvcfg_device top = DEV(0xffff, 0xff, 0x1f, 7);
+	memcpy(b.data + DEVICES_AT + 8, &top, sizeof(top));
+	seal(&b);
+	expect_accept(&b, &cfg);
+	assert_int_equal(cfg.domains[0].devices[1].segment, 0xffff);
+	assert_int_equal(cfg.domains[0].devices[1].devfn, 0xff);
+	free(b.data);
+}
+
 /* A refusal is one line: the first mistake, nothing after it. */
 static void test_one_line_per_refusal(void **state)
 {
@@ -1108,6 +1327,7 @@ int main(void)
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_version_1_refused),
 		cmocka_unit_test(test_version_2_refused),
+		cmocka_unit_test(test_version_3_refused),
 		cmocka_unit_test(test_size_mismatch),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_bad_crc),
@@ -1128,6 +1348,9 @@ int main(void)
 		cmocka_unit_test(test_initrd_and_modules_accepted),
 		cmocka_unit_test(test_module_array),
 		cmocka_unit_test(test_module_strings),
+		cmocka_unit_test(test_devices_accepted),
+		cmocka_unit_test(test_device_array),
+		cmocka_unit_test(test_device_records),
 		cmocka_unit_test(test_one_line_per_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

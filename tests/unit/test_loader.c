@@ -277,7 +277,7 @@ static int load_cmd(const char *cmdline)
 	assert_non_null(image);
 	memcpy(image, ib, ilen);
 	test_log_clear();
-	if (!xa.initrd && !xa.modules && !xa.acpi_rsdp && !xa.ram_size)
+	if (!xa.initrd && !xa.modules && !xa.acpi_rsdp && !xa.ram_size && !xa.reserved)
 		return guest_load("dom1", image, ilen, mem, mem_size, cmdline, &ge);
 	struct guest_load_args a = xa;
 	a.name = "dom1";
@@ -335,6 +335,37 @@ static uint64_t page_up(uint64_t a) { return (a + 4095) & ~4095ull; }
 
 /* The RAM the memory maps must report. */
 static uint64_t ram(void) { return xa.ram_size > mem_size ? xa.ram_size : mem_size; }
+
+/* The memory map every boot protocol must give (types 1 RAM, 2 reserved,
+ * 3 ACPI): the RAM from 0 -- for Linux with an RSDP, the ACPI area
+ * 0xe0000-0xfffff cut out of it as ACPI data -- then xa's reserved ranges,
+ * sorted by address. Returns the count. */
+struct map_ent { uint64_t addr, size; uint32_t type; };
+#define MAP_MAX (3 + GUEST_MAX_RESERVED)
+
+static unsigned want_map(bool linux_acpi, struct map_ent *m)
+{
+	unsigned n = 0;
+
+	if (linux_acpi && xa.acpi_rsdp && ram() >= GUEST_ACPI_END) {
+		m[n++] = (struct map_ent){ 0, GUEST_ACPI_BASE, 1 };
+		m[n++] = (struct map_ent){ GUEST_ACPI_BASE, GUEST_ACPI_END - GUEST_ACPI_BASE, 3 };
+		m[n++] = (struct map_ent){ GUEST_ACPI_END, ram() - GUEST_ACPI_END, 1 };
+	} else {
+		m[n++] = (struct map_ent){ 0, ram(), 1 };
+	}
+	unsigned first = n;
+	for (uint32_t i = 0; i < xa.nreserved; i++) {
+		struct map_ent e = { xa.reserved[i].base, xa.reserved[i].size, 2 };
+		unsigned k = n++;
+		while (k > first && m[k - 1].addr > e.addr) {
+			m[k] = m[k - 1];
+			k--;
+		}
+		m[k] = e;
+	}
+	return n;
+}
 
 /* Module i of xa as the boot information gives it (start, end exclusive):
  * right after what precedes it (*prev: the info block's end, then the
@@ -400,15 +431,22 @@ static void check_info(const char *cmdline)
 			assert_int_equal(rd32(t + 12), upper);
 			break;
 		}
-		case MB2_TAG_MMAP:
-			assert_int_equal(size, 16 + 24);
+		case MB2_TAG_MMAP: {
+			struct map_ent m[MAP_MAX];
+			unsigned n = want_map(false, m);
+			assert_int_equal(size, 16 + 24 * n);
 			assert_int_equal(rd32(t + 8), 24);
 			assert_int_equal(rd32(t + 12), 0);
-			assert_int_equal(rd64(t + 16), 0);
-			assert_int_equal(rd64(t + 24), ram());
-			assert_int_equal(rd32(t + 32), MB2_MEM_AVAILABLE);
-			assert_int_equal(rd32(t + 36), 0);
+			for (unsigned i = 0; i < n; i++) {
+				const uint8_t *e = t + 16 + 24 * i;
+				assert_int_equal(rd64(e), m[i].addr);
+				assert_int_equal(rd64(e + 8), m[i].size);
+				assert_int_equal(rd32(e + 16), m[i].type);
+				assert_int_equal(rd32(e + 20), 0);
+			}
+			assert_int_equal(m[0].type, MB2_MEM_AVAILABLE);
 			break;
+		}
 		case MB2_TAG_MODULE: {
 			assert_true(mods < xa.nmodules);
 			const char *str = xa.modules[mods].string ? xa.modules[mods].string : "";
@@ -1226,14 +1264,20 @@ static void check_mb1_info(const char *cmdline)
 	if (!mem_mapped)
 		check_after_modules(end);
 
-	/* Memory map: one entry, its size field first. */
-	assert_int_equal(rd32(info + 44), 24);
+	/* Memory map: the RAM, then the reserved ranges; each entry's size
+	 * field first. */
+	struct map_ent map[MAP_MAX];
+	unsigned nmap = want_map(false, map);
+	assert_int_equal(rd32(info + 44), 24 * nmap);
 	uint32_t mm = rd32(info + 48);
-	INSIDE(mm, 24);
-	assert_int_equal(rd32(mem + mm), 20);
-	assert_int_equal(rd64(mem + mm + 4), 0);
-	assert_int_equal(rd64(mem + mm + 12), ram());
-	assert_int_equal(rd32(mem + mm + 20), 1);
+	INSIDE(mm, 24 * nmap);
+	for (unsigned i = 0; i < nmap; i++) {
+		const uint8_t *e = mem + mm + 24 * i;
+		assert_int_equal(rd32(e), 20);
+		assert_int_equal(rd64(e + 4), map[i].addr);
+		assert_int_equal(rd64(e + 12), map[i].size);
+		assert_int_equal(rd32(e + 20), map[i].type);
+	}
 #undef INSIDE
 }
 
@@ -1544,9 +1588,11 @@ static void check_linux(uint64_t load, uint64_t setup_len, const char *cmdline,
 	assert_int_equal(rd32(bp + LX_CODE32), load);
 	assert_int_equal(rd64(bp + LX_SETUP_DATA), 0);
 	/* Nothing else in the page but the e820 table and the RSDP. */
+	struct map_ent map[MAP_MAX];
+	unsigned nmap = want_map(true, map);
 	for (uint64_t off = 0; off < 4096; off++) {
 		if ((off >= LX_SETUP_SECTS && off < hdr_end) || off == BP_E820_COUNT ||
-		    (off >= BP_E820 && off < BP_E820 + 60) ||
+		    (off >= BP_E820 && off < BP_E820 + 20 * nmap) ||
 		    (off >= BP_ACPI_RSDP && off < BP_ACPI_RSDP + 8))
 			continue;
 		assert_int_equal(bp[off], 0);
@@ -1555,25 +1601,16 @@ static void check_linux(uint64_t load, uint64_t setup_len, const char *cmdline,
 	assert_int_equal(rd32(bp + BP_EXT_RD_IMAGE), 0);
 	assert_int_equal(rd32(bp + BP_EXT_RD_SIZE), 0);
 	assert_int_equal(rd32(bp + BP_EXT_CMD_PTR), 0);
-	if (!xa.acpi_rsdp) {
-		assert_int_equal(bp[BP_E820_COUNT], 1);
-		assert_int_equal(rd64(bp + BP_E820), 0);
-		assert_int_equal(rd64(bp + BP_E820 + 8), ram());
-		assert_int_equal(rd32(bp + BP_E820 + 16), 1);
-		goto e820_done;
+	/* RAM (with an RSDP: RAM, the ACPI tables marked ACPI data, RAM),
+	 * then the reserved ranges: exactly the domain. */
+	assert_int_equal(bp[BP_E820_COUNT], nmap);
+	assert_int_equal(nmap, (xa.acpi_rsdp ? 3 : 1) + xa.nreserved);
+	for (unsigned i = 0; i < nmap; i++) {
+		const uint8_t *e = bp + BP_E820 + 20 * i;
+		assert_int_equal(rd64(e), map[i].addr);
+		assert_int_equal(rd64(e + 8), map[i].size);
+		assert_int_equal(rd32(e + 16), map[i].type);
 	}
-	/* RAM, the ACPI tables (marked ACPI data), RAM: exactly the domain. */
-	assert_int_equal(bp[BP_E820_COUNT], 3);
-	assert_int_equal(rd64(bp + BP_E820), 0);
-	assert_int_equal(rd64(bp + BP_E820 + 8), GUEST_ACPI_BASE);
-	assert_int_equal(rd32(bp + BP_E820 + 16), 1);
-	assert_int_equal(rd64(bp + BP_E820 + 20), GUEST_ACPI_BASE);
-	assert_int_equal(rd64(bp + BP_E820 + 28), GUEST_ACPI_END - GUEST_ACPI_BASE);
-	assert_int_equal(rd32(bp + BP_E820 + 36), 3);
-	assert_int_equal(rd64(bp + BP_E820 + 40), GUEST_ACPI_END);
-	assert_int_equal(rd64(bp + BP_E820 + 48), ram() - GUEST_ACPI_END);
-	assert_int_equal(rd32(bp + BP_E820 + 56), 1);
-e820_done:
 
 	/* The command line, in low memory, not in boot_params. */
 	uint32_t cl = rd32(bp + LX_CMD_PTR);
@@ -1837,6 +1874,140 @@ static void test_bzimage_bad(void **state)
 	check_linux(BZ_PREF, BZ_SETUP, cl, 0);
 }
 
+/* Reserved ranges (a PCI ECAM window, say): in every memory map after the
+ * RAM, sorted, as type 2. Given out of order. */
+static const struct guest_mem_range two_reserved[2] = {
+	{ 0xfed00000, 0x1000 },		/* an HPET-like page */
+	{ 0xe0000000, 0x10000000 },	/* ECAM, buses 0-255 */
+};
+
+static void test_reserved_ranges(void **state)
+{
+	(void)state;
+	/* multiboot2 */
+	kernel(32, K_MB2);
+	xa.reserved = two_reserved;
+	xa.nreserved = 2;
+	expect_ok();
+	check_info("console=ttyS0 quiet");
+	const uint8_t *info = mem + ge.ebx;
+	bool found = false;
+	for (uint32_t off = 8; !found && off < rd32(info); ) {
+		const uint8_t *t = info + off;
+		if (rd32(t) == MB2_TAG_MMAP) {
+			assert_int_equal(rd32(t + 4), 16 + 3 * 24);
+			assert_int_equal(rd64(t + 16 + 24), 0xe0000000);	/* sorted */
+			assert_int_equal(rd32(t + 16 + 24 + 16), MB2_MEM_RESERVED);
+			assert_int_equal(rd64(t + 16 + 48), 0xfed00000);
+			found = true;
+		}
+		off += (rd32(t + 4) + 7) & ~7u;
+	}
+	assert_true(found);
+
+	/* multiboot, with RAM beyond the first range up to the window */
+	mb1_kernel(32, 0, 3);
+	mem_new(16 * MIB);
+	xa.ram_size = 0xe0000000;
+	expect_ok();
+	check_mb1_info("console=ttyS0 quiet");
+	info = mem + ge.ebx;
+	assert_int_equal(rd32(info + 44), 3 * 24);
+	assert_int_equal(rd64(mem + rd32(info + 48) + 24 + 4), 0xe0000000);
+	assert_int_equal(rd32(mem + rd32(info + 48) + 24 + 20), 2);
+
+	/* Linux, with and without the ACPI area */
+	bz_image(0x020f);
+	mem_new(16 * MIB);
+	xa.ram_size = 0;
+	xa.acpi_rsdp = 0xe0000;
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 0);
+	const uint8_t *bp = mem + ge.esi;
+	assert_int_equal(bp[BP_E820_COUNT], 5);
+	assert_int_equal(rd64(bp + BP_E820 + 60), 0xe0000000);
+	assert_int_equal(rd64(bp + BP_E820 + 68), 0x10000000);
+	assert_int_equal(rd32(bp + BP_E820 + 76), 2);
+	assert_int_equal(rd64(bp + BP_E820 + 80), 0xfed00000);
+	assert_int_equal(rd32(bp + BP_E820 + 96), 2);
+	mem_new(16 * MIB);
+	xa.acpi_rsdp = 0;
+	xa.nreserved = 1;	/* just the first given */
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 0);
+	assert_int_equal(mem[ge.esi + BP_E820_COUNT], 2);
+	assert_int_equal(rd64(mem + ge.esi + BP_E820 + 20), 0xfed00000);
+
+	/* As many as allowed, adjacent to the RAM and to each other */
+	static struct guest_mem_range many[GUEST_MAX_RESERVED];
+	for (unsigned i = 0; i < GUEST_MAX_RESERVED; i++)
+		many[GUEST_MAX_RESERVED - 1 - i] =
+			(struct guest_mem_range){ 16 * MIB + i * 0x1000, 0x1000 };
+	xa.reserved = many;
+	xa.nreserved = GUEST_MAX_RESERVED;
+	kernel(64, K_MB2);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_info("console=ttyS0 quiet");
+	mb1_kernel(32, 0, 3);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_mb1_info("console=ttyS0 quiet");
+	bz_image(0x020f);
+	mem_new(16 * MIB);
+	xa.acpi_rsdp = 0xe0000;
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 0);
+}
+
+/* A reserved range that is empty, wraps, overlaps the RAM or another, or
+ * one too many: the caller's bug, refused before anything is written, for
+ * every kind of kernel. */
+static void test_reserved_refused(void **state)
+{
+	static struct guest_mem_range r[GUEST_MAX_RESERVED + 1];
+
+	(void)state;
+	for (int kind = 0; kind < 3; kind++) {
+		if (kind == 0)
+			kernel(32, K_MB2);
+		else if (kind == 1)
+			mb1_kernel(32, 0, 3);
+		else
+			bz_image(0x020f);
+		mem_new(16 * MIB);
+		xa.reserved = r;
+		xa.ram_size = 0;
+
+		r[0] = (struct guest_mem_range){ 16 * MIB - 0x1000, 0x2000 };
+		xa.nreserved = 1;
+		expect_fail(-EINVAL, "hv: domain dom1: kernel: reserved memory range 0xfff000-0x1000fff overlaps the domain's RAM 0x0-0xffffff\n");
+		/* RAM beyond the first host range counts too */
+		r[0] = (struct guest_mem_range){ 0xe0000000, 0x10000000 };
+		xa.ram_size = 4 * GIB;
+		expect_fail(-EINVAL, "reserved memory range 0xe0000000-0xefffffff overlaps the domain's RAM 0x0-0xffffffff");
+		xa.ram_size = 0;
+		r[0] = (struct guest_mem_range){ 0xe0000000, 0 };
+		expect_fail(-EINVAL, "reserved memory range 0 at 0xe0000000 (0x0 bytes) is empty or wraps");
+		r[0] = (struct guest_mem_range){ 0xfffffffffffff000ull, 0x2000 };
+		expect_fail(-EINVAL, "reserved memory range 0 at 0xfffffffffffff000 (0x2000 bytes) is empty or wraps");
+		/* the very top is fine */
+		r[0] = (struct guest_mem_range){ 0xfffffffffffff000ull, 0x1000 };
+		r[1] = (struct guest_mem_range){ 0xe0000000, 0x10000000 };
+		r[2] = (struct guest_mem_range){ 0xe8000000, 0x1000 };
+		xa.nreserved = 2;
+		memset(mem, POISON, mem_size);
+		assert_int_equal(load(), 0);
+		mem_new(16 * MIB);
+		xa.nreserved = 3;
+		expect_fail(-EINVAL, "reserved memory ranges 0xe0000000-0xefffffff and 0xe8000000-0xe8000fff overlap");
+		xa.nreserved = GUEST_MAX_RESERVED + 1;
+		expect_fail(-EINVAL, "17 reserved memory ranges, at most 16");
+		xa.nreserved = 0;
+		xa.reserved = NULL;
+	}
+}
+
 /* A real kernel, when LINUX_BZIMAGE names one: loaded into 256 MiB with
  * a 1 MiB initrd; what its header says is printed. */
 static void test_real_bzimage(void **state)
@@ -1927,6 +2098,8 @@ int main(void)
 		T(test_bzimage_placement),
 		T(test_bzimage_initrd),
 		T(test_bzimage_bad),
+		T(test_reserved_ranges),
+		T(test_reserved_refused),
 		T(test_real_bzimage),
 	};
 #undef T

@@ -191,7 +191,7 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	c->intercept_misc2 = SVM_MISC2_VMRUN | SVM_MISC2_VMMCALL | SVM_MISC2_VMLOAD |
 			     SVM_MISC2_VMSAVE | SVM_MISC2_STGI | SVM_MISC2_CLGI |
 			     SVM_MISC2_SKINIT;
-	c->iopm_base_pa = iopm_pa;
+	c->iopm_base_pa = v->io_bitmap ? v->io_bitmap : iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
 	c->guest_asid = tag;
 	c->tlb_control = SVM_TLB_FLUSH_ALL;	/* first entry: the ASID may be stale */

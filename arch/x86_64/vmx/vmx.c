@@ -198,7 +198,8 @@ static int vmx_cpu_enable(void)
 
 /* ---- vCPU set-up ---- */
 
-static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t tag)
+static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t tag,
+			      uint64_t io_bitmap)
 {
 	uint32_t pin, proc, proc2, exit, entry;
 	int err;
@@ -239,8 +240,9 @@ static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t 
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
-	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
-	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
+	uint64_t io = io_bitmap ? io_bitmap : io_bitmap_pa;	/* A, then B */
+	vmwrite(VMCS_IO_BITMAP_A, io);
+	vmwrite(VMCS_IO_BITMAP_B, io + PAGE_SIZE);
 	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
 	vmwrite(VMCS_EPT_POINTER, slat_root | EPTP_WALK4 | EPTP_WB);
 	vmwrite(VMCS_VPID, tag);
@@ -363,7 +365,7 @@ static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	}
 	v->arch = xv;
 	xv->launched = false;
-	err = vmx_setup_controls(xv, slat_root, tag);
+	err = vmx_setup_controls(xv, slat_root, tag, v->io_bitmap);
 	if (err)
 		return err;
 	vmx_setup_host();

@@ -1,0 +1,129 @@
+/*
+ * The vendor-neutral half of the IOMMU; see iommu.h. The unit driver is
+ * picked from the ACPI tables alone: a DMAR means VT-d, an IVRS AMD-Vi,
+ * whatever the CPU is (QEMU gives any pairing).
+ */
+#include "arch/x86_64/percpu.h"
+#include "drivers/iommu/iommu.h"
+#include "drivers/pci.h"
+#include "kernel/acpi.h"
+#include "kernel/errno.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+
+/* Fault lines per function before they are only counted; after that one
+ * line at every power of two. */
+#define FAULT_LINES 8
+
+static const struct iommu_ops *ops;
+static uint32_t fault_apic_id;	/* the boot CPU's, which serves the console */
+static struct spinlock poll_lock = SPINLOCK_INIT;
+
+int iommu_init(const struct acpi_info *acpi)
+{
+	const struct iommu_ops *o = acpi->dmar.present ? &vtd_ops :
+				    acpi->ivrs.present ? &amdvi_ops : NULL;
+
+	if (acpi->dmar.present && acpi->ivrs.present)
+		pr_warn("iommu: both DMAR and IVRS tables: using the DMAR (VT-d)\n");
+	if (!o) {
+		pr_info("iommu: none found (no DMAR/IVRS): no device can be passed through\n");
+		return 0;
+	}
+	fault_apic_id = this_cpu()->apic_id;
+	int err = o->init(acpi);
+	if (err) {
+		pr_err("iommu: %s could not be set up (error %d): no device can be passed through\n",
+		       o->name, err);
+		return err;
+	}
+	ops = o;
+	return 0;
+}
+
+bool iommu_present(void) { return ops != NULL; }
+const char *iommu_name(void) { return ops ? ops->name : "none"; }
+bool iommu_covers(const struct pci_func *f) { return ops && ops->covers(f); }
+bool iommu_is_unit(const struct pci_func *f) { return ops && ops->is_unit(f); }
+
+int iommu_domain_init(struct iommu_domain *d, uint16_t id)
+{
+	if (!ops || !id)
+		return trace_error(-ENODEV);
+	int err = pt_init(&d->pt, ops->pt_format(), ops->pt_mem());
+	if (err)
+		return err;
+	d->id = id;
+	d->ready = true;
+	return 0;
+}
+
+int iommu_map(struct iommu_domain *d, uint64_t iova, uint64_t hpa, uint64_t size)
+{
+	if (!d->ready)
+		return trace_error(-ENODEV);
+	int err = pt_map(&d->pt, iova, hpa, size, PT_READ | PT_WRITE);
+	if (!err)
+		ops->flush(d);
+	return err;
+}
+
+int iommu_attach(struct iommu_domain *d, const struct pci_func *f)
+{
+	if (!d->ready || !ops->covers(f))
+		return trace_error(-ENODEV);
+	return ops->attach(d, f);
+}
+
+void iommu_detach(struct iommu_domain *d, const struct pci_func *f)
+{
+	if (d->ready && ops)
+		ops->detach(d, f);
+}
+
+unsigned iommu_reserved_ranges(const struct pci_func *f,
+			       void (*fn)(void *ctx, uint64_t base, uint64_t end), void *ctx)
+{
+	return ops ? ops->reserved(f, fn, ctx) : 0;
+}
+
+void iommu_poll_faults(void)
+{
+	if (!ops || !spin_trylock(&poll_lock))
+		return;
+	ops->poll_faults();
+	spin_unlock(&poll_lock);
+}
+
+/* Faults from requester IDs that belong to no known function. */
+static uint64_t stray_faults;
+
+void iommu_report_fault(uint16_t seg, uint16_t rid, uint64_t addr, const char *what)
+{
+	const struct pci_func *f = pci_find_rid(seg, rid);
+	char bdf[16];
+	uint64_t n;
+
+	pci_bdf_str(seg, (uint8_t)(rid >> 8), (uint8_t)rid, bdf);
+	if (f && f->dma_faults)
+		n = __atomic_add_fetch(f->dma_faults, 1, __ATOMIC_RELAXED);
+	else
+		n = ++stray_faults;
+	if (n <= FAULT_LINES)
+		pr_warn("iommu: fault: device %s (%s) %s at 0x%llx blocked\n", bdf,
+			f && f->owner ? f->owner : "no domain", what, (unsigned long long)addr);
+	else if (!(n & (n - 1)))
+		pr_warn("iommu: fault: device %s (%s): %llu faults so far, all blocked\n", bdf,
+			f && f->owner ? f->owner : "no domain", (unsigned long long)n);
+}
+
+void iommu_fault_msi(uint32_t *addr, uint32_t *data)
+{
+	/* MSI address: 0xfee, destination ID in bits 19:12, physical mode;
+	 * data: delivery mode NMI (100b in bits 10:8), edge (SDM Vol. 3A
+	 * 11.11.1-11.11.2). The vector is ignored for NMIs. An APIC ID above
+	 * 255 cannot be named without interrupt remapping: faults are then
+	 * found only by polling (domain stop, exit counters). */
+	*addr = 0xfee00000u | (fault_apic_id & 0xffu) << 12;
+	*data = 4u << 8;
+}
