@@ -371,7 +371,7 @@ static void check_pci_enum(void)
 	unsigned n = scan_bus0(&by_cf8, seen_cf8);
 
 	if (!ecam.present || ecam.bus_start != 0) {
-		pass("(%u functions on bus 0, CF8 only%s)", n,
+		pass("(%u function%s on bus 0, CF8 only%s)", n, n == 1 ? "" : "s",
 		     ecam.present ? ": the ECAM window does not cover bus 0" : "");
 		return;
 	}
@@ -385,7 +385,7 @@ static void check_pci_enum(void)
 			return;
 		}
 	}
-	pass("(%u functions on bus 0, CF8 and ECAM agree)", n);
+	pass("(%u function%s on bus 0, CF8 and ECAM agree)", n, n == 1 ? "" : "s");
 }
 
 /* ---- pci-walk=N -------------------------------------------------------------------- */
