@@ -707,15 +707,19 @@ static uint64_t ag_ecam_size(const struct acpi_guest_pci *pci)
 	return (uint64_t)(pci->bus_end - pci->bus_start + 1) << AG_ECAM_BUS_SHIFT;
 }
 
-/* A window as the bridge's _CRS gives it (6.4.3.5): I/O as WordIO,
- * memory as DWordMemory below 4 GiB, QWordMemory otherwise. */
+/* A window as the bridge's _CRS gives it (6.4.3.5): I/O as WordIO
+ * (DWordIO when it is the whole 64 KiB), memory as DWordMemory below
+ * 4 GiB, QWordMemory otherwise. */
 static void ag_res_window(struct ag_aml *a, uint64_t base, uint64_t size,
 			  enum acpi_guest_window kind)
 {
 	unsigned width = base + size - 1 < AG_4G ? 4 : 8;
 
+	/* A Word descriptor's _LEN cannot say 0x10000, the whole I/O space:
+	 * that one is a DWordIO. */
 	if (kind == ACPI_WIN_IO) {
-		ag_res_addr(a, 2, AG_ADDR_IO, AG_ADDR_FIXED, AG_IO_ENTIRE_RANGE, base, size);
+		ag_res_addr(a, size <= UINT16_MAX ? 2 : 4, AG_ADDR_IO, AG_ADDR_FIXED,
+			    AG_IO_ENTIRE_RANGE, base, size);
 		return;
 	}
 	ag_res_addr(a, width, AG_ADDR_MEM, AG_ADDR_FIXED,
@@ -743,7 +747,8 @@ static void ag_res_window(struct ag_aml *a, uint64_t base, uint64_t size,
  *                          0, <bus_start>, <bus_end>, 0, <buses>)
  *           IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
  *           <per window> WordIO (ResourceProducer, MinFixed, MaxFixed,
- *               PosDecode, EntireRange, ...) or DWordMemory / QWordMemory
+ *               PosDecode, EntireRange, ...) (DWordIO for all 64 KiB)
+ *               or DWordMemory / QWordMemory
  *               (ResourceProducer, PosDecode, MinFixed, MaxFixed,
  *               NonCacheable or Prefetchable, ReadWrite, ...)
  *       })

@@ -37,8 +37,9 @@ struct acpi_guest_cpu {
  * _CID PNP0A03, _UID 0, _SEG segment, _BBN bus_start, an _OSC that grants
  * no native PCIe control, no _PRT) whose _CRS holds the bus range, the
  * configuration ports 0xcf8-0xcff and every window below (I/O as WordIO,
- * memory as DWordMemory below 4 GiB and QWordMemory above, non-cacheable
- * for ACPI_WIN_MEM, prefetchable for ACPI_WIN_MEM_PREF), plus a
+ * or DWordIO for all 64 KiB; memory as DWordMemory below 4 GiB and
+ * QWordMemory above, non-cacheable for ACPI_WIN_MEM, prefetchable for
+ * ACPI_WIN_MEM_PREF), plus a
  * motherboard-resources device \_SB.MRES (PNP0C02, _UID 1) reserving the
  * ECAM window of buses bus_start..bus_end.
  *

@@ -49,6 +49,8 @@ static uint8_t *mem;		/* mem_size bytes at guest-physical mem_gpa */
 static uint64_t mem_gpa;
 static size_t mem_size;
 static struct acpi_info info;	/* ~5 KiB: keep it off the stack */
+/* The PCI description the tables at hand are built with (NULL: none). */
+static const struct acpi_guest_pci *cur_pci;
 
 static const void *guest_map(uint64_t phys, size_t len)
 {
@@ -71,6 +73,7 @@ static int setup(void **state)
 {
 	(void)state;
 	mem = NULL;
+	cur_pci = NULL;
 	memset(&info, 0xa5, sizeof(info));
 	test_log_clear();
 	return 0;
@@ -123,8 +126,8 @@ static void cpus_seq(uint32_t n, uint32_t first, uint32_t step)
 /* ---- finding and checking the tables --------------------------------- */
 
 struct tables {
-	uint64_t rsdp, xsdt, fadt, madt, dsdt, facs;	/* guest-physical */
-	uint32_t xsdt_len, fadt_len, madt_len, dsdt_len;
+	uint64_t rsdp, xsdt, fadt, madt, dsdt, facs, mcfg;	/* guest-physical */
+	uint32_t xsdt_len, fadt_len, madt_len, dsdt_len, mcfg_len;
 	uint64_t end;		/* the highest byte used, + 1 */
 };
 
@@ -173,10 +176,16 @@ static struct tables find_tables(uint64_t rsdp)
 
 	t.xsdt = get64(r + 24);
 	t.xsdt_len = check_sdt(t.xsdt, "XSDT", 1);
-	assert_int_equal(t.xsdt_len, 36 + 2 * 8);
+	/* FACP, APIC, and with PCI the MCFG */
+	assert_int_equal(t.xsdt_len, 36 + (cur_pci ? 3 : 2) * 8);
 	x = at(t.xsdt, t.xsdt_len);
 	t.fadt = get64(x + 36);
 	t.madt = get64(x + 44);
+	if (cur_pci) {
+		t.mcfg = get64(x + 52);
+		t.mcfg_len = check_sdt(t.mcfg, "MCFG", 1);
+		assert_int_equal(t.mcfg_len, 60);
+	}
 
 	t.fadt_len = check_sdt(t.fadt, "FACP", 6);
 	assert_int_equal(t.fadt_len, 276);
@@ -203,14 +212,19 @@ static struct tables find_tables(uint64_t rsdp)
 	t.end = max64(t.end, t.fadt + t.fadt_len);
 	t.end = max64(t.end, t.madt + t.madt_len);
 	t.end = max64(t.end, t.dsdt + t.dsdt_len);
+	if (cur_pci)
+		t.end = max64(t.end, t.mcfg + t.mcfg_len);
 	return t;
 }
 
 /* The structures, as (start, length) pairs. */
-static void structs(const struct tables *t, uint64_t start[6], uint64_t len[6])
+#define NSTRUCTS 7
+static void structs(const struct tables *t, uint64_t start[NSTRUCTS], uint64_t len[NSTRUCTS])
 {
-	const uint64_t s[6] = { t->rsdp, t->facs, t->xsdt, t->fadt, t->madt, t->dsdt };
-	const uint64_t l[6] = { 36, 64, t->xsdt_len, t->fadt_len, t->madt_len, t->dsdt_len };
+	const uint64_t s[NSTRUCTS] = { t->rsdp, t->facs, t->xsdt, t->fadt, t->madt, t->dsdt,
+				       t->mcfg };
+	const uint64_t l[NSTRUCTS] = { 36, 64, t->xsdt_len, t->fadt_len, t->madt_len,
+				       t->dsdt_len, t->mcfg_len };
 
 	memcpy(start, s, sizeof(s));
 	memcpy(len, l, sizeof(l));
@@ -219,17 +233,18 @@ static void structs(const struct tables *t, uint64_t start[6], uint64_t len[6])
 /* No two structures overlap; the bytes between them are 0. */
 static void check_layout(const struct tables *t)
 {
-	uint64_t start[6], len[6];
+	uint64_t start[NSTRUCTS], len[NSTRUCTS];
 
 	structs(t, start, len);
-	for (size_t i = 0; i < 6; i++)
-		for (size_t j = i + 1; j < 6; j++)
-			if (start[i] < start[j] + len[j] && start[j] < start[i] + len[i])
+	for (size_t i = 0; i < NSTRUCTS; i++)
+		for (size_t j = i + 1; j < NSTRUCTS; j++)
+			if (len[i] && len[j] &&
+			    start[i] < start[j] + len[j] && start[j] < start[i] + len[i])
 				fail_msg("structures %zu and %zu overlap", i, j);
 	for (uint64_t a = mem_gpa; a < t->end; a++) {
 		bool inside = false;
 
-		for (size_t i = 0; i < 6; i++)
+		for (size_t i = 0; i < NSTRUCTS; i++)
 			inside |= a >= start[i] && a < start[i] + len[i];
 		if (!inside && mem[a - mem_gpa] != 0)
 			fail_msg("padding byte at 0x%llx is 0x%02x", (unsigned long long)a,
@@ -365,7 +380,15 @@ static void check_parsed(const struct tables *t, uint32_t n)
 	assert_int_equal(info.ioapics[0].id, 0);
 	assert_int_equal(info.ioapics[0].addr, 0xfec00000);
 	assert_int_equal(info.ioapics[0].gsi_base, 0);
-	assert_int_equal(info.nmcfg, 0);
+	if (cur_pci) {
+		assert_int_equal(info.nmcfg, 1);
+		assert_int_equal(info.mcfg[0].base, cur_pci->ecam_base);
+		assert_int_equal(info.mcfg[0].segment, cur_pci->segment);
+		assert_int_equal(info.mcfg[0].bus_start, cur_pci->bus_start);
+		assert_int_equal(info.mcfg[0].bus_end, cur_pci->bus_end);
+	} else {
+		assert_int_equal(info.nmcfg, 0);
+	}
 	assert_false(info.has_spcr);
 
 	assert_true(info.pm.has_fadt);
@@ -390,9 +413,9 @@ static void check_parsed(const struct tables *t, uint32_t n)
 		 "hv: acpi: FADT: reset register I/O 0xcf9, value 0x6\n"
 		 "%s"
 		 "hv: acpi: RSDP rev 2, OEM \"HVSTAT\", XSDT: %u CPUs enabled (%u listed), "
-		 "1 IOAPIC(s), 0 MCFG window(s), no SPCR\n",
+		 "1 IOAPIC(s), %u MCFG window(s), no SPCR\n",
 		 n > ACPI_MAX_CPUS ? "hv: acpi: MADT lists more than 256 CPUs, ignoring the rest\n" : "",
-		 listed, listed);
+		 listed, listed, cur_pci ? 1u : 0u);
 	assert_string_equal(test_log(), line);
 }
 
@@ -647,9 +670,9 @@ static int iasl_rsdp(const char *dir, const uint8_t *r, char *why, size_t whylen
 	return rc;
 }
 
-/* The DSDT as ASL: what the hand-assembled AML in acpi_guest.c says it
- * is. iasl compiles it; the AML must be the same. */
-static const char dsdt_asl[] =
+/* The DSDT as ASL: what the AML acpi_guest.c writes says it is, for
+ * cur_pci. iasl compiles it; the AML must be the same. */
+static const char dsdt_asl_head[] =
 	"DefinitionBlock (\"\", \"DSDT\", 2, \"HVSTAT\", \"HVDOMAIN\", 1)\n"
 	"{\n"
 	"    Name (_S5, Package (0x04) { 0x05, 0x05, Zero, Zero })\n"
@@ -664,9 +687,94 @@ static const char dsdt_asl[] =
 	"                IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08)\n"
 	"                IRQNoFlags () {4}\n"
 	"            })\n"
-	"        }\n"
-	"    }\n"
-	"}\n";
+	"        }\n";
+
+static const char dsdt_asl_osc[] =
+	"            Method (_OSC, 4, NotSerialized)\n"
+	"            {\n"
+	"                CreateDWordField (Arg3, Zero, CDW1)\n"
+	"                If ((Arg0 == ToUUID (\"33db4d5b-1ff7-401c-9657-7441c03dd766\")))\n"
+	"                {\n"
+	"                    CreateDWordField (Arg3, 0x08, CDW3)\n"
+	"                    CDW3 = Zero\n"
+	"                }\n"
+	"                Else\n"
+	"                {\n"
+	"                    CDW1 |= 0x04\n"
+	"                }\n"
+	"                Return (Arg3)\n"
+	"            }\n";
+
+/* Append to a malloc'd string. */
+static void cat(char **s, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	*s = realloc(*s, *len + (size_t)n + 1);
+	assert_non_null(*s);
+	va_start(ap, fmt);
+	vsnprintf(*s + *len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+}
+
+static char *dsdt_asl(size_t *len)
+{
+	const struct acpi_guest_pci *p = cur_pci;
+	char *s = NULL;
+
+	*len = 0;
+	cat(&s, len, "%s", dsdt_asl_head);
+	if (p) {
+		unsigned long long ecam = p->ecam_base + ((unsigned long long)p->bus_start << 20);
+		unsigned long long esize = (unsigned long long)(p->bus_end - p->bus_start + 1) << 20;
+
+		cat(&s, len,
+		    "        Device (PCI0)\n        {\n"
+		    "            Name (_HID, EisaId (\"PNP0A08\"))\n"
+		    "            Name (_CID, EisaId (\"PNP0A03\"))\n"
+		    "            Name (_UID, Zero)\n"
+		    "            Name (_SEG, 0x%x)\n"
+		    "            Name (_BBN, 0x%x)\n"
+		    "            Name (_CRS, ResourceTemplate ()\n            {\n"
+		    "                WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, 0x%x, 0x%x, 0, 0x%x)\n"
+		    "                IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)\n",
+		    p->segment, p->bus_start, p->bus_start, p->bus_end,
+		    p->bus_end - p->bus_start + 1);
+		for (uint32_t i = 0; i < p->nwindows; i++) {
+			unsigned long long b = p->windows[i].base, z = p->windows[i].size;
+			const char *cache = p->windows[i].kind == ACPI_WIN_MEM_PREF ?
+					    "Prefetchable" : "NonCacheable";
+
+			if (p->windows[i].kind == ACPI_WIN_IO)
+				cat(&s, len, "                %s (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange, 0, 0x%llx, 0x%llx, 0, 0x%llx)\n",
+				    z <= 0xffff ? "WordIO" : "DWordIO", b, b + z - 1, z);
+			else
+				cat(&s, len, "                %s (ResourceProducer, PosDecode, MinFixed, MaxFixed, %s, ReadWrite, 0, 0x%llx, 0x%llx, 0, 0x%llx)\n",
+				    b + z - 1 <= UINT32_MAX ? "DWordMemory" : "QWordMemory", cache,
+				    b, b + z - 1, z);
+		}
+		cat(&s, len, "            })\n%s        }\n", dsdt_asl_osc);
+		cat(&s, len,
+		    "        Device (MRES)\n        {\n"
+		    "            Name (_HID, EisaId (\"PNP0C02\"))\n"
+		    "            Name (_UID, One)\n"
+		    "            Name (_CRS, ResourceTemplate ()\n            {\n");
+		if (ecam + esize - 1 <= UINT32_MAX)
+			cat(&s, len, "                Memory32Fixed (ReadWrite, 0x%llx, 0x%llx)\n",
+			    ecam, esize);
+		else
+			cat(&s, len, "                QWordMemory (ResourceConsumer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite, 0, 0x%llx, 0x%llx, 0, 0x%llx)\n",
+			    ecam, ecam + esize - 1, esize);
+		cat(&s, len, "            })\n        }\n");
+	}
+	cat(&s, len, "    }\n}\n");
+	return s;
+}
 
 static int iasl_dsdt_source(const char *dir, const uint8_t *t, size_t len,
 			    char *why, size_t whylen)
@@ -676,8 +784,12 @@ static int iasl_dsdt_source(const char *dir, const uint8_t *t, size_t len,
 	size_t aml_len;
 	int rc;
 
+	size_t asl_len;
+	char *asl = dsdt_asl(&asl_len);
+
 	snprintf(path, sizeof(path), "%s/ref.asl", dir);
-	write_file(path, dsdt_asl, sizeof(dsdt_asl) - 1);
+	write_file(path, asl, asl_len);
+	free(asl);
 	if (compile_bad(dir, "ref.asl", "ref.asl.log", why, whylen))
 		return 1;
 	aml = (uint8_t *)slurp(dir, "ref.aml", &aml_len);
@@ -703,6 +815,8 @@ static void check_iasl(const struct tables *t)
 		  iasl_table(dir, "FACP", at(t->fadt, t->fadt_len), t->fadt_len, why, sizeof(why)) ||
 		  iasl_table(dir, "APIC", at(t->madt, t->madt_len), t->madt_len, why, sizeof(why)) ||
 		  iasl_table(dir, "DSDT", at(t->dsdt, t->dsdt_len), t->dsdt_len, why, sizeof(why)) ||
+		  (cur_pci && iasl_table(dir, "MCFG", at(t->mcfg, t->mcfg_len), t->mcfg_len,
+					 why, sizeof(why))) ||
 		  iasl_dsdt_source(dir, at(t->dsdt, t->dsdt_len), t->dsdt_len, why, sizeof(why));
 	if (bad)
 		fail_msg("iasl (files kept in %s): %s", dir, why);
@@ -711,16 +825,17 @@ static void check_iasl(const struct tables *t)
 
 /* ---- the cases ------------------------------------------------------- */
 
-/* Build for cpus[0..n) at gpa into exactly acpi_guest_size(n, NULL) bytes, and
- * check everything. */
+/* Build for cpus[0..n) and cur_pci at gpa into exactly
+ * acpi_guest_size(n, cur_pci) bytes, and check everything. */
 static struct tables build_and_check(uint32_t n, uint64_t gpa)
 {
-	size_t size = acpi_guest_size(n, NULL);
+	size_t size = acpi_guest_size(n, cur_pci);
 	struct tables t;
 	uint64_t rsdp;
 
 	mem_alloc(gpa, size);
-	rsdp = acpi_guest_build("test", mem, gpa, size, cpus, n, NULL);
+	test_log_clear();
+	rsdp = acpi_guest_build("test", mem, gpa, size, cpus, n, cur_pci);
 	assert_int_equal(rsdp, gpa);		/* the RSDP comes first */
 	assert_string_equal(test_log(), "");
 	t = find_tables(rsdp);
@@ -895,6 +1010,427 @@ static void test_xapic_uid_limit(void **state)
 			    "cannot carry UID 255 (list the CPUs with APIC IDs below 255 first)\n");
 }
 
+/* ---- PCI: the DSDT decoded ------------------------------------------- */
+
+/* 20.2.4 PkgLength at p: the length (counting itself); *n its bytes. */
+static size_t pkglen(const uint8_t *p, size_t *n)
+{
+	unsigned follow = p[0] >> 6;
+	size_t len;
+
+	if (follow == 0) {
+		*n = 1;
+		return p[0] & 0x3f;
+	}
+	len = p[0] & 0x0f;
+	for (unsigned i = 0; i < follow; i++)
+		len |= (size_t)p[1 + i] << (4 + 8 * i);
+	*n = 1 + follow;
+	return len;
+}
+
+/* 20.2.3 an integer constant at p: its value; *n its bytes. */
+static uint64_t aml_int(const uint8_t *p, size_t *n)
+{
+	uint64_t v = 0;
+	unsigned w;
+
+	switch (p[0]) {
+	case 0x00: *n = 1; return 0;
+	case 0x01: *n = 1; return 1;
+	case 0x0a: w = 1; break;
+	case 0x0b: w = 2; break;
+	case 0x0c: w = 4; break;
+	case 0x0e: w = 8; break;
+	default: fail_msg("not an integer constant: opcode 0x%02x", p[0]); return 0;
+	}
+	for (unsigned i = 0; i < w; i++)
+		v |= (uint64_t)p[1 + i] << (8 * i);
+	*n = 1 + w;
+	return v;
+}
+
+/* The body of Device (name) in the DSDT: [*body, *body + *len). */
+static void find_device(const struct tables *t, const char *name, const uint8_t **body,
+			size_t *len)
+{
+	const uint8_t *d = at(t->dsdt, t->dsdt_len);
+
+	for (size_t i = 36; i + 7 <= t->dsdt_len; i++) {
+		size_t n, l;
+		if (d[i] != 0x5b || d[i + 1] != 0x82)
+			continue;
+		l = pkglen(d + i + 2, &n);
+		if (memcmp(d + i + 2 + n, name, 4) != 0)
+			continue;
+		assert_true(i + 2 + l <= t->dsdt_len);
+		*body = d + i + 2 + n + 4;
+		*len = l - n - 4;
+		return;
+	}
+	fail_msg("no Device (%s) in the DSDT", name);
+}
+
+/* The object after Name (seg) in a device body (a pointer to it). */
+static const uint8_t *find_name(const uint8_t *body, size_t len, const char *seg)
+{
+	for (size_t i = 0; i + 5 < len; i++)
+		if (body[i] == 0x08 && memcmp(body + i + 1, seg, 4) == 0)
+			return body + i + 5;
+	fail_msg("no Name (%s)", seg);
+	return NULL;
+}
+
+static uint64_t name_int(const uint8_t *body, size_t len, const char *seg)
+{
+	size_t n;
+	return aml_int(find_name(body, len, seg), &n);
+}
+
+/* EisaId ("PNP0A08") as the DWord iasl makes of it */
+static uint32_t eisaid(const char *id)
+{
+	uint32_t v = (uint32_t)((id[0] - 0x40) << 10 | (id[1] - 0x40) << 5 | (id[2] - 0x40));
+	uint32_t d = (uint32_t)strtoul(id + 3, NULL, 16);
+
+	return (v >> 8) | (v & 0xff) << 8 | (d >> 8) << 16 | (d & 0xff) << 24;
+}
+
+static void check_hid(const uint8_t *body, size_t len, const char *seg, const char *id)
+{
+	const uint8_t *o = find_name(body, len, seg);
+
+	assert_int_equal(o[0], 0x0c);
+	assert_int_equal(get32(o + 1), eisaid(id));
+}
+
+/* One decoded resource descriptor (ACPI 6.5 6.4). */
+enum res_kind { R_IO_PORT, R_IRQ, R_MEM32_FIXED, R_ADDR };
+struct res {
+	enum res_kind kind;
+	unsigned width;		/* address space: 2, 4, 8 */
+	uint8_t type, gflags, tflags;
+	uint64_t min, max, len;
+};
+
+/* Decode Name (_CRS, Buffer) of a device into r[0..*n); the template
+ * must end in the end tag exactly at the buffer's end. */
+static void decode_crs(const uint8_t *body, size_t blen, struct res *r, unsigned *n)
+{
+	const uint8_t *o = find_name(body, blen, "_CRS"), *d, *end;
+	size_t pn, in, plen, bufsize;
+
+	assert_int_equal(o[0], 0x11);		/* BufferOp */
+	plen = pkglen(o + 1, &pn);
+	bufsize = aml_int(o + 1 + pn, &in);
+	assert_int_equal(plen, pn + in + bufsize);
+	d = o + 1 + pn + in;
+	end = d + bufsize;
+	*n = 0;
+	for (;;) {
+		assert_true(d < end);
+		if (d[0] == 0x79) {			/* end tag */
+			assert_int_equal(d[1], 0);
+			assert_true(d + 2 == end);
+			return;
+		}
+		struct res x = { 0 };
+		if (d[0] == 0x47) {			/* 6.4.2.5 */
+			x.kind = R_IO_PORT;
+			assert_int_equal(d[1], 1);	/* Decode16 */
+			x.min = get16(d + 2);
+			x.max = get16(d + 4);
+			assert_int_equal(d[6], 1);
+			x.len = d[7];
+			d += 8;
+		} else if ((d[0] & 0xf8) == 0x20) {	/* 6.4.2.1 */
+			x.kind = R_IRQ;
+			x.min = get16(d + 1);
+			d += 1 + (d[0] & 7);
+		} else if (d[0] == 0x86) {		/* 6.4.3.4 */
+			x.kind = R_MEM32_FIXED;
+			assert_int_equal(get16(d + 1), 9);
+			x.tflags = d[3];
+			x.min = get32(d + 4);
+			x.len = get32(d + 8);
+			x.max = x.min + x.len - 1;
+			d += 12;
+		} else if (d[0] == 0x88 || d[0] == 0x87 || d[0] == 0x8a) {	/* 6.4.3.5 */
+			unsigned w = d[0] == 0x88 ? 2 : d[0] == 0x87 ? 4 : 8;
+			uint64_t v[5] = { 0 };
+			x.kind = R_ADDR;
+			x.width = w;
+			assert_int_equal(get16(d + 1), 3 + 5 * w);
+			x.type = d[3];
+			x.gflags = d[4];
+			x.tflags = d[5];
+			for (unsigned k = 0; k < 5; k++)
+				for (unsigned b = 0; b < w; b++)
+					v[k] |= (uint64_t)d[6 + k * w + b] << (8 * b);
+			assert_int_equal(v[0], 0);	/* granularity */
+			assert_int_equal(v[3], 0);	/* translation */
+			x.min = v[1];
+			x.max = v[2];
+			x.len = v[4];
+			d += 6 + 5 * w;
+		} else {
+			fail_msg("unexpected resource descriptor 0x%02x", d[0]);
+		}
+		assert_true(*n < 40);
+		r[(*n)++] = x;
+	}
+}
+
+/* The tables say what cur_pci says: MCFG, PCI0 and MRES. */
+static void check_pci(const struct tables *t)
+{
+	const struct acpi_guest_pci *p = cur_pci;
+	const uint8_t *m = at(t->mcfg, t->mcfg_len), *body;
+	struct res r[40];
+	unsigned n;
+	size_t len;
+
+	/* MCFG: 8 reserved bytes, one allocation (PCI Firmware 3.3 4.1.2) */
+	assert_int_equal(get64(m + 36), 0);
+	assert_int_equal(get64(m + 44), p->ecam_base);
+	assert_int_equal(get16(m + 52), p->segment);
+	assert_int_equal(m[54], p->bus_start);
+	assert_int_equal(m[55], p->bus_end);
+	assert_int_equal(get32(m + 56), 0);
+
+	find_device(t, "PCI0", &body, &len);
+	check_hid(body, len, "_HID", "PNP0A08");
+	check_hid(body, len, "_CID", "PNP0A03");
+	assert_int_equal(eisaid("PNP0A08"), 0x080ad041);
+	assert_int_equal(name_int(body, len, "_UID"), 0);
+	assert_int_equal(name_int(body, len, "_SEG"), p->segment);
+	assert_int_equal(name_int(body, len, "_BBN"), p->bus_start);
+	decode_crs(body, len, r, &n);
+	assert_int_equal(n, 2 + p->nwindows);
+	/* the buses, produced, fixed */
+	assert_int_equal(r[0].kind, R_ADDR);
+	assert_int_equal(r[0].width, 2);
+	assert_int_equal(r[0].type, 2);
+	assert_int_equal(r[0].gflags, 0x0c);
+	assert_int_equal(r[0].min, p->bus_start);
+	assert_int_equal(r[0].max, p->bus_end);
+	assert_int_equal(r[0].len, p->bus_end - p->bus_start + 1);
+	/* the configuration ports */
+	assert_int_equal(r[1].kind, R_IO_PORT);
+	assert_int_equal(r[1].min, 0xcf8);
+	assert_int_equal(r[1].max, 0xcf8);
+	assert_int_equal(r[1].len, 8);
+	for (uint32_t i = 0; i < p->nwindows; i++) {
+		const struct res *x = &r[2 + i];
+		uint64_t b = p->windows[i].base, z = p->windows[i].size;
+
+		assert_int_equal(x->kind, R_ADDR);
+		assert_int_equal(x->gflags, 0x0c);	/* producer, fixed, positive */
+		assert_int_equal(x->min, b);
+		assert_int_equal(x->max, b + z - 1);
+		assert_int_equal(x->len, z);
+		switch (p->windows[i].kind) {
+		case ACPI_WIN_IO:
+			assert_int_equal(x->width, z <= 0xffff ? 2 : 4);
+			assert_int_equal(x->type, 1);
+			assert_int_equal(x->tflags, 3);		/* EntireRange */
+			break;
+		case ACPI_WIN_MEM:
+		case ACPI_WIN_MEM_PREF:
+			assert_int_equal(x->width, b + z - 1 <= UINT32_MAX ? 4 : 8);
+			assert_int_equal(x->type, 0);
+			assert_int_equal(x->tflags,		/* ReadWrite, _MEM */
+					 p->windows[i].kind == ACPI_WIN_MEM ? 0x01 : 0x07);
+			break;
+		}
+	}
+	/* Method (_OSC, 4): MethodOp, PkgLength, name, flags (iasl checks
+	 * the rest, against the ASL) */
+	bool osc = false;
+	for (size_t i = 0; i + 7 <= len && !osc; i++) {
+		size_t pn;
+		if (body[i] != 0x14)
+			continue;
+		(void)pkglen(body + i + 1, &pn);
+		osc = i + 1 + pn + 5 <= len && memcmp(body + i + 1 + pn, "_OSC", 4) == 0 &&
+		      body[i + 1 + pn + 4] == 4;
+	}
+	assert_true(osc);
+
+	find_device(t, "MRES", &body, &len);
+	check_hid(body, len, "_HID", "PNP0C02");
+	assert_int_equal(name_int(body, len, "_UID"), 1);
+	decode_crs(body, len, r, &n);
+	assert_int_equal(n, 1);
+	uint64_t ecam = p->ecam_base + ((uint64_t)p->bus_start << 20);
+	uint64_t esize = (uint64_t)(p->bus_end - p->bus_start + 1) << 20;
+	assert_int_equal(r[0].kind, ecam + esize - 1 <= UINT32_MAX ? R_MEM32_FIXED : R_ADDR);
+	if (r[0].kind == R_ADDR) {
+		assert_int_equal(r[0].width, 8);
+		assert_int_equal(r[0].gflags, 0x0d);	/* consumer */
+		assert_int_equal(r[0].type, 0);
+	}
+	assert_int_equal(r[0].tflags, 1);		/* ReadWrite, non-cacheable */
+	assert_int_equal(r[0].min, ecam);
+	assert_int_equal(r[0].max, ecam + esize - 1);
+	assert_int_equal(r[0].len, esize);
+}
+
+/* A typical domain: ECAM below 4 GiB, each kind of window, one 64-bit. */
+static const struct acpi_guest_pci pci_typical = {
+	.ecam_base = 0xe0000000, .segment = 0, .bus_start = 0, .bus_end = 255,
+	.nwindows = 4,
+	.windows = {
+		{ 0xc000, 0x4000, ACPI_WIN_IO },
+		{ 0xc0000000, 0x10000000, ACPI_WIN_MEM },
+		{ 0x800000000ull, 0x40000000, ACPI_WIN_MEM_PREF },
+		{ 0xd0000000, 0x100000, ACPI_WIN_MEM_PREF },
+	},
+};
+
+static void test_pci(void **state)
+{
+	struct tables t;
+
+	(void)state;
+	cur_pci = &pci_typical;
+	cpus_seq(2, 0, 1);
+	t = build_and_check(2, 0xe0000);
+	check_pci(&t);
+	assert_int_equal(t.dsdt, 0xe0000 + 480);
+	/* exactly acpi_guest_size: 2 xAPIC CPUs need less than its worst case */
+	assert_true(t.end - 0xe0000 < acpi_guest_size(2, cur_pci));
+	cpus_seq(3, 300, 1);
+	t = build_and_check(3, 0xe0000);
+	assert_int_equal(t.end - 0xe0000, acpi_guest_size(3, cur_pci));
+}
+
+static void set_window(struct acpi_guest_pci *p, uint32_t i, uint64_t base, uint64_t size,
+		       enum acpi_guest_window kind)
+{
+	p->windows[i].base = base;
+	p->windows[i].size = size;
+	p->windows[i].kind = kind;
+}
+
+/* The worst case: 16 windows, all 64-bit, ECAM above 4 GiB on buses
+ * 0x10-0x3f of segment 2: a _CRS past 255 bytes (WordConst BufferSize),
+ * PkgLengths of 1 and 2 bytes (3 need a DSDT past 4 KiB, which none is),
+ * the tables above 4 GiB. Then the edges
+ * of the address spaces. */
+static void test_pci_worst(void **state)
+{
+	static struct acpi_guest_pci p = {
+		.ecam_base = 0x4000000000ull, .segment = 2, .bus_start = 0x10, .bus_end = 0x3f,
+		.nwindows = ACPI_GUEST_PCI_WINDOWS,
+	};
+	struct tables t;
+
+	(void)state;
+	for (uint32_t i = 0; i < p.nwindows; i++) {
+		p.windows[i].base = 0x8000000000ull + i * 0x100000000ull;
+		p.windows[i].size = 0x100000000ull;
+		p.windows[i].kind = i % 2 ? ACPI_WIN_MEM_PREF : ACPI_WIN_MEM;
+	}
+	cur_pci = &p;
+	cpus_seq(4, 0x200, 1);
+	t = build_and_check(4, 0x123456000ull);
+	check_pci(&t);
+	assert_int_equal(t.end - 0x123456000ull, acpi_guest_size(4, cur_pci));
+	assert_true(t.dsdt_len > 0x3f + 0xff);	/* 2-byte PkgLengths, WordConst sizes */
+	/* the windows as the lead may give them: the whole I/O space, one
+	 * memory window ending at 4 GiB exactly, one at the very top */
+	p.nwindows = 3;
+	set_window(&p, 0, 0, 0x10000, ACPI_WIN_IO);
+	set_window(&p, 1, 0xf0000000, 0x10000000, ACPI_WIN_MEM);
+	set_window(&p, 2, 0xffffffff00000000ull, 0x100000000ull, ACPI_WIN_MEM_PREF);
+	p.bus_start = p.bus_end = 0xff;
+	t = build_and_check(4, 0x100000);
+	check_pci(&t);
+}
+
+/* Bad PCI descriptions: 0, one line, nothing written. */
+static void test_pci_refusals(void **state)
+{
+	static struct acpi_guest_pci p;
+
+	(void)state;
+
+	cpus_seq(2, 0, 1);
+	mem_alloc(0xe0000, 0x20000);
+#define REFUSED(want)								\
+	do {									\
+		test_log_clear();						\
+		assert_int_equal(acpi_guest_build("web", mem, 0xe0000, mem_size, cpus, 2, &p), 0); \
+		assert_string_equal(test_log(), "hv: domain web: acpi: " want "\n");	\
+		for (size_t i = 0; i < mem_size; i++)				\
+			assert_int_equal(mem[i], FILL);				\
+		p = pci_typical;						\
+	} while (0)
+	p = pci_typical;
+	p.bus_start = 5;
+	p.bus_end = 4;
+	REFUSED("PCI bus range 5-4 is empty");
+	p.ecam_base = 0xe0080000;
+	REFUSED("PCI ECAM base 0xe0080000 is not 1 MiB aligned or its buses 0-255 run past the top of memory");
+	p.ecam_base = 0xfffffffff0000000ull;
+	REFUSED("PCI ECAM base 0xfffffffff0000000 is not 1 MiB aligned or its buses 0-255 run past the top of memory");
+	p.nwindows = ACPI_GUEST_PCI_WINDOWS + 1;
+	REFUSED("17 PCI windows, at most 16");
+	p.windows[1].size = 0;
+	REFUSED("PCI memory window 1 at 0xc0000000 size 0x0 is empty or past the top of address space");
+	p.windows[2].base = 0xfffffffff0000000ull;
+	p.windows[2].size = 0x10000001;
+	REFUSED("PCI memory window 2 at 0xfffffffff0000000 size 0x10000001 is empty or past the top of address space");
+	p.windows[0].size = 0x4001;
+	REFUSED("PCI I/O window 0 at 0xc000 size 0x4001 is empty or past the top of I/O space");
+	p.windows[0].base = 0x10000;
+	p.windows[0].size = 1;
+	REFUSED("PCI I/O window 0 at 0x10000 size 0x1 is empty or past the top of I/O space");
+	p.windows[3].kind = (enum acpi_guest_window)7;
+	REFUSED("PCI window 3 has unknown kind 7");
+#undef REFUSED
+
+	/* and one byte short of what the PCI tables need */
+	size_t need = acpi_guest_size(1, &pci_typical);
+	char want[200];
+	cpus_seq(1, 300, 1);
+	mem_alloc(0xe0000, need - 1);
+	test_log_clear();
+	assert_int_equal(acpi_guest_build("web", mem, 0xe0000, mem_size, cpus, 1, &pci_typical), 0);
+	snprintf(want, sizeof(want),
+		 "hv: domain web: acpi: tables for 1 CPUs and PCI need %zu bytes, only %zu at 0xe0000\n",
+		 need, need - 1);
+	assert_string_equal(test_log(), want);
+	for (size_t i = 0; i < mem_size; i++)
+		assert_int_equal(mem[i], FILL);
+}
+
+/* NULL: the tables of a domain without PCI, to the byte -- whatever a
+ * PCI build left in the buffer before. */
+static void test_pci_null_unchanged(void **state)
+{
+	size_t size = acpi_guest_size(2, &pci_typical);
+	uint8_t *before;
+	struct tables t;
+
+	(void)state;
+	cpus_seq(2, 0, 1);
+	assert_int_equal(acpi_guest_size(2, NULL), 592 + 44 + 2 * 16 + 38 + 12);
+	mem_alloc(0xe0000, size);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, size, cpus, 2, NULL), 0xe0000);
+	t = find_tables(0xe0000);
+	assert_int_equal(t.dsdt_len, 101);
+	assert_int_equal(t.madt, 0xe0000 + 592);
+	before = malloc(t.end - 0xe0000);
+	assert_non_null(before);
+	memcpy(before, mem, t.end - 0xe0000);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, size, cpus, 2, &pci_typical), 0xe0000);
+	assert_int_equal(acpi_guest_build("test", mem, 0xe0000, size, cpus, 2, NULL), 0xe0000);
+	assert_memory_equal(mem, before, t.end - 0xe0000);
+	free(before);
+}
+
 /* A check that must have failed, for the reason `needle`. */
 static void expect_caught(int bad, const char *why, const char *needle)
 {
@@ -978,6 +1514,10 @@ int main(void)
 		T(test_too_small),
 		T(test_refusals),
 		T(test_xapic_uid_limit),
+		T(test_pci),
+		T(test_pci_worst),
+		T(test_pci_refusals),
+		T(test_pci_null_unchanged),
 		T(test_iasl_check_catches_breakage),
 	};
 
