@@ -76,6 +76,8 @@ struct boot_info {
 bool mb2_parse(uint32_t magic, uint32_t addr, struct boot_info *bi, struct strbuf *why);
 const struct mb2_mmap_entry *mmap_entry(const struct boot_info *bi, uint32_t i);
 bool cmdline_value(const char *cmdline, const char *key, char *out, size_t cap);
+/* A hex digit's value; 99 for anything else. */
+int digit_value(char c);
 bool parse_size(const char *s, uint64_t *out);
 
 /* ---- memtest.c: the RAM we may scribble on ------------------------------ */

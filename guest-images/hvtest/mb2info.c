@@ -173,7 +173,7 @@ bool cmdline_value(const char *cmdline, const char *key, char *out, size_t cap)
 	return false;
 }
 
-static int digit_value(char c)
+int digit_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

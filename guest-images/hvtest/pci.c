@@ -103,25 +103,14 @@ static bool cmdline_word(const char *cmdline, const char *word)
 	return false;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits up to `stop` (or the end), at most max. */
 static const char *parse_hex_field(const char *s, char stop, uint32_t max, uint32_t *out)
 {
 	uint32_t v = 0;
 	unsigned n = 0;
 
-	for (; hex_digit(*s) >= 0 && n < 3; s++, n++)
-		v = v * 16 + (uint32_t)hex_digit(*s);
+	for (; digit_value(*s) < 16 && n < 3; s++, n++)
+		v = v * 16 + (uint32_t)digit_value(*s);
 	if (!n || v > max || *s != stop)
 		return NULL;
 	*out = v;
