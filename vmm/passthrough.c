@@ -185,7 +185,7 @@ static struct pci_func *check_device(const struct domain *d, const struct config
 
 /* The guest's ECAM window: the host's address (so it collides with no
  * BAR the firmware placed), above the domain's RAM; 0 if there is no
- * room (then configuration space is reached through 0xcf8 only). */
+ * room. */
 static uint64_t ecam_place(const struct domain *d, struct pci_func *const *hosts, uint32_t n)
 {
 	uint64_t base = ECAM_FALLBACK;
@@ -291,6 +291,12 @@ int passthrough_assign(struct domain *d)
 	}
 	if (!n)
 		return 0;
+	d->ecam_gpa = ecam_place(d, hosts, n);
+	if (!d->ecam_gpa) {
+		pr_err("domain %s: its RAM (0-0x%llx) reaches the PCI configuration window its devices need: give the domain less memory\n",
+		       d->name, (unsigned long long)d->mem_size);
+		return trace_error(-EINVAL);
+	}
 	int err = build_iommu(d, hosts, n);
 	vpci_init(&d->vpci, hosts, n);	/* from here on, release undoes it */
 	for (uint32_t i = 0; !err && i < n; i++) {
@@ -307,7 +313,6 @@ int passthrough_assign(struct domain *d)
 		passthrough_release(d);
 		return err;
 	}
-	d->ecam_gpa = ecam_place(d, hosts, n);
 	for (uint32_t i = 0; i < n; i++) {
 		char as[16];
 		pr_info("domain %s: device %s (%04x:%04x) as %s, DMA fenced by %s\n", d->name,
