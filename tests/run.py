@@ -350,7 +350,9 @@ def integration_cases():
 # QEMU's IOMMUs (listed before the devices they fence) and its edu device
 # (1234:11e8, DMA and a 1 MiB BAR; TESTING.md): one at 00:05.0 to pass
 # through, one at 00:06.0 that no domain gets.
-IOMMUS = {"vtd": ["-device", "intel-iommu"], "amdvi": ["-device", "amd-iommu"]}
+# QEMU 10's amd-iommu translates only with pt=off: with its default pt=on
+# emulated devices' DMA goes around it.
+IOMMUS = {"vtd": ["-device", "intel-iommu"], "amdvi": ["-device", "amd-iommu,pt=off"]}
 EDU = ["-device", "edu,addr=05.0,dma_mask=0xffffffffffffffff",
        "-device", "edu,addr=06.0,dma_mask=0xffffffffffffffff"]
 
@@ -358,6 +360,15 @@ EDU = ["-device", "edu,addr=05.0,dma_mask=0xffffffffffffffff",
 def pci_cases(cases):
     """PCI passthrough fenced by the IOMMU, once with each unit (AMD-V under
     TCG, so the unit follows the ACPI tables, not the CPU)."""
+    # Each blocked DMA is reported. QEMU 10's amd-iommu blocks them but
+    # writes no event-log entry (its page walk drops a not-present PTE
+    # silently), so under it the proof is the victim's memory and the
+    # device reading back nothing; the event-log parsing is unit-tested.
+    faults = {"vtd": [r"hv: iommu: fault: device 00:05\.0 \(evil\) write at 0x10800000 blocked",
+                      r"hv: iommu: fault: device 00:05\.0 \(evil\) write at 0x1000000 blocked",
+                      r"hv: iommu: fault: device 00:05\.0 \(evil\) read at 0x10800000 blocked",
+                      r"hv: domain evil exits: total=\d+ .*dma-faults=[1-9]"],
+              "amdvi": [r"hv: domain evil exits: total=\d+ .*dma-faults=\d+"]}
     for unit, iommu in IOMMUS.items():
         name = "VT-d" if unit == "vtd" else "AMD-Vi"
         # hvtest drives edu in its own domain: identification, liveness,
@@ -384,12 +395,8 @@ def pci_cases(cases):
                           forbid=(PANIC, r"hvtest: FAIL", r"hv: domain victim stopped(?!: poweroff)"),
                           console_input=[(r"hv: domain evil stopped", b"check\r")],
                           expect=[r"hv: domain victim: 16 MiB at host 0x10000000",
-                                  r"\[victim\] hvtest: victim pattern written",
-                                  r"hv: iommu: fault: device 00:05\.0 \(evil\) write at 0x10800000 blocked",
-                                  r"hv: iommu: fault: device 00:05\.0 \(evil\) write at 0x1000000 blocked",
-                                  r"hv: iommu: fault: device 00:05\.0 \(evil\) read at 0x10800000 blocked",
-                                  r"\[evil\] hvtest: PASS hostile-dma",
-                                  r"hv: domain evil exits: total=\d+ .*dma-faults=[1-9]",
+                                  r"\[victim\] hvtest: victim pattern written"] + faults[unit] +
+                                 [r"\[evil\] hvtest: PASS hostile-dma",
                                   r"\[victim\] hvtest: PASS victim-pattern",
                                   r"hv: domain victim stopped: poweroff", r"hv: all domains stopped"]))
         # Devices a domain cannot have: each refusal stops only its domain.
@@ -417,14 +424,19 @@ def pci_cases(cases):
                               r"hv: domain plain stopped: poweroff", r"hv: all domains stopped"]))
     # A stock Linux lists its device in sysfs and reads edu's ID register
     # through BAR0 (busybox devmem; sysfs `enable` turns memory decoding
-    # on, as no driver binds), with the device behind VT-d; after a
+    # on, as no driver binds), with the device behind the IOMMU; after a
     # reboot of its domain (devices quiesced, memory scrubbed) the device
-    # works again.
+    # works again. On both units.
     dev = "/sys/bus/pci/devices/0000:00:05.0"
     probe = (f"echo ids $(cat {dev}/vendor {dev}/device); echo 1 > {dev}/enable; "
              f"devmem $(cut -c1-18 {dev}/resource | head -1) 32; ")
-    cases.append(Case("linux-pci-vtd", image="iso", firmware="bios", smp=2, mem=512,
-                      config="tests/configs/linux-pci.toml", qemu_args=IOMMUS["vtd"] + EDU,
+    for unit, iommu in IOMMUS.items():
+        linux_pci_case(cases, unit, iommu, dev, probe)
+
+
+def linux_pci_case(cases, unit, iommu, dev, probe):
+    cases.append(Case(f"linux-pci-{unit}", image="iso", firmware="bios", smp=2, mem=512,
+                      config="tests/configs/linux-pci.toml", qemu_args=iommu + EDU,
                       guests=["linux/bzImage", "linux/initrd.gz"], timeout=600,
                       forbid=(PANIC, LINUX_COMPLAINTS, r"hv: iommu: fault"),
                       console_input=[(LINUX_PROMPT, (probe + "reboot -f\r").encode()),

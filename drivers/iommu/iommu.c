@@ -38,6 +38,7 @@ int iommu_init(const struct acpi_info *acpi)
 		return err;
 	}
 	ops = o;
+	pr_info("iommu: %s on: every device's DMA blocked until a domain takes it\n", o->name);
 	return 0;
 }
 
