@@ -121,6 +121,7 @@ static __attribute__((noreturn)) void run_domains(uint64_t online)
 	pci_init(&acpi);
 	iommu_init(&acpi);
 	if (load_config(&cfg)) {
+		pci_print_all();	/* what a configuration could name */
 		pr_err("config: refused; no domain started\n");
 		idle(HVCFG_ON_IDLE_HALT);
 	}

@@ -60,8 +60,10 @@ int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t 
 	uint32_t started = 0;
 	int err = config_check_machine(cfg, online, m);
 
-	if (err)
+	if (err) {
+		pci_print_all();	/* what a configuration could name */
 		return err;
+	}
 	domain_all_stopped = all_stopped;
 	for (uint32_t i = 0; i < cfg->ndomains; i++) {
 		if (domain_create(&domains[i], i, &cfg->domains[i], bi))
