@@ -375,7 +375,8 @@ def pci_cases(cases):
         # a DMA round trip through the IOMMU, 10,000 BAR reads with no
         # exit, and a walk of all 256 buses that finds only its own.
         cases.append(Case(f"pci-edu-{unit}", image="iso", firmware="bios", smp=2,
-                          config="tests/configs/pci-edu.toml", qemu_args=iommu + EDU,
+                          config="tests/configs/pci-edu.toml",
+                          qemu_args=iommu + EDU + ["-device", "e1000e,addr=07.0"],
                           forbid=(PANIC, r"hvtest: FAIL", r"hv: iommu: fault"),
                           expect=[rf"hv: iommu: {name}",
                                   r"hv: domain test0: device 00:05\.0 \(1234:11e8\) as 00:05\.0, DMA fenced by " + name,
@@ -384,6 +385,7 @@ def pci_cases(cases):
                                   r"\[test0\] hvtest: PASS pci-enum", r"\[test0\] hvtest: PASS edu-id",
                                   r"\[test0\] hvtest: PASS edu-live", r"\[test0\] hvtest: PASS edu-dma",
                                   r"\[test0\] hvtest: PASS bar-reads", r"\[test0\] hvtest: PASS pci-walk",
+                                  r"\[test0\] hvtest: PASS io-bar",
                                   r"hv: domain test0 stopped: poweroff",
                                   r"hv: domain test0 exits: total=\d+ .*dma-faults=0",
                                   r"hv: domain test0 refused: .* pci=[1-9]", r"hv: all domains stopped"]))

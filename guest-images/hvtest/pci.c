@@ -136,7 +136,8 @@ bool pci_tests_wanted(const char *cmdline)
 	return cmdline_word(cmdline, "pci") || cmdline_word(cmdline, "victim-pattern") ||
 	       cmdline_value(cmdline, "edu", v, sizeof(v)) ||
 	       cmdline_value(cmdline, "dma-hostile", v, sizeof(v)) ||
-	       cmdline_value(cmdline, "pci-walk", v, sizeof(v));
+	       cmdline_value(cmdline, "pci-walk", v, sizeof(v)) ||
+	       cmdline_value(cmdline, "io-bar", v, sizeof(v));
 }
 
 /* ---- configuration space: mechanism #1 and ECAM ---------------------------- */
@@ -849,6 +850,52 @@ static void check_victim_pattern(void)
 	pass("(%u MiB unchanged)", pages / 256);
 }
 
+/* ---- io-bar: a device's I/O BAR reached with no exit ----------------------------------------- */
+
+/*
+ * io-bar=BB:DD.F: the first I/O BAR of that function (an e1000e's IOADDR
+ * / IODATA pair, 82574 datasheet 8.1.3) is open in the domain's I/O
+ * bitmap: a value written to its first register reads back from the
+ * device (a refused port reads all ones), and 1,000 reads add no exit.
+ */
+static void check_io_bar(void)
+{
+	char value[16];
+	struct pci_addr a;
+	uint32_t base = 0, before, after;
+
+	if (!cmdline_value(boot->cmdline, "io-bar", value, sizeof(value)) || !parse_bdf(value, &a)) {
+		fail("cannot parse io-bar=%s (want BB:DD.F)", value);
+		return;
+	}
+	for (unsigned i = 0; i < 6 && !base; i++) {
+		uint32_t bar = cf8_read(a, PCI_BAR0 + 4 * i);
+		if (bar != 0xffffffffu && (bar & BAR_IO))
+			base = bar & ~3u;
+	}
+	if (!base || base > 0xfffc) {
+		fail("%02x:%02x.%x has no I/O BAR", a.bus, a.dev, a.fn);
+		return;
+	}
+	cf8_write(a, PCI_COMMAND, (cf8_read(a, PCI_COMMAND) & 0xffff) | CMD_IO);
+	outl((uint16_t)base, 0x8);	/* IOADDR: the STATUS register's offset */
+	uint32_t back = inl((uint16_t)base);
+	if (back != 0x8) {
+		fail("port 0x%x reads 0x%08x after writing 0x8: not the device", base, back);
+		return;
+	}
+	if (!hv_hypercall(HC_EXIT_COUNT, &before))
+		return;
+	for (unsigned i = 0; i < 1000; i++)
+		(void)inl((uint16_t)base);
+	if (!hv_hypercall(HC_EXIT_COUNT, &after))
+		return;
+	if (after - before >= BAR_READS_EXITS)
+		fail("%u exits for 1000 port reads: the I/O BAR is intercepted", after - before);
+	else
+		pass("(port 0x%x, %u exits for 1000 reads)", base, after - before);
+}
+
 /* ---- order ---------------------------------------------------------------------------------- */
 
 void pci_tests_run(const struct boot_info *bi)
@@ -872,6 +919,8 @@ void pci_tests_run(const struct boot_info *bi)
 		run_check("edu-dma", check_edu_dma);
 		run_check("bar-reads", check_bar_reads);
 	}
+	if (cmdline_value(bi->cmdline, "io-bar", v, sizeof(v)))
+		run_check("io-bar", check_io_bar);
 	if (cmdline_value(bi->cmdline, "dma-hostile", v, sizeof(v)))
 		run_check("hostile-dma", check_hostile_dma);
 	if (cmdline_word(bi->cmdline, "victim-pattern"))
