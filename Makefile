@@ -39,7 +39,7 @@ HV_SRCS := boot/entry.S \
 	$(wildcard arch/x86_64/svm/*.c) $(wildcard arch/x86_64/svm/*.S) \
 	$(wildcard arch/x86_64/vmx/*.c) $(wildcard arch/x86_64/vmx/*.S) \
 	$(wildcard kernel/*.c) $(wildcard kernel/*.S) \
-	$(wildcard vmm/*.c) $(wildcard drivers/*.c) $(wildcard drivers/iommu/*.c)
+	$(wildcard vmm/*.c) $(wildcard vmm/dev/*.c) $(wildcard vmm/load/*.c) $(wildcard drivers/*.c) $(wildcard drivers/iommu/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
 
 .PHONY: all iso esp run test unit clean
@@ -132,19 +132,19 @@ UNIT_SRCS_format  := kernel/format.c
 UNIT_SRCS_cmdline := kernel/cmdline.c
 UNIT_SRCS_config  := kernel/config.c
 UNIT_SRCS_config_check := kernel/config_check.c kernel/config.c kernel/memmap.c
-UNIT_SRCS_loader  := $(wildcard vmm/loader*.c)
+UNIT_SRCS_loader  := $(wildcard vmm/load/*.c)
 UNIT_SRCS_acpi_guest := vmm/acpi_guest.c $(ACPI_SRCS)
 UNIT_SRCS_insn    := vmm/insn.c
 UNIT_SRCS_gwalk   := vmm/gwalk.c
-UNIT_SRCS_vioapic := vmm/vioapic.c
-UNIT_SRCS_legacy  := vmm/legacy.c
-UNIT_SRCS_vuart   := vmm/vuart.c
-UNIT_SRCS_vlapic  := vmm/vlapic.c
-UNIT_SRCS_kvmclock := vmm/kvmclock.c
+UNIT_SRCS_vioapic := vmm/dev/vioapic.c
+UNIT_SRCS_legacy  := vmm/dev/legacy.c
+UNIT_SRCS_vuart   := vmm/dev/vuart.c
+UNIT_SRCS_vlapic  := vmm/dev/vlapic.c
+UNIT_SRCS_kvmclock := vmm/dev/kvmclock.c
 UNIT_SRCS_vtd     := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c kernel/pgtable.c
 UNIT_SRCS_amdvi   := drivers/iommu/amdvi_tables.c kernel/pgtable.c
 UNIT_SRCS_pci_enum := drivers/pci_enum.c
-UNIT_SRCS_vpci    := vmm/vpci.c vmm/legacy.c
+UNIT_SRCS_vpci    := vmm/dev/vpci.c vmm/dev/legacy.c
 HOST_CC ?= cc
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -I.
@@ -163,9 +163,9 @@ unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -I.
 FUZZ_SRCS_config := kernel/config.c kernel/config_check.c kernel/memmap.c
-FUZZ_SRCS_loader := $(wildcard vmm/loader*.c)
+FUZZ_SRCS_loader := $(wildcard vmm/load/*.c)
 FUZZ_SRCS_insn := vmm/insn.c
-FUZZ_SRCS_legacy := vmm/legacy.c
+FUZZ_SRCS_legacy := vmm/dev/legacy.c
 FUZZ_SRCS_acpi_iommu := $(ACPI_SRCS)
 FUZZ_PROBE := int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; return (int)n * 0; }
 

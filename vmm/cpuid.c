@@ -10,12 +10,12 @@
 #include "arch/x86_64/lapic.h"
 #include "kernel/string.h"
 #include "vmm/exits.h"
-#include "vmm/kvmclock.h"
+#include "vmm/dev/kvmclock.h"
 #include "vmm/vcpu.h"
 
 /* KVM's paravirtual interface, as a second hypervisor range (Linux looks
  * for "KVMKVMKVM" every 0x100 leaves from 0x40000000, as KVM itself
- * places it behind Hyper-V's): it offers kvmclock (vmm/kvmclock.h) and
+ * places it behind Hyper-V's): it offers kvmclock (vmm/dev/kvmclock.h) and
  * NOP_IO_DELAY (port 0x80 delays are not needed), nothing else. And: a Linux
  * guest that sees it keeps the x2APIC mode the domain starts in
  * (x2apic_available) without interrupt remapping, and the LAPIC stays

@@ -12,9 +12,9 @@
 #include "vmm/domain.h"
 #include "vmm/acpi_guest.h"
 #include "vmm/conin.h"
-#include "vmm/loader.h"
+#include "vmm/load/loader.h"
 #include "vmm/passthrough.h"
-#include "vmm/vlapic.h"
+#include "vmm/dev/vlapic.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)

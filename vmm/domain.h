@@ -14,11 +14,11 @@
 #include "kernel/pgtable.h"
 #include "kernel/spinlock.h"
 #include "drivers/iommu/iommu.h"
-#include "vmm/legacy.h"
+#include "vmm/dev/legacy.h"
 #include "vmm/vcpu.h"
-#include "vmm/vioapic.h"
-#include "vmm/vpci.h"
-#include "vmm/vuart.h"
+#include "vmm/dev/vioapic.h"
+#include "vmm/dev/vpci.h"
+#include "vmm/dev/vuart.h"
 
 #define DOMAIN_MAX_VCPUS 64	/* one vCPU per physical CPU */
 
@@ -95,7 +95,7 @@ void domain_crash(struct domain *d, const char *why);
 /*
  * On the vCPU's own CPU: set up its vendor state and run it until the
  * domain stops. Only a domain's first vCPU starts running; the others wait
- * for the guest to start them with INIT-SIPI-SIPI (vmm/vlapic.c).
+ * for the guest to start them with INIT-SIPI-SIPI (vmm/dev/vlapic.c).
  */
 void domain_vcpu_run(struct vcpu *v);
 

@@ -84,7 +84,7 @@ static void shutdown_exit(struct vcpu *v, const struct vm_exit *e)
 static void init_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
-	/* A real INIT signal: no guest can send one to a core (vmm/vlapic.c
+	/* A real INIT signal: no guest can send one to a core (vmm/dev/vlapic.c
 	 * turns a guest's INIT into its vCPUs' wait for SIPI), so it is the
 	 * platform's; the domain cannot go on. */
 	domain_stop(v->dom, "INIT signal (reset)");

@@ -1,6 +1,6 @@
 /*
  * Port I/O from a guest. Every port is intercepted; a domain owns only:
- *  - 0x3f8-0x3ff: its virtual 16550 (vmm/vuart.c);
+ *  - 0x3f8-0x3ff: its virtual 16550 (vmm/dev/vuart.c);
  *  - 0x600-0x603: an ACPI PM1a event block (status: no events, reads 0;
  *    enable: kept as written);
  *  - 0x604-0x605: an ACPI PM1a control block (as on QEMU's q35), where
@@ -10,7 +10,7 @@
  *    the TSC (ACPI 6.5 4.8.3.3);
  *  - 0xcf9: the reset control register, where RST_CPU (bit 2) restarts
  *    the domain (the stop line says "reboot", then it boots again);
- *  - the legacy PC devices of vmm/legacy.c: 8259 PICs, 8254 PIT, RTC/CMOS,
+ *  - the legacy PC devices of vmm/dev/legacy.c: 8259 PICs, 8254 PIT, RTC/CMOS,
  *    PCI configuration mechanism #1 with a host bridge, keyboard
  *    controller and port 0x92 resets, POST port 0x80.
  * Every other port is refused: reads return all ones, writes are dropped,
@@ -124,7 +124,7 @@ static const struct port_range owned_ports[] = {
 	{ RESET_CTRL, 1, reset_access },
 };
 
-/* The legacy PC devices of vmm/legacy.c, which take scattered ports:
+/* The legacy PC devices of vmm/dev/legacy.c, which take scattered ports:
  * false if the port is none of theirs. */
 static bool legacy_access(struct vcpu *v, const struct vm_exit *e, uint32_t *val)
 {

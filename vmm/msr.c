@@ -3,8 +3,8 @@
 #include "kernel/printk.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
-#include "vmm/kvmclock.h"
-#include "vmm/vlapic.h"
+#include "vmm/dev/kvmclock.h"
+#include "vmm/dev/vlapic.h"
 #include "vmm/msr.h"
 
 #define MSR_TSC             0x10u

@@ -1,7 +1,7 @@
 /*
  * A domain's PCI functions: checked and taken at domain creation, fenced
  * by the IOMMU, their BARs mapped, their configuration spaces virtual
- * (vmm/vpci.c), quiesced when the domain stops or restarts.
+ * (vmm/dev/vpci.c), quiesced when the domain stops or restarts.
  *
  * The boot-time checks are authoritative (hvconfig's are a courtesy): the
  * function exists; it is not a host bridge, a bridge, an IOMMU, or the

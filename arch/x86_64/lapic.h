@@ -1,6 +1,6 @@
 /*
  * The local APIC of the calling CPU, in x2APIC mode (MSRs) when the CPU
- * has it (domains need it, see vmm/vlapic.h), else xAPIC (MMIO at the
+ * has it (domains need it, see vmm/dev/vlapic.h), else xAPIC (MMIO at the
  * MADT's address). Only what the hypervisor itself uses: its ID and the ICR.
  */
 #ifndef ARCH_X86_64_LAPIC_H

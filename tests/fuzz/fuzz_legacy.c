@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the legacy devices (vmm/legacy.c): whatever a
+ * libFuzzer harness for the legacy devices (vmm/dev/legacy.c): whatever a
  * guest does with their ports -- any port, size, direction and value, at
  * any pace of the TSC, at any TSC rate -- must neither crash nor hit
  * undefined behaviour (ASan, UBSan), and must keep the contract: a read
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "tests/unit/host_stubs.h"
-#include "vmm/legacy.h"
+#include "vmm/dev/legacy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

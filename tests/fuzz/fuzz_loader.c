@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for guest_load_args (vmm/loader*.c): arbitrary bytes
+ * libFuzzer harness for guest_load_args (vmm/load/loader*.c): arbitrary bytes
  * as the kernel image of a 16 MiB domain. The image, the initrd and the
  * modules are exact-size heap copies and guest memory a heap buffer of
  * exactly 16 MiB, so ASan reports any read outside them or write outside
@@ -21,7 +21,7 @@
  *          "HdrS" at 0x202), so that seeds of other formats (make test
  *          starts from hvtest.elf) reach the setup header's fields soon.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. vmm/loader*.c \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. vmm/load/loader*.c \
  *       tests/fuzz/fuzz_loader.c tests/unit/host_stubs.c -o build/fuzz_loader
  *   build/fuzz_loader -max_total_time=30
  */
@@ -32,7 +32,7 @@
 
 #include "boot/multiboot2.h"
 #include "tests/unit/host_stubs.h"
-#include "vmm/loader.h"
+#include "vmm/load/loader.h"
 
 #define FUZZ_MEM (16u << 20)
 #define FUZZ_RAM (48u << 20)

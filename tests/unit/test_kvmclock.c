@@ -1,5 +1,5 @@
 /*
- * kvmclock (vmm/kvmclock.c): the RTC read into Unix time, and the two
+ * kvmclock (vmm/dev/kvmclock.c): the RTC read into Unix time, and the two
  * pvclock structures the guest names with its MSRs, checked the way a
  * Linux guest uses them (arch/x86/include/asm/pvclock.h). tsc_hz() is a
  * fake frequency; rdtsc() is the host's own; guest RAM is a buffer.
@@ -20,7 +20,7 @@
 #include "arch/x86_64/tsc.h"
 #include "tests/unit/host_stubs.h"
 #include "vmm/domain.h"
-#include "vmm/kvmclock.h"
+#include "vmm/dev/kvmclock.h"
 
 
 #define NSEC 1000000000ull

@@ -1,5 +1,5 @@
 /*
- * The legacy PC devices (vmm/legacy.c) against a fake TSC and a fake RTC:
+ * The legacy PC devices (vmm/dev/legacy.c) against a fake TSC and a fake RTC:
  * what Linux's i8259 probe, TSC calibration, RTC and PCI conf1 probes do,
  * step by step, and the registers one by one.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vmm/legacy.h"
+#include "vmm/dev/legacy.h"
 
 #define PIT_HZ 1193182ull
 /* At this frequency one PIT tick is exactly 1000 TSC cycles. */

@@ -1,5 +1,5 @@
 /*
- * Tests for vmm/loader*.c (guest_load, guest_load_args). Small builders
+ * Tests for vmm/load/loader*.c (guest_load, guest_load_args). Small builders
  * assemble ELF32 and ELF64 file headers and program headers (ELF gABI),
  * multiboot2 headers (Multiboot2 spec 2.0, 3.1), multiboot headers
  * (Multiboot 0.6.96, 3.1) and Linux bzImage setup headers (Linux
@@ -29,7 +29,7 @@
 #include "boot/multiboot2.h"
 #include "kernel/errno.h"
 #include "tests/unit/host_stubs.h"
-#include "vmm/loader.h"
+#include "vmm/load/loader.h"
 
 #define MIB (1024ull * 1024ull)
 #define GIB (1024ull * MIB)

@@ -1,5 +1,5 @@
 /*
- * The virtual I/O APIC (vmm/vioapic.c) through its two MMIO registers,
+ * The virtual I/O APIC (vmm/dev/vioapic.c) through its two MMIO registers,
  * as a guest driver sees it: reset state, ID, version, arbitration,
  * redirection entries with their read-only and reserved bits, accesses
  * that are not IOREGSEL/IOWIN dwords, and the routing that results.
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/host_stubs.h"
-#include "vmm/vioapic.h"
+#include "vmm/dev/vioapic.h"
 
 static uint32_t reg_read(struct vioapic *a, uint32_t reg)
 {

@@ -1,5 +1,5 @@
 /*
- * The ICR filter (vmm/vlapic.c): every IPI a guest sends reaches only its
+ * The ICR filter (vmm/dev/vlapic.c): every IPI a guest sends reaches only its
  * own domain's CPUs, INIT-SIPI starts its waiting vCPUs, and the delivery
  * modes that are not the guest's to use are refused. lapic_send_ipi is
  * recorded; this_cpu() reads %gs:0, so the test points GS base at a
@@ -24,7 +24,7 @@
 #include "arch/x86_64/percpu.h"
 #include "tests/unit/host_stubs.h"
 #include "vmm/domain.h"
-#include "vmm/vlapic.h"
+#include "vmm/dev/vlapic.h"
 
 /* ICR fields (SDM Vol. 3A 11.6.1, 11.12.9) */
 #define DM(m)          ((uint64_t)(m) << 8)

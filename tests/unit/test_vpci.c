@@ -1,5 +1,5 @@
 /*
- * A domain's virtual PCI bus (vmm/vpci.c) over fake host functions: the
+ * A domain's virtual PCI bus (vmm/dev/vpci.c) over fake host functions: the
  * test provides drivers/pci.h's pci_read, pci_write and pci_flr on a
  * fake configuration space per function (each byte with its writable and
  * write-1-to-clear bits), and checks what the guest sees against vpci.h's
@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "tests/unit/host_stubs.h"
-#include "vmm/legacy.h"
-#include "vmm/vpci.h"
+#include "vmm/dev/legacy.h"
+#include "vmm/dev/vpci.h"
 
 /* ---- fake host functions -------------------------------------------- */
 

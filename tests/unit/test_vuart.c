@@ -1,5 +1,5 @@
 /*
- * The virtual 16550 (vmm/vuart.c) as Linux's 8250 driver drives it: the
+ * The virtual 16550 (vmm/dev/vuart.c) as Linux's 8250 driver drives it: the
  * probe (scratch, IER, loopback, FIFO), the THRE interrupt dance of
  * serial8250_do_startup, interrupt priorities and the OUT2 gate, the
  * receive FIFO, loopback, and the lines that reach the shared console.
@@ -16,7 +16,7 @@
 
 #include "kernel/console.h"
 #include "tests/unit/host_stubs.h"
-#include "vmm/vuart.h"
+#include "vmm/dev/vuart.h"
 
 enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 

@@ -1,7 +1,7 @@
 /* A domain's virtual PCI configuration spaces; see vpci.h. */
 #include "kernel/string.h"
-#include "vmm/legacy.h"
-#include "vmm/vpci.h"
+#include "vmm/dev/legacy.h"
+#include "vmm/dev/vpci.h"
 
 #define CMD_PASSED (PCI_CMD_IO | PCI_CMD_MEMORY | PCI_CMD_MASTER | 0x0040u /* parity */ | \
 		    0x0100u /* SERR */ | PCI_CMD_INTX_OFF)

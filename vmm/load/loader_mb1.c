@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "kernel/errno.h"
-#include "vmm/loader_int.h"
+#include "vmm/load/loader_int.h"
 
 /* 3.1.1: the header lies in the first 8192 bytes, 32-bit aligned. */
 #define LDR_MB1_SCAN  8192u

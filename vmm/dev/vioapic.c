@@ -1,7 +1,7 @@
 /* The virtual I/O APIC; see vioapic.h. Register layout: 82093AA data
  * sheet 3.0 to 3.2.4. */
 #include "kernel/string.h"
-#include "vmm/vioapic.h"
+#include "vmm/dev/vioapic.h"
 
 #define IOREGSEL	0x00
 #define IOWIN		0x10

@@ -1,7 +1,7 @@
 /* The virtual 16550; see vuart.h. */
 #include "kernel/console.h"
 #include "kernel/string.h"
-#include "vmm/vuart.h"
+#include "vmm/dev/vuart.h"
 
 enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 

@@ -4,15 +4,15 @@
  * multiboot2 boot information after it (Multiboot2 spec 2.0, 3.6), for a
  * multiboot kernel the multiboot information structure (loader_mb1.c),
  * either followed by the modules; a Linux bzImage is loader_bzimage.c's.
- * See vmm/loader.h for the contract, vmm/loader_int.h for the parts.
+ * See vmm/load/loader.h for the contract, vmm/load/loader_int.h for the parts.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "boot/multiboot2.h"
 #include "kernel/errno.h"
-#include "vmm/loader.h"
-#include "vmm/loader_int.h"
+#include "vmm/load/loader.h"
+#include "vmm/load/loader_int.h"
 
 #define LDR_MEM_LOWER_KIB 640u	/* conventional memory, 3.6.3 */
 

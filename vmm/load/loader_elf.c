@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "kernel/errno.h"
-#include "vmm/loader_int.h"
+#include "vmm/load/loader_int.h"
 
 /* e_ident (gABI "ELF Identification"). */
 #define LDR_EI_CLASS   4

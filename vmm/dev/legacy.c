@@ -1,6 +1,6 @@
 /* The legacy PC devices of a domain; see legacy.h. */
 #include "kernel/string.h"
-#include "vmm/legacy.h"
+#include "vmm/dev/legacy.h"
 
 /* ---- 8259A PIC pair and ELCR (Intel 8259A data sheet) -------------------- */
 

@@ -10,7 +10,7 @@
 #include "arch/x86_64/tsc.h"
 #include "kernel/string.h"
 #include "vmm/domain.h"
-#include "vmm/kvmclock.h"
+#include "vmm/dev/kvmclock.h"
 
 
 #define PVCLOCK_TSC_STABLE_BIT 1u

@@ -1,5 +1,5 @@
 /*
- * A domain's PCI bus: the host bridge at 00:00.0 (vmm/legacy.c's) and
+ * A domain's PCI bus: the host bridge at 00:00.0 (vmm/dev/legacy.c's) and
  * the host functions passed through to it, each behind a virtual
  * configuration space.
  *

@@ -9,7 +9,7 @@
 #include "arch/x86_64/percpu.h"
 #include "kernel/printk.h"
 #include "vmm/domain.h"
-#include "vmm/vlapic.h"
+#include "vmm/dev/vlapic.h"
 
 #define APIC_BASE_BSP    (1ull << 8)
 #define APIC_BASE_EXTD   (1ull << 10)

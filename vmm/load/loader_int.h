@@ -1,5 +1,5 @@
 /*
- * Internals of the guest loader (vmm/loader*.c), shared between its parts:
+ * Internals of the guest loader (vmm/load/loader*.c), shared between its parts:
  * loader.c (guest_load_args, the multiboot2 boot information, modules),
  * loader_mb2.c (the multiboot2 header and the a.out-kludge load),
  * loader_mb1.c (the multiboot header and information structure),
@@ -23,7 +23,7 @@
 
 #include "kernel/printk.h"
 #include "kernel/string.h"
-#include "vmm/loader.h"
+#include "vmm/load/loader.h"
 
 /* Guest-physical addresses and sizes are 64-bit and become host offsets. */
 _Static_assert(sizeof(size_t) >= sizeof(uint64_t), "64-bit host required");

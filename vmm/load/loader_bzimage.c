@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #include "kernel/errno.h"
-#include "vmm/loader_int.h"
+#include "vmm/load/loader_int.h"
 
 /* The setup header ("The Real-Mode Kernel Header"): offsets in the image,
  * and the same in boot_params, where it is copied. */

@@ -10,7 +10,7 @@
 
 #include "boot/multiboot2.h"
 #include "kernel/errno.h"
-#include "vmm/loader_int.h"
+#include "vmm/load/loader_int.h"
 
 /* 3.1.1: the header lies in the first 32768 bytes, 64-bit aligned. */
 #define LDR_MB2_SCAN  32768u

@@ -32,7 +32,7 @@ struct legacy_host {
 	uint8_t (*cmos_read)(uint8_t idx);
 	/* A configuration access through 0xcf8/0xcfc to any function but
 	 * the host bridge at 00:00.0 (the domain's own PCI functions,
-	 * vmm/vpci.c): reg is the byte offset (0..0xfff, AMD's extended
+	 * vmm/dev/vpci.c): reg is the byte offset (0..0xfff, AMD's extended
 	 * bits 27:24 included), size 1/2/4 and naturally aligned. NULL: no
 	 * such function (reads all ones, writes dropped). */
 	void (*pci_cfg)(void *ctx, uint8_t bus, uint8_t devfn, unsigned reg, unsigned size, bool in,
