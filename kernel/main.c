@@ -119,7 +119,7 @@ static __attribute__((noreturn)) void run_domains(uint64_t online)
 	 * configuration; devices are let through one by one as domains take
 	 * them. */
 	pci_init(&acpi);
-	iommu_init(&acpi);
+	iommu_init(&acpi, this_cpu()->apic_id);
 	if (load_config(&cfg)) {
 		pci_print_all();	/* what a configuration could name */
 		pr_err("config: refused; no domain started\n");

@@ -3,7 +3,6 @@
  * picked from the ACPI tables alone: a DMAR means VT-d, an IVRS AMD-Vi,
  * whatever the CPU is (QEMU gives any pairing).
  */
-#include "arch/x86_64/percpu.h"
 #include "drivers/iommu/iommu.h"
 #include "drivers/pci.h"
 #include "kernel/acpi.h"
@@ -19,18 +18,19 @@ static const struct iommu_ops *ops;
 static uint32_t fault_apic_id;	/* the boot CPU's, which serves the console */
 static struct spinlock poll_lock = SPINLOCK_INIT;
 
-int iommu_init(const struct acpi_info *acpi)
+int iommu_init(const struct acpi_info *acpi, uint32_t nmi_apic_id)
 {
 	const struct iommu_ops *o = acpi->dmar.present ? &vtd_ops :
 				    acpi->ivrs.present ? &amdvi_ops : NULL;
 
+	ops = NULL;	/* until a unit is up */
 	if (acpi->dmar.present && acpi->ivrs.present)
 		pr_warn("iommu: both DMAR and IVRS tables: using the DMAR (VT-d)\n");
 	if (!o) {
 		pr_info("iommu: none found (no DMAR/IVRS): no device can be passed through\n");
 		return 0;
 	}
-	fault_apic_id = this_cpu()->apic_id;
+	fault_apic_id = nmi_apic_id;
 	int err = o->init(acpi);
 	if (err) {
 		pr_err("iommu: %s could not be set up (error %d): no device can be passed through\n",

@@ -73,9 +73,10 @@ extern const struct iommu_ops vtd_ops;
 extern const struct iommu_ops amdvi_ops;
 
 /* Pick and start the unit driver from the ACPI tables; "hv: iommu: ..."
- * lines say what was found. 0 also when there is none (iommu_present()
+ * lines say what was found. Fault interrupts go as NMIs to the CPU with
+ * nmi_apic_id (the boot CPU, which serves the console). 0 also when there is none (iommu_present()
  * says so). */
-int iommu_init(const struct acpi_info *acpi);
+int iommu_init(const struct acpi_info *acpi, uint32_t nmi_apic_id);
 bool iommu_present(void);
 const char *iommu_name(void);	/* "VT-d", "AMD-Vi", or "none" */
 /* Could f's DMA be fenced? (present, and f is behind a unit) */
