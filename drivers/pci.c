@@ -52,6 +52,13 @@ static uint32_t size_mask(unsigned size)
 	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 }
 
+/* With cf8_lock held: address the register; the data port to use. */
+static uint16_t cf8_select(uint8_t bus, uint8_t devfn, unsigned off)
+{
+	outl(CF8_ADDRESS, CF8_ENABLE | (uint32_t)bus << 16 | (uint32_t)devfn << 8 | (off & 0xfc));
+	return (uint16_t)(CF8_DATA + (off & 3));
+}
+
 uint32_t pci_read_at(uint16_t seg, uint8_t bus, uint8_t devfn, unsigned off, unsigned size)
 {
 	if (!access_ok(off, size))
@@ -63,8 +70,7 @@ uint32_t pci_read_at(uint16_t seg, uint8_t bus, uint8_t devfn, unsigned off, uns
 	if (seg != 0 || off >= 256)
 		return size_mask(size);
 	spin_lock(&cf8_lock);
-	outl(CF8_ADDRESS, CF8_ENABLE | (uint32_t)bus << 16 | (uint32_t)devfn << 8 | (off & 0xfc));
-	uint16_t port = (uint16_t)(CF8_DATA + (off & 3));
+	uint16_t port = cf8_select(bus, devfn, off);
 	uint32_t v = size == 4 ? inl(port) : size == 2 ? inw(port) : inb(port);
 	spin_unlock(&cf8_lock);
 	return v;
@@ -88,8 +94,7 @@ void pci_write_at(uint16_t seg, uint8_t bus, uint8_t devfn, unsigned off, unsign
 	if (seg != 0 || off >= 256)
 		return;
 	spin_lock(&cf8_lock);
-	outl(CF8_ADDRESS, CF8_ENABLE | (uint32_t)bus << 16 | (uint32_t)devfn << 8 | (off & 0xfc));
-	uint16_t port = (uint16_t)(CF8_DATA + (off & 3));
+	uint16_t port = cf8_select(bus, devfn, off);
 	if (size == 4)
 		outl(port, val);
 	else if (size == 2)
@@ -205,15 +210,6 @@ bool pci_ecam_window(uint16_t seg, uint64_t *base, uint8_t *bus_start, uint8_t *
 			return true;
 		}
 	return false;
-}
-
-const char *pci_bdf_str(uint16_t seg, uint8_t bus, uint8_t devfn, char *buf)
-{
-	if (seg)
-		hv_snprintf(buf, 13, "%04x:%02x:%02x.%u", seg, bus, devfn >> 3, devfn & 7);
-	else
-		hv_snprintf(buf, 13, "%02x:%02x.%u", bus, devfn >> 3, devfn & 7);
-	return buf;
 }
 
 static const char *size_str(uint64_t size, char *buf, size_t len)

@@ -64,7 +64,7 @@ struct acpi_info;
 
 struct pci_bar {
 	uint64_t base;		/* as the firmware programmed it */
-	uint64_t size;		/* 0: not implemented (or the upper half of a 64-bit BAR) */
+	uint64_t size;		/* 0: no BAR in this slot (absent, or the upper half of a 64-bit BAR) */
 	bool io;		/* I/O space, else memory */
 	bool is64;		/* a 64-bit memory BAR (takes this slot and the next) */
 	bool prefetch;
@@ -141,7 +141,9 @@ bool pci_flr(struct pci_func *f);
  * a function-level reset where it has one. */
 void pci_quiesce(struct pci_func *f);
 
-/* "00:03.0" (segment 0) or "0001:00:03.0"; buf of at least 13 bytes. */
+/* "00:03.0" (segment 0) or "0001:00:03.0", as the TOML and the boot
+ * lines write a function; buf of at least 13 bytes. Pure (pci_enum.c):
+ * the configuration parser uses it too. */
 const char *pci_bdf_str(uint16_t seg, uint8_t bus, uint8_t devfn, char *buf);
 
 #endif

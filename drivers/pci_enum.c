@@ -9,6 +9,7 @@
  */
 #include "drivers/pci_enum.h"
 #include "kernel/errno.h"
+#include "kernel/printk.h"
 #include "kernel/string.h"
 
 #define PCI_BAR_IO       0x1u
@@ -73,7 +74,7 @@ static unsigned size_bar(const struct pci_cfg_ops *ops, struct pci_func *f, unsi
 		size_mask |= (uint64_t)hmask << 32;
 	}
 	b->base = base;
-	b->size = lowest_bit(size_mask);	/* 0: nothing writable, not implemented */
+	b->size = lowest_bit(size_mask);	/* 0: no writable address bit, so no BAR */
 	return b->is64 ? 2 : 1;
 }
 
@@ -221,4 +222,13 @@ int pci_enumerate(const struct pci_cfg_ops *ops, uint16_t seg, uint8_t bus_start
 	scan_bus(&s, seg, bus_start, NULL, -1, 0);
 	*n = s.n;
 	return s.overflow ? trace_error(-ENOSPC) : 0;
+}
+
+const char *pci_bdf_str(uint16_t seg, uint8_t bus, uint8_t devfn, char *buf)
+{
+	if (seg)
+		hv_snprintf(buf, 13, "%04x:%02x:%02x.%u", seg, bus, devfn >> 3, devfn & 7);
+	else
+		hv_snprintf(buf, 13, "%02x:%02x.%u", bus, devfn >> 3, devfn & 7);
+	return buf;
 }

@@ -12,6 +12,7 @@
  * numbered from 0 within their domain and shown as start-end (end
  * exclusive), the way the TOML file writes them.
  */
+#include "drivers/pci.h"
 #include "kernel/config.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
@@ -349,29 +350,6 @@ static int read_modules(const uint8_t *blob, size_t len, const struct string_tab
 
 /* ---- PCI devices ---------------------------------------------------------- */
 
-/* "BB:DD.F", or "SSSS:BB:DD.F" outside segment 0: how the TOML file and the
- * "hv: pci" boot lines write a function. buf holds at least 13 bytes. */
-static const char *device_text(const struct config_device *d, char *buf)
-{
-	static const char hex[] = "0123456789abcdef";
-	char *p = buf;
-
-	if (d->segment) {
-		for (int shift = 12; shift >= 0; shift -= 4)
-			*p++ = hex[(d->segment >> shift) & 0xf];
-		*p++ = ':';
-	}
-	*p++ = hex[d->bus >> 4];
-	*p++ = hex[d->bus & 0xf];
-	*p++ = ':';
-	*p++ = hex[(d->devfn >> 3) >> 4];
-	*p++ = hex[(d->devfn >> 3) & 0xf];
-	*p++ = '.';
-	*p++ = (char)('0' + (d->devfn & 7));
-	*p = '\0';
-	return buf;
-}
-
 /*
  * The PCI functions of domain `index`: the array inside the blob and
  * 8-aligned (as hvconfig lays it out), at most CONFIG_MAX_DEVICES,
@@ -424,14 +402,14 @@ static int read_devices(const uint8_t *blob, size_t len, const struct hvcfg_doma
 		d->devfn = rd.devfn;
 		if (rd.reserved) {
 			pr_err("config: domain %u (\"%s\"): device %u (%s): reserved field 0x%x "
-			       "(must be 0)\n", index, name, k, device_text(d, text), rd.reserved);
+			       "(must be 0)\n", index, name, k, pci_bdf_str(d->segment, d->bus, d->devfn, text), rd.reserved);
 			return trace_error(-EINVAL);
 		}
 		for (uint32_t j = 0; j < k; j++) {
 			const struct config_device *o = &dom->devices[j];
 			if (o->segment == d->segment && o->bus == d->bus && o->devfn == d->devfn) {
 				pr_err("config: domain %u (\"%s\"): devices %u and %u are both %s\n",
-				       index, name, j, k, device_text(d, text));
+				       index, name, j, k, pci_bdf_str(d->segment, d->bus, d->devfn, text));
 				return trace_error(-EINVAL);
 			}
 		}

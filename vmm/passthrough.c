@@ -13,14 +13,13 @@
 
 #define ECAM_SIZE      (256ull << 20)	/* 256 buses of 1 MiB */
 #define ECAM_FALLBACK  0xe0000000ull	/* without a host MCFG */
-#define PAGE           4096ull
 #define IOPM_PAGES     3		/* SVM's 12 KiB; VMX uses the first 8 */
 #define LEGACY_IO_END  0x1000		/* ports below: the domain's emulated platform */
 #define CLASS_HOST_BRIDGE 0x0600
 #define CLASS_PCI_BRIDGE  0x0604
 
-static uint64_t page_down(uint64_t a) { return a & ~(PAGE - 1); }
-static uint64_t page_up(uint64_t a) { return (a + PAGE - 1) & ~(PAGE - 1); }
+static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
+static uint64_t page_up(uint64_t a) { return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
 
 static bool overlaps(uint64_t a, uint64_t asize, uint64_t b, uint64_t bsize)
 {
@@ -240,10 +239,10 @@ static int map_bars(struct domain *d, const struct pci_func *f)
 			continue;
 		if (b->io) {
 			if (!d->iopm) {
-				d->iopm = alloc_pages(IOPM_PAGES, PAGE, 0);
+				d->iopm = alloc_pages(IOPM_PAGES, PAGE_SIZE, 0);
 				if (!d->iopm)
 					return trace_error(-ENOMEM);
-				memset((void *)(uintptr_t)d->iopm, 0xff, IOPM_PAGES * PAGE);
+				memset((void *)(uintptr_t)d->iopm, 0xff, IOPM_PAGES * PAGE_SIZE);
 			}
 			uint8_t *bm = (uint8_t *)(uintptr_t)d->iopm;
 			for (uint64_t p = b->base; p < b->base + b->size; p++)

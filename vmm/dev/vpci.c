@@ -101,6 +101,12 @@ static bool visible_cap(const struct pci_func *h, unsigned reg, unsigned *off, u
 	return false;
 }
 
+/* Is slot i the upper half of a 64-bit BAR? */
+static bool upper_half(const struct pci_func *h, unsigned i)
+{
+	return i > 0 && h->bar[i - 1].is64 && !h->bar[i].size;
+}
+
 /* The value BAR slot i reads. */
 static uint32_t bar_read(const struct vpci_func *vf, unsigned i)
 {
@@ -109,7 +115,7 @@ static uint32_t bar_read(const struct vpci_func *vf, unsigned i)
 
 	if (i >= h->nbars)
 		return 0;
-	if (i > 0 && h->bar[i - 1].is64 && !h->bar[i].size) {
+	if (upper_half(h, i)) {
 		const struct pci_bar *lo = &h->bar[i - 1];
 		return (uint32_t)((sizing ? ~(lo->size - 1) : lo->base) >> 32);
 	}
@@ -175,7 +181,7 @@ static void bar_write(struct vpci_func *vf, unsigned i, uint32_t v)
 
 	if (i >= h->nbars)
 		return;
-	if (i > 0 && h->bar[i - 1].is64 && !h->bar[i].size)
+	if (upper_half(h, i))
 		writable = (uint32_t)(~(h->bar[i - 1].size - 1) >> 32);
 	else if (h->bar[i].size)
 		writable = (uint32_t)~(h->bar[i].size - 1) & (h->bar[i].io ? ~3u : ~0xfu);
