@@ -69,7 +69,6 @@ struct acpi_scope_raw {
 } ACPI_PACKED;
 _Static_assert(sizeof(struct acpi_scope_raw) == 6, "device scope fixed part is 6 bytes");
 
-#define ACPI_PAGE_MASK 0xfffull
 
 struct acpi_dmar_state {
 	const struct acpi_table *t;
@@ -250,7 +249,7 @@ static int acpi_dmar_structs(struct acpi_dmar_state *st)
 
 	while ((rc = acpi_subs_next(&it, &e, &len)) > 0) {
 		uint32_t off = it.off - len;
-		uint16_t type = (uint16_t)(e[0] | e[1] << 8);
+		uint16_t type = acpi_le16(e);
 
 		int err = 0;
 

@@ -59,6 +59,12 @@ struct acpi_table {
 
 static inline unsigned long long acpi_ull(uint64_t v) { return (unsigned long long)v; }
 
+/* A little-endian 16-bit field at p (tables need not be aligned). */
+static inline uint16_t acpi_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* The offset bits of a 4 KiB page (RMRR and IVMD ranges are page aligned). */
+#define ACPI_PAGE_MASK 0xfffull
+
 /* Peek + load the table at phys (the DSDT...) and check its signature;
  * on failure one line at level lvl, ending in `then`. 0, -EINVAL or
  * -EFAULT. */

@@ -84,7 +84,6 @@ enum acpi_ivhd_entry {
 };
 #define ACPI_IVE_HID_FIXED 22u	/* an ACPI_HID entry before its UID bytes */
 
-#define ACPI_PAGE_MASK   0xfffull
 #define ACPI_IVHD_ALIGN  0x3fffull	/* the MMIO base is 16 KiB aligned */
 
 struct acpi_ivrs_state {
@@ -105,7 +104,6 @@ struct acpi_ivhd_walk {
 	bool cap_warned;
 };
 
-static uint16_t acpi_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 static void acpi_ivhd_add(struct acpi_ivhd_walk *w, const struct acpi_ivhd_range *r)
 {

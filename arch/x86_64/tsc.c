@@ -62,7 +62,7 @@ uint64_t tsc_hz(void) { return hz; }
 
 void udelay(uint64_t us)
 {
-	uint64_t end = rdtsc() + us * (hz / 1000000 ? hz / 1000000 : 1);
+	uint64_t end = tsc_deadline_us(us);
 
 	while (rdtsc() < end)
 		cpu_relax();

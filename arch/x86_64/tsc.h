@@ -13,6 +13,14 @@ static inline uint64_t rdtsc(void)
 
 void tsc_calibrate(void);
 uint64_t tsc_hz(void);
+
+/* The TSC value `us` microseconds from now (for bounded waits). */
+static inline uint64_t tsc_deadline_us(uint64_t us)
+{
+	uint64_t per_us = tsc_hz() / 1000000;
+
+	return rdtsc() + us * (per_us ? per_us : 1);
+}
 void udelay(uint64_t us);
 
 #endif

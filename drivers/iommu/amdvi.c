@@ -90,11 +90,6 @@ static void reg_write(struct amdvi_unit *u, unsigned off, uint64_t val)
 	*(volatile uint64_t *)(u->mmio + off) = val;
 }
 
-static uint64_t deadline_after_us(uint64_t us)
-{
-	return rdtsc() + us * (tsc_hz() / 1000000);
-}
-
 static unsigned unit_index(const struct amdvi_unit *u)
 {
 	return (unsigned)(u - units);
@@ -109,7 +104,7 @@ static void unit_disable(struct amdvi_unit *u)
 	if (!u->mmio)
 		return;
 	reg_write(u, AMDVI_REG_CONTROL, 0);
-	end = deadline_after_us(AMDVI_WAIT_US);
+	end = tsc_deadline_us(AMDVI_WAIT_US);
 	while (reg_read(u, AMDVI_REG_STATUS) & (AMDVI_STS_CMD_RUN | AMDVI_STS_EVT_RUN)) {
 		if (rdtsc() > end) {
 			pr_err("amdvi: unit %u: still running 100 ms after disable\n",
@@ -127,7 +122,7 @@ static void unit_disable(struct amdvi_unit *u)
 static int cmd_queue(struct amdvi_unit *u, struct amdvi_cmd c)
 {
 	uint32_t next = (u->cmd_tail + AMDVI_CMD_SIZE) % AMDVI_CMD_BYTES;
-	uint64_t end = deadline_after_us(AMDVI_WAIT_US);
+	uint64_t end = tsc_deadline_us(AMDVI_WAIT_US);
 
 	if (u->dead)
 		return -EIO;
@@ -161,7 +156,7 @@ static int cmd_wait(struct amdvi_unit *u)
 
 	if (err)
 		return err;
-	end = deadline_after_us(AMDVI_WAIT_US);
+	end = tsc_deadline_us(AMDVI_WAIT_US);
 	while (*u->sem != seq) {
 		if (rdtsc() > end) {
 			pr_err("amdvi: unit %u: COMPLETION_WAIT not done after 100 ms "
@@ -632,7 +627,7 @@ static void amdvi_poll_faults(void)
 			uint64_t ctl = reg_read(u, AMDVI_REG_CONTROL);
 			pr_err("amdvi: unit %u: event log overflowed: events were lost\n", k);
 			reg_write(u, AMDVI_REG_CONTROL, ctl & ~AMDVI_CTL_EVTLOG_EN);
-			uint64_t end = deadline_after_us(AMDVI_WAIT_US);
+			uint64_t end = tsc_deadline_us(AMDVI_WAIT_US);
 			while ((reg_read(u, AMDVI_REG_STATUS) & AMDVI_STS_EVT_RUN) && rdtsc() < end)
 				cpu_relax();
 			reg_write(u, AMDVI_REG_STATUS, AMDVI_STS_EVT_OVERFLOW);

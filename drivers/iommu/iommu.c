@@ -71,9 +71,9 @@ int iommu_map(struct iommu_domain *d, uint64_t iova, uint64_t hpa, uint64_t size
 
 int iommu_attach(struct iommu_domain *d, const struct pci_func *f)
 {
-	if (!d->ready || !ops->covers(f))
+	if (!d->ready)
 		return trace_error(-ENODEV);
-	return ops->attach(d, f);
+	return ops->attach(d, f);	/* -ENODEV where no unit covers f */
 }
 
 void iommu_detach(struct iommu_domain *d, const struct pci_func *f)

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
 #include "drivers/iommu/iommu.h"
 #include "drivers/iommu/vtd_hw.h"
@@ -120,15 +121,6 @@ static void vtd_pt_sync(void *ctx, const void *virt, uint64_t len)
 
 /* ---- waiting ----------------------------------------------------------------- */
 
-static uint64_t vtd_deadline(void)
-{
-	uint64_t hz = tsc_hz();
-
-	if (!hz)
-		hz = 1000000000ull;	/* not calibrated: assume 1 GHz */
-	return rdtsc() + VTD_TIMEOUT_US * (hz / 1000000);
-}
-
 static int vtd_timed_out(struct vtd_unit *u, const char *what)
 {
 	if (!u->dead)
@@ -142,21 +134,21 @@ static int vtd_timed_out(struct vtd_unit *u, const char *what)
 static int vtd_wait32(struct vtd_unit *u, unsigned off, uint32_t mask, uint32_t want,
 		      const char *what)
 {
-	uint64_t end = vtd_deadline();
+	uint64_t end = tsc_deadline_us(VTD_TIMEOUT_US);
 
 	for (;;) {
 		if ((vtd_read32(u->regs, off) & mask) == want)
 			return 0;
 		if (rdtsc() > end)
 			return vtd_timed_out(u, what);
-		__asm__ volatile("pause" ::: "memory");
+		cpu_relax();
 	}
 }
 
 static int vtd_wait64_clear(struct vtd_unit *u, unsigned off, uint64_t bit, uint64_t *last,
 			    const char *what)
 {
-	uint64_t end = vtd_deadline();
+	uint64_t end = tsc_deadline_us(VTD_TIMEOUT_US);
 
 	for (;;) {
 		uint64_t v = vtd_read64(u->regs, off);
@@ -166,7 +158,7 @@ static int vtd_wait64_clear(struct vtd_unit *u, unsigned off, uint64_t bit, uint
 		}
 		if (rdtsc() > end)
 			return vtd_timed_out(u, what);
-		__asm__ volatile("pause" ::: "memory");
+		cpu_relax();
 	}
 }
 
@@ -238,7 +230,7 @@ static int vtd_qi_run(struct vtd_unit *u, const struct vtd_entry *d, unsigned n)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	vtd_write64(u->regs, VTD_IQT, (uint64_t)u->iq_tail << 4);
 
-	end = vtd_deadline();
+	end = tsc_deadline_us(VTD_TIMEOUT_US);
 	for (;;) {
 		if (__atomic_load_n(&u->qi_status, __ATOMIC_ACQUIRE) == seq)
 			return 0;
@@ -253,7 +245,7 @@ static int vtd_qi_run(struct vtd_unit *u, const struct vtd_entry *d, unsigned n)
 		}
 		if (rdtsc() > end)
 			return vtd_timed_out(u, "an invalidation wait descriptor");
-		__asm__ volatile("pause" ::: "memory");
+		cpu_relax();
 	}
 }
 
