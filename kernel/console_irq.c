@@ -11,6 +11,7 @@
  */
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/percpu.h"
+#include "drivers/iommu/iommu.h"
 #include "kernel/console.h"
 #include "kernel/console_irq.h"
 #include "kernel/printk.h"
@@ -35,7 +36,22 @@ void console_irq_setup(const struct acpi_info *acpi)
 		const struct acpi_ioapic *io = &acpi->ioapics[i];
 		if ((uint32_t)irq < io->gsi_base || (uint32_t)irq >= io->gsi_base + ioapic_pins(io->addr))
 			continue;
-		ioapic_route_nmi(io->addr, (unsigned)irq - io->gsi_base, this_cpu()->apic_id);
+		unsigned pin = (unsigned)irq - io->gsi_base;
+		const struct iommu_irq nmi = { .dest = this_cpu()->apic_id, .nmi = true };
+		uint64_t rte;
+		/* With interrupt remapping on, the pin's message must be in
+		 * remappable format: compatibility format is blocked. */
+		if (iommu_ir_on()) {
+			int err = iommu_ioapic_route(io->id, pin, &nmi, &rte);
+			if (err) {
+				pr_warn("console: cannot remap the console's interrupt (error %d): input is polled\n",
+					err);
+				return;
+			}
+			ioapic_set_rte(io->addr, pin, rte);
+		} else {
+			ioapic_route_nmi(io->addr, pin, this_cpu()->apic_id);
+		}
 		uart_enable_rx_irq(u);
 		pr_debug("console: input interrupt (IRQ %d) as an NMI to CPU %u\n", irq,
 			 this_cpu()->cpu_id);

@@ -24,10 +24,22 @@ unsigned ioapic_pins(uint64_t addr)
 	return ((ioapic_read(addr, REG_VER) >> 16) & 0xff) + 1;
 }
 
+void ioapic_set_rte(uint64_t addr, unsigned pin, uint64_t rte)
+{
+	/* Masked while the halves change, then the low half sets the mask
+	 * as rte has it. */
+	ioapic_write(addr, REG_RTE + 2 * pin, IOAPIC_RTE_MASKED);
+	ioapic_write(addr, REG_RTE + 2 * pin + 1, (uint32_t)(rte >> 32));
+	ioapic_write(addr, REG_RTE + 2 * pin, (uint32_t)rte);
+}
+
+uint64_t ioapic_get_rte(uint64_t addr, unsigned pin)
+{
+	return ioapic_read(addr, REG_RTE + 2 * pin) |
+	       (uint64_t)ioapic_read(addr, REG_RTE + 2 * pin + 1) << 32;
+}
+
 void ioapic_route_nmi(uint64_t addr, unsigned pin, uint32_t apic_id)
 {
-	/* Masked while the halves change, then the low half unmasks it. */
-	ioapic_write(addr, REG_RTE + 2 * pin, 1u << 16);
-	ioapic_write(addr, REG_RTE + 2 * pin + 1, apic_id << 24);
-	ioapic_write(addr, REG_RTE + 2 * pin, RTE_NMI);
+	ioapic_set_rte(addr, pin, RTE_NMI | (uint64_t)apic_id << 56);
 }

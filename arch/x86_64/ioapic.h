@@ -9,6 +9,11 @@
 
 #include <stdint.h>
 
+#define IOAPIC_RTE_MASKED (1u << 16)
+
+/* Write redirection entry `pin` (masked while its halves change). */
+void ioapic_set_rte(uint64_t addr, unsigned pin, uint64_t rte);
+uint64_t ioapic_get_rte(uint64_t addr, unsigned pin);
 /* Route `pin` of the IOAPIC at `addr` (identity mapped) to APIC ID
  * `apic_id` as an edge-triggered, active-high NMI. */
 void ioapic_route_nmi(uint64_t addr, unsigned pin, uint32_t apic_id);

@@ -96,26 +96,87 @@ void iommu_poll_faults(void)
 	spin_unlock(&poll_lock);
 }
 
+bool iommu_ir_on(void) { return ops && ops->ir_on && ops->ir_on(); }
+bool iommu_ir_x2apic(void) { return iommu_ir_on() && ops->ir_x2apic(); }
+
+int iommu_irq_alloc(uint16_t seg, uint16_t rid, unsigned n)
+{
+	if (!iommu_ir_on())
+		return trace_error(-ENODEV);
+	if (!n || n > 32 || (n & (n - 1)))
+		return trace_error(-EINVAL);
+	return ops->irq_alloc(seg, rid, n);
+}
+
+void iommu_irq_free(uint16_t seg, uint16_t rid, unsigned index, unsigned n)
+{
+	if (iommu_ir_on())
+		ops->irq_free(seg, rid, index, n);
+}
+
+int iommu_irq_set(uint16_t seg, uint16_t rid, unsigned index, const struct iommu_irq *irq)
+{
+	if (!iommu_ir_on())
+		return trace_error(-ENODEV);
+	return ops->irq_set(seg, rid, index, irq);
+}
+
+void iommu_irq_msi(uint16_t seg, uint16_t rid, unsigned index, struct iommu_msi *msg)
+{
+	if (iommu_ir_on())
+		ops->irq_msi(seg, rid, index, msg);
+	else
+		*msg = (struct iommu_msi){ 0, 0 };
+}
+
+int iommu_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu_irq *irq,
+		       uint64_t *rte)
+{
+	if (!iommu_ir_on())
+		return -ENODEV;
+	return ops->ioapic_route(ioapic_id, pin, irq, rte);
+}
+
 /* Faults from requester IDs that belong to no known function. */
 static uint64_t stray_faults;
 
-void iommu_report_fault(uint16_t seg, uint16_t rid, uint64_t addr, const char *what)
+/* Count one fault of rid's function; the count so far, and its owner. */
+static uint64_t count_fault(uint16_t seg, uint16_t rid, char *bdf, const char **owner)
 {
 	const struct pci_func *f = pci_find_rid(seg, rid);
-	char bdf[16];
-	uint64_t n;
 
 	pci_bdf_str(seg, (uint8_t)(rid >> 8), (uint8_t)rid, bdf);
+	*owner = f && f->owner ? f->owner : "no domain";
 	if (f && f->dma_faults)
-		n = __atomic_add_fetch(f->dma_faults, 1, __ATOMIC_RELAXED);
-	else
-		n = ++stray_faults;
+		return __atomic_add_fetch(f->dma_faults, 1, __ATOMIC_RELAXED);
+	return ++stray_faults;
+}
+
+void iommu_report_fault(uint16_t seg, uint16_t rid, uint64_t addr, const char *what)
+{
+	const char *owner;
+	char bdf[16];
+	uint64_t n = count_fault(seg, rid, bdf, &owner);
+
 	if (n <= FAULT_LINES)
-		pr_warn("iommu: fault: device %s (%s) %s at 0x%llx blocked\n", bdf,
-			f && f->owner ? f->owner : "no domain", what, (unsigned long long)addr);
+		pr_warn("iommu: fault: device %s (%s) %s at 0x%llx blocked\n", bdf, owner, what,
+			(unsigned long long)addr);
 	else if (!(n & (n - 1)))
 		pr_warn("iommu: fault: device %s (%s): %llu faults so far, all blocked\n", bdf,
-			f && f->owner ? f->owner : "no domain", (unsigned long long)n);
+			owner, (unsigned long long)n);
+}
+
+void iommu_report_irq_fault(uint16_t seg, uint16_t rid, const char *what)
+{
+	const char *owner;
+	char bdf[16];
+	uint64_t n = count_fault(seg, rid, bdf, &owner);
+
+	if (n <= FAULT_LINES)
+		pr_warn("iommu: interrupt fault: device %s (%s) %s: blocked\n", bdf, owner, what);
+	else if (!(n & (n - 1)))
+		pr_warn("iommu: interrupt fault: device %s (%s): %llu faults so far, all blocked\n",
+			bdf, owner, (unsigned long long)n);
 }
 
 void iommu_fault_msi(uint32_t *addr, uint32_t *data)

@@ -29,6 +29,31 @@
 struct acpi_info;
 struct pci_func;
 
+/*
+ * Interrupt remapping. With it on, a device's MSI and an IOAPIC pin carry
+ * only a handle (an entry index); the entry, checked against the
+ * requester ID that sent the message, names the CPU and the vector.
+ * Compatibility-format (unremapped) messages are blocked, and so is every
+ * message that names no entry of its sender: both are reported as
+ * "hv: iommu: interrupt fault: device BB:DD.F (NAME) ...: blocked".
+ */
+struct iommu_irq {
+	uint32_t dest;		/* APIC ID, or a logical x2APIC ID if logical */
+	uint8_t vector;		/* 16..255 (ignored for NMI) */
+	bool logical;		/* destination mode logical */
+	bool lowest;		/* lowest priority among dest (redirection hint) */
+	bool level;		/* level-triggered (IOAPIC pins only) */
+	bool nmi;		/* NMI delivery (the console's pin) */
+};
+
+/* The message a device must send for an entry: MSI address (64-bit) and
+ * data. Multi-message MSI: the device ORs k into the low data bits for
+ * its vector k, which selects entry index + k. */
+struct iommu_msi {
+	uint64_t addr;
+	uint32_t data;
+};
+
 /* A domain's I/O address space. */
 struct iommu_domain {
 	struct pgtable pt;	/* IOVA -> host-physical, the unit's format */
@@ -65,8 +90,37 @@ struct iommu_ops {
 	unsigned (*reserved)(const struct pci_func *f,
 			     void (*fn)(void *ctx, uint64_t base, uint64_t end), void *ctx);
 	/* Read and clear the units' fault records, reporting each through
-	 * iommu_report_fault(). Called with iommu's poll lock held. */
+	 * iommu_report_fault() or iommu_report_irq_fault(). Called with
+	 * iommu's poll lock held. */
 	void (*poll_faults)(void);
+
+	/* ---- interrupt remapping (NULL members: the unit has none) ---- */
+	/* Is remapping on, on every unit (set up by init when the units can:
+	 * remappable-format only, compatibility format blocked; x2APIC
+	 * destinations where the unit has them)? */
+	bool (*ir_on)(void);
+	/* Can an entry name a destination APIC ID above 255 (VT-d EIM,
+	 * AMD-Vi XT)? */
+	bool (*ir_x2apic)(void);
+	/* Reserve n entries (a power of two, 1..32) for requester ID rid of
+	 * segment seg, the first aligned to n; all blocked (not present).
+	 * The index of the first, or -errno. */
+	int (*irq_alloc)(uint16_t seg, uint16_t rid, unsigned n);
+	/* Block and give back entries [index, index + n) of rid. */
+	void (*irq_free)(uint16_t seg, uint16_t rid, unsigned index, unsigned n);
+	/* Entry index of rid: present with *irq, valid only for messages
+	 * from rid; or blocked (irq NULL). Invalidate the unit's interrupt
+	 * entry cache and wait. 0 or -errno. */
+	int (*irq_set)(uint16_t seg, uint16_t rid, unsigned index, const struct iommu_irq *irq);
+	/* The message that selects entry index of rid. */
+	void (*irq_msi)(uint16_t seg, uint16_t rid, unsigned index, struct iommu_msi *msg);
+	/* Route pin of the IOAPIC with APIC ID ioapic_id through an entry
+	 * (allocated on first use, then reused) set to *irq: the redirection
+	 * entry to write into the IOAPIC (masked bit 16 clear; the caller
+	 * masks it as it needs). 0, or -ENODEV if no unit covers that
+	 * IOAPIC, or -errno. */
+	int (*ioapic_route)(uint32_t ioapic_id, unsigned pin, const struct iommu_irq *irq,
+			    uint64_t *rte);
 };
 
 extern const struct iommu_ops vtd_ops;
@@ -101,6 +155,23 @@ void iommu_poll_faults(void);
 /* For the unit drivers: one fault. rid: the requester ID; what: "read",
  * "write", or a reason. Prints the first few per function, then counts. */
 void iommu_report_fault(uint16_t seg, uint16_t rid, uint64_t addr, const char *what);
+
+/* Interrupt remapping through ops (see struct iommu_ops): false/-ENODEV
+ * without an IOMMU or without remapping on it. */
+bool iommu_ir_on(void);
+bool iommu_ir_x2apic(void);
+int iommu_irq_alloc(uint16_t seg, uint16_t rid, unsigned n);
+void iommu_irq_free(uint16_t seg, uint16_t rid, unsigned index, unsigned n);
+int iommu_irq_set(uint16_t seg, uint16_t rid, unsigned index, const struct iommu_irq *irq);
+void iommu_irq_msi(uint16_t seg, uint16_t rid, unsigned index, struct iommu_msi *msg);
+int iommu_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu_irq *irq,
+		       uint64_t *rte);
+
+/* For the unit drivers: one blocked interrupt from rid; what says why
+ * ("entry 3 not present", "compatibility format", ...). Printed as
+ * "iommu: interrupt fault: device BB:DD.F (NAME) WHAT: blocked", rate-
+ * limited with the DMA faults, counted in the owner's dma_faults. */
+void iommu_report_irq_fault(uint16_t seg, uint16_t rid, const char *what);
 
 /* For the unit drivers: the MSI address and data that deliver a fault
  * interrupt as an NMI to the boot CPU (xAPIC-format destination). */
