@@ -145,7 +145,7 @@ UNIT_SRCS_vtd     := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c kernel/pgtab
 UNIT_SRCS_amdvi   := drivers/iommu/amdvi_tables.c kernel/pgtable.c
 UNIT_SRCS_pci_enum := drivers/pci_enum.c kernel/format.c
 UNIT_SRCS_iommu   := drivers/iommu/iommu.c
-UNIT_SRCS_vpci    := vmm/dev/vpci.c vmm/dev/legacy.c
+UNIT_SRCS_vpci    := vmm/dev/vpci.c vmm/dev/legacy.c vmm/dev/vmsi.c drivers/pci_enum.c kernel/format.c
 HOST_CC ?= cc
 UNIT_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wall -Wextra -Werror -I.

@@ -56,8 +56,11 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	struct mmio_insn in;
 
 	bool ioapic = gpa >= VIOAPIC_BASE && gpa < VIOAPIC_BASE + VIOAPIC_SIZE;
+	struct vmsi *msix = NULL;
 
-	if (e->mem.exec || (!ioapic && !passthrough_ecam_contains(d, gpa)))
+	if (e->mem.exec)
+		return false;
+	if (!ioapic && !passthrough_ecam_contains(d, gpa) && !(msix = passthrough_msix_find(d, gpa)))
 		return false;
 	int err = fetch_and_decode(v, &in);
 	if (err) {
@@ -69,12 +72,18 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		domain_crash(d, why);
 		return true;
 	}
-	uint32_t val = in.write ? (uint32_t)insn_store_value(&v->regs, &in) : 0;
+	uint64_t val = in.write ? insn_store_value(&v->regs, &in) : 0;
+	uint32_t val32 = (uint32_t)val;
 	spin_lock(&d->lock);
-	if (ioapic)
-		vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val);
-	else
-		passthrough_ecam_access(d, gpa, in.size, in.write, &val);
+	if (msix) {
+		vmsi_msix_access(msix, gpa, in.size, in.write, &val);
+	} else {
+		if (ioapic)
+			vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val32);
+		else
+			passthrough_ecam_access(d, gpa, in.size, in.write, &val32);
+		val = val32;
+	}
 	spin_unlock(&d->lock);
 	if (!in.write)
 		insn_complete_load(&v->regs, &in, val);

@@ -7,6 +7,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "drivers/uart16550.h"
+#include "arch/x86_64/paging.h"
 #include "vmm/acpi_guest.h"
 #include "vmm/domain.h"
 #include "vmm/passthrough.h"
@@ -230,9 +231,29 @@ static int build_iommu(struct domain *d, struct pci_func *const *hosts, uint32_t
 	return err;
 }
 
-/* BARs into the domain's EPT/NPT (uncached) and I/O bitmap. */
-static int map_bars(struct domain *d, const struct pci_func *f)
+/* [lo, hi) of a memory BAR into the domain's EPT/NPT (uncached), but for
+ * the pages vmsi traps (its MSI-X table and PBA). */
+static int map_bar_pages(struct domain *d, const struct vmsi *m, uint64_t lo, uint64_t hi)
 {
+	for (uint64_t p = lo; p < hi;) {
+		uint64_t end = p;
+		while (end < hi && !vmsi_msix_contains(m, end))
+			end += PAGE_SIZE;
+		if (end > p) {
+			int err = pt_map(&d->slat, p, p, end - p, PT_READ | PT_WRITE | PT_USER | PT_UC);
+			if (err)
+				return err;
+		}
+		p = end + PAGE_SIZE;	/* past the trapped page, if any */
+	}
+	return 0;
+}
+
+/* BARs into the domain's EPT/NPT (uncached) and I/O bitmap. */
+static int map_bars(struct domain *d, const struct vpci_func *vf)
+{
+	const struct pci_func *f = vf->host;
+
 	for (unsigned i = 0; i < f->nbars; i++) {
 		const struct pci_bar *b = &f->bar[i];
 		if (!b->size)
@@ -249,10 +270,52 @@ static int map_bars(struct domain *d, const struct pci_func *f)
 				bm[p / 8] &= (uint8_t)~(1u << (p % 8));
 			continue;
 		}
-		uint64_t lo = page_down(b->base), hi = page_up(b->base + b->size);
-		int err = pt_map(&d->slat, lo, lo, hi - lo, PT_READ | PT_WRITE | PT_USER | PT_UC);
+		int err = map_bar_pages(d, &vf->msi, page_down(b->base), page_up(b->base + b->size));
 		if (err)
 			return err;
+	}
+	return 0;
+}
+
+/*
+ * Function i's MSI and MSI-X for the domain: shown only with interrupt
+ * remapping (without it a guest could aim the device's messages at any
+ * CPU); the MSI-X table's pages are reached by the hypervisor (uncached)
+ * and trapped for the guest.
+ */
+static int setup_irqs(struct domain *d, uint32_t i)
+{
+	struct vpci_func *vf = &d->vpci.funcs[i];
+	const struct pci_func *f = vf->host;
+	uint32_t cpus[DOMAIN_MAX_VCPUS];
+	char name[16];
+
+	if (!f->cap_msi && !f->cap_msix)
+		return 0;
+	if (!iommu_ir_on()) {
+		pr_warn("domain %s: device %s: no interrupt remapping (%s): its MSI and MSI-X are not shown, so it has no interrupts\n",
+			d->name, bdf(f, name), iommu_present() ? iommu_name() : "no IOMMU");
+		return 0;
+	}
+	unsigned n = vmsi_msix_size(f);
+	struct vmsix_entry *ent = NULL;
+	if (n) {
+		size_t bytes = n * sizeof(*ent);
+		uint64_t pa = alloc_pages((bytes + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE, 0);
+		if (!pa)
+			return trace_error(-ENOMEM);
+		ent = (struct vmsix_entry *)(uintptr_t)pa;
+	}
+	for (uint32_t k = 0; k < d->nvcpus; k++)
+		cpus[k] = d->vcpus[k].apic_id;
+	vpci_init_irqs(&d->vpci, i, true, n != 0, ent, cpus, d->nvcpus, 0);
+	for (unsigned k = 0; n && k < 2; k++) {
+		uint64_t lo = vf->msi.trap_lo[k], hi = vf->msi.trap_hi[k];
+		if (hi > 0x100000000ull) {
+			int err = paging_map((uintptr_t)lo, lo, hi - lo, PT_READ | PT_WRITE | PT_UC);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
@@ -261,6 +324,7 @@ void passthrough_release(struct domain *d)
 {
 	for (uint32_t i = 0; i < d->vpci.n; i++) {
 		struct pci_func *f = d->vpci.funcs[i].host;
+		vmsi_release(&d->vpci.funcs[i].msi);
 		pci_quiesce(f);
 		iommu_detach(&d->iommu, f);
 		f->owner = NULL;
@@ -299,7 +363,9 @@ int passthrough_assign(struct domain *d)
 	int err = build_iommu(d, hosts, n);
 	vpci_init(&d->vpci, hosts, n);	/* from here on, release undoes it */
 	for (uint32_t i = 0; !err && i < n; i++) {
-		err = map_bars(d, hosts[i]);
+		err = setup_irqs(d, i);
+		if (!err)
+			err = map_bars(d, &d->vpci.funcs[i]);
 		if (!err)
 			err = iommu_attach(&d->iommu, hosts[i]);
 		if (err)
@@ -324,6 +390,7 @@ int passthrough_assign(struct domain *d)
 void passthrough_quiesce(struct domain *d)
 {
 	for (uint32_t i = 0; i < d->vpci.n; i++) {
+		vmsi_reset(&d->vpci.funcs[i].msi);	/* its vectors blocked first */
 		pci_quiesce(d->vpci.funcs[i].host);
 		d->vpci.funcs[i].sizing = 0;
 		d->vpci.funcs[i].intr_line = 0;
@@ -376,6 +443,14 @@ void passthrough_ecam_access(struct domain *d, uint64_t gpa, unsigned size, bool
 	}
 	vpci_access(&d->vpci, (uint8_t)(off >> 20), (uint8_t)(off >> 12), (unsigned)(off & 0xfff),
 		    size, write, val);
+}
+
+struct vmsi *passthrough_msix_find(struct domain *d, uint64_t gpa)
+{
+	for (uint32_t i = 0; i < d->vpci.n; i++)
+		if (vmsi_msix_contains(&d->vpci.funcs[i].msi, gpa))
+			return &d->vpci.funcs[i].msi;
+	return NULL;
 }
 
 void passthrough_cf8_access(void *domain, uint8_t bus, uint8_t devfn, unsigned reg,

@@ -22,6 +22,7 @@ struct domain;
 struct vcpu;
 struct vm_exit;
 struct acpi_guest_pci;
+struct vmsi;
 
 /* Take, check, fence and map the configured functions (after the RAM is
  * mapped). 0, or -errno after "hv: domain NAME: device BB:DD.F ..." and
@@ -42,6 +43,9 @@ uint64_t passthrough_ecam_size(void);
 /* A decoded guest access there (size 1, 2, 4 or 8; 8 is refused). */
 void passthrough_ecam_access(struct domain *d, uint64_t gpa, unsigned size, bool write,
 			     uint32_t *val);
+/* The function whose trapped MSI-X page holds gpa (vmsi_msix_access
+ * serves the access, with d->lock held), or NULL. */
+struct vmsi *passthrough_msix_find(struct domain *d, uint64_t gpa);
 /* A configuration access through 0xcf8/0xcfc (struct legacy_host's
  * pci_cfg), with d->lock held. */
 void passthrough_cf8_access(void *domain, uint8_t bus, uint8_t devfn, unsigned reg,

@@ -11,6 +11,9 @@
 #define PCIE_LEN    0x3c	/* through Slot Status 2 (PCIe 5.0 7.5.3) */
 #define PCIE_DEVCTL 8
 #define PCIE_DEVCTL_FLR (1u << 15)
+#define MSIX_LEN    12
+
+static uint8_t next_visible(const struct vpci_func *vf, unsigned after);
 
 static uint8_t free_slot(const struct vpci *b, struct pci_func *const *hosts, uint32_t n)
 {
@@ -47,11 +50,19 @@ void vpci_init(struct vpci *b, struct pci_func *const *hosts, uint32_t n)
 		}
 		vf->host = h;
 		vf->devfn = PCI_DEVFN(dev, h->devfn & 7);
-		vf->first_cap = h->cap_pm ? h->cap_pm : h->cap_pcie;
-		if (h->cap_pm && h->cap_pcie && h->cap_pcie < h->cap_pm)
-			vf->first_cap = h->cap_pcie;
+		vmsi_init(&vf->msi, h, false, false, NULL, NULL, 0, 0);
 		b->n++;
+		vf->first_cap = next_visible(vf, 0);
 	}
+}
+
+void vpci_init_irqs(struct vpci *b, uint32_t i, bool msi, bool msix, struct vmsix_entry *ent,
+		    const uint32_t *cpus, uint32_t ncpus, intptr_t io_delta)
+{
+	struct vpci_func *vf = &b->funcs[i];
+
+	vmsi_init(&vf->msi, vf->host, msi, msix, ent, cpus, ncpus, io_delta);
+	vf->first_cap = next_visible(vf, 0);
 }
 
 struct vpci_func *vpci_find(struct vpci *b, uint8_t bus, uint8_t devfn)
@@ -68,7 +79,7 @@ struct vpci_func *vpci_find(struct vpci *b, uint8_t bus, uint8_t devfn)
  * Where the capability at o ends: at most len bytes, but never past the
  * next capability the host lists (PCI 3.0 6.7 only links them; a PCIe
  * 1.x capability is 0x14 bytes for an endpoint, not the 0x3c of 2.0, and
- * a hidden MSI can follow right after it) nor past 0x100.
+ * a hidden capability can follow right after it) nor past 0x100.
  */
 static unsigned cap_end(const struct pci_func *h, unsigned o, unsigned len)
 {
@@ -84,18 +95,49 @@ static unsigned cap_end(const struct pci_func *h, unsigned o, unsigned len)
 	return end;
 }
 
+#define NVISIBLE 4
+
+/* The capabilities the guest sees: offset and the most bytes each has. */
+static unsigned visible_caps(const struct vpci_func *vf, unsigned off[NVISIBLE],
+			     unsigned len[NVISIBLE])
+{
+	const struct pci_func *h = vf->host;
+	const unsigned o[NVISIBLE] = { h->cap_pm, h->cap_pcie, vf->msi.msi, vf->msi.msix };
+	const unsigned l[NVISIBLE] = { PM_LEN, PCIE_LEN, vmsi_msi_len(&vf->msi), MSIX_LEN };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < NVISIBLE; i++)
+		if (o[i]) {
+			off[n] = o[i];
+			len[n++] = l[i];
+		}
+	return n;
+}
+
+/* The lowest visible capability above offset `after`, or 0. */
+static uint8_t next_visible(const struct vpci_func *vf, unsigned after)
+{
+	unsigned off[NVISIBLE], len[NVISIBLE], best = 0;
+	unsigned n = visible_caps(vf, off, len);
+
+	for (unsigned i = 0; i < n; i++)
+		if (off[i] > after && (!best || off[i] < best))
+			best = off[i];
+	return (uint8_t)best;
+}
+
 /* The visible capability that holds config byte `reg`: its offset and
  * the next visible one; false if reg is in no visible capability. */
-static bool visible_cap(const struct pci_func *h, unsigned reg, unsigned *off, unsigned *next)
+static bool visible_cap(const struct vpci_func *vf, unsigned reg, unsigned *at, unsigned *next)
 {
-	const unsigned caps[2][2] = { { h->cap_pm, PM_LEN }, { h->cap_pcie, PCIE_LEN } };
+	unsigned off[NVISIBLE], len[NVISIBLE];
+	unsigned n = visible_caps(vf, off, len);
 
-	for (unsigned i = 0; i < 2; i++) {
-		unsigned o = caps[i][0], other = caps[1 - i][0];
-		if (!o || reg < o || reg >= cap_end(h, o, caps[i][1]))
+	for (unsigned i = 0; i < n; i++) {
+		if (reg < off[i] || reg >= cap_end(vf->host, off[i], len[i]))
 			continue;
-		*off = o;
-		*next = other > o ? other : 0;
+		*at = off[i];
+		*next = next_visible(vf, off[i]);
 		return true;
 	}
 	return false;
@@ -135,9 +177,10 @@ static uint32_t dword_read(const struct vpci_func *vf, unsigned reg)
 	if (reg >= 0x100)
 		return 0;	/* no extended capabilities */
 	if (reg >= 0x40) {
-		if (!visible_cap(h, reg, &off, &next))
+		if (!visible_cap(vf, reg, &off, &next))
 			return 0;
-		uint32_t v = pci_read(h, reg, 4);
+		bool irq = off == vf->msi.msi || off == vf->msi.msix;
+		uint32_t v = irq ? vmsi_cfg_read(&vf->msi, reg) : pci_read(h, reg, 4);
 		if (reg == off)	/* the dword with the next pointer in byte 1 */
 			v = (v & 0xffff00ffu) | next << 8;
 		return v;
@@ -161,14 +204,17 @@ static uint32_t dword_read(const struct vpci_func *vf, unsigned reg)
 }
 
 /* May the guest write config byte reg straight to the device? */
-static bool byte_passed(const struct pci_func *h, unsigned reg)
+static bool byte_passed(const struct vpci_func *vf, unsigned reg)
 {
+	const struct pci_func *h = vf->host;
 	unsigned off, next;
 
 	if (reg == 0x0c || reg == 0x0d)	/* cache line size, latency timer */
 		return true;
-	if (reg < 0x40 || reg >= 0x100 || !visible_cap(h, reg, &off, &next))
+	if (reg < 0x40 || reg >= 0x100 || !visible_cap(vf, reg, &off, &next))
 		return false;
+	if (off == vf->msi.msi || off == vf->msi.msix)
+		return false;	/* vmsi's */
 	if (off == h->cap_pm)
 		return reg - off == PM_CTRL || reg - off == PM_CTRL + 1;
 	return reg - off >= PCIE_DEVCTL && reg - off < PCIE_DEVCTL + 4;	/* control, status */
@@ -223,9 +269,13 @@ static void dword_write(struct vpci_func *vf, unsigned reg, uint32_t v, uint32_t
 			vf->intr_line = (uint8_t)v;
 		return;
 	}
+	if (vmsi_cfg_owns(&vf->msi, reg) || vmsi_cfg_owns(&vf->msi, reg + 2)) {
+		vmsi_cfg_write(&vf->msi, reg, v, lanes);
+		return;
+	}
 	bool flr = false;
 	for (unsigned k = 0; k < 4; k++) {
-		if (!(lanes & (0xffu << (8 * k))) || !byte_passed(h, reg + k))
+		if (!(lanes & (0xffu << (8 * k))) || !byte_passed(vf, reg + k))
 			continue;
 		uint8_t byte = (uint8_t)(v >> (8 * k));
 		if (h->cap_pcie && reg + k == h->cap_pcie + PCIE_DEVCTL + 1u &&

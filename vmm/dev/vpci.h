@@ -20,11 +20,12 @@
  *     any other write is dropped;
  *   - expansion ROM: none; interrupt pin: none (INTx and MSI come with the
  *     interrupt-remapping work); interrupt line: a scratch byte;
- *   - capabilities: only power management (PMCSR written through) and
- *     PCI Express (device control written through but for FLR, which the
- *     hypervisor performs itself and then puts the BARs back); MSI, MSI-X
- *     and every other capability are skipped in the list; extended
- *     capabilities (SR-IOV, AER, ...) are hidden: 0x100 reads 0.
+ *   - capabilities: power management (PMCSR written through), PCI
+ *     Express (device control written through but for FLR, which the
+ *     hypervisor performs itself and then puts the BARs back), and MSI and
+ *     MSI-X once vpci_init_irqs shows them (virtual: vmsi.h); every other
+ *     capability is skipped in the list; extended capabilities (SR-IOV,
+ *     AER, ...) are hidden: 0x100 reads 0.
  * An access to a function it does not own reads all ones, is dropped,
  * and counts in `refused pci=N`.
  *
@@ -39,6 +40,7 @@
 
 #include "drivers/pci.h"
 #include "kernel/config.h"
+#include "vmm/dev/vmsi.h"
 
 struct vpci_func {
 	struct pci_func *host;
@@ -46,6 +48,7 @@ struct vpci_func {
 	uint8_t intr_line;		/* 0x3c, the guest's scratch */
 	uint8_t sizing;			/* bit n: BAR n was written all ones */
 	uint8_t first_cap;		/* the first visible capability, 0: none */
+	struct vmsi msi;		/* its MSI and MSI-X (vmsi.h) */
 };
 
 struct vpci {
@@ -57,6 +60,11 @@ struct vpci {
 /* Place the host functions hosts[0..n) on bus 0 as described above.
  * @pre n <= CONFIG_MAX_DEVICES, no function twice. */
 void vpci_init(struct vpci *b, struct pci_func *const *hosts, uint32_t n);
+
+/* Show function i's MSI and/or MSI-X to the domain (vmsi_init's
+ * arguments); until then both are hidden. */
+void vpci_init_irqs(struct vpci *b, uint32_t i, bool msi, bool msix, struct vmsix_entry *ent,
+		    const uint32_t *cpus, uint32_t ncpus, intptr_t io_delta);
 
 /* The function the domain sees at devfn of bus 0, or NULL. */
 struct vpci_func *vpci_find(struct vpci *b, uint8_t bus, uint8_t devfn);
