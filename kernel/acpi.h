@@ -189,6 +189,30 @@ struct acpi_pm {
 	uint8_t reset_value;
 };
 
+/*
+ * The host's PCI interrupt routing read from the DSDT's _PRT packages
+ * (kernel/acpi_prt.c says how far: constant packages, links with a
+ * constant _CRS; APIC-mode GSIs only; ambiguous pins dropped).
+ */
+#define ACPI_MAX_PRT 128
+struct acpi_prt_entry {
+	uint8_t slot;		/* device number */
+	uint8_t pin;		/* 0-3: INTA-INTD */
+	bool level, active_low;
+	uint32_t gsi;
+};
+
+struct acpi_prt {
+	uint32_t n;
+	struct acpi_prt_entry e[ACPI_MAX_PRT];
+};
+
+/* Fill *out from a DSDT (whole table, header included). */
+void acpi_dsdt_prt(const uint8_t *dsdt, uint32_t len, struct acpi_prt *out);
+/* The GSI for INTx pin (0-3) of device slot: false if unknown. */
+bool acpi_prt_lookup(const struct acpi_prt *prt, uint8_t slot, uint8_t pin,
+		     struct acpi_prt_entry *out);
+
 struct acpi_info {
 	uint64_t rsdp_phys;	/* 0 when the RSDP came as a copy only;
 				 * acpi_parse gets a copy, so it leaves 0 and
@@ -214,6 +238,7 @@ struct acpi_info {
 	struct acpi_spcr spcr;
 
 	struct acpi_pm pm;
+	struct acpi_prt prt;	/* from the DSDT, with pm */
 
 	struct acpi_dmar dmar;
 	struct acpi_ivrs ivrs;

@@ -194,32 +194,15 @@ struct acpi_aml {
 	uint32_t end;
 };
 
-/*
- * ACPI 6.5 20.2.4 PkgLength: bits 7:6 of the lead byte count the bytes
- * that follow it (0-3). With none, bits 5:0 are the length; else bits 3:0
- * are its low 4 bits (bits 5:4 must be 0) and each following byte the
- * next 8. The length counts the PkgLength bytes themselves.
- */
+/* PkgLength (acpi_aml_pkglen_at). */
 static enum acpi_s5_bad acpi_aml_pkglen(struct acpi_aml *a, uint32_t *len)
 {
-	uint32_t left = a->end - a->off, n;
-	const uint8_t *q = a->p + a->off;
+	uint32_t used;
+	int r = acpi_aml_pkglen_at(a->p + a->off, a->end - a->off, len, &used);
 
-	if (left == 0)
-		return ACPI_S5_CUT;
-	n = q[0] >> 6;
-	if (left < 1 + n)
-		return ACPI_S5_CUT;
-	if (n == 0) {
-		*len = q[0] & 0x3fu;
-	} else {
-		if (q[0] & 0x30)
-			return ACPI_S5_BAD_PKGLEN;
-		*len = q[0] & 0x0fu;
-		for (uint32_t i = 1; i <= n; i++)
-			*len |= (uint32_t)q[i] << (8 * i - 4);
-	}
-	a->off += 1 + n;
+	if (r)
+		return r == -1 ? ACPI_S5_CUT : ACPI_S5_BAD_PKGLEN;
+	a->off += used;
 	return ACPI_S5_OK;
 }
 
@@ -367,8 +350,10 @@ void acpi_parse_fadt(const struct acpi_table *t, struct acpi_info *out)
 	if (dsdt_phys == 0)
 		pr_warn("acpi: FADT has no DSDT address: ACPI poweroff unavailable\n");
 	else if (acpi_root_load(t->map, dsdt_phys, "DSDT", ": ACPI poweroff unavailable",
-				LOG_WARN, &dsdt) == 0)
+				LOG_WARN, &dsdt) == 0) {
 		acpi_dsdt_s5(&dsdt, pm);
+		acpi_dsdt_prt(dsdt.p, dsdt.len, &out->prt);
+	}
 	acpi_pm_debug(pm);
 }
 

@@ -59,6 +59,36 @@ struct acpi_table {
 
 static inline unsigned long long acpi_ull(uint64_t v) { return (unsigned long long)v; }
 
+/*
+ * ACPI 6.5 20.2.4 PkgLength at p (left bytes there): bits 7:6 of the lead
+ * byte count the bytes that follow it (0-3). With none, bits 5:0 are the
+ * length; else bits 3:0 are its low 4 bits (bits 5:4 must be 0) and each
+ * following byte the next 8. The length counts the PkgLength bytes
+ * themselves. 0 (with *len and the bytes *used), -1 cut off, -2 malformed.
+ */
+static inline int acpi_aml_pkglen_at(const uint8_t *p, uint32_t left, uint32_t *len,
+				     uint32_t *used)
+{
+	uint32_t n;
+
+	if (left == 0)
+		return -1;
+	n = p[0] >> 6;
+	if (left < 1 + n)
+		return -1;
+	if (n == 0) {
+		*len = p[0] & 0x3fu;
+	} else {
+		if (p[0] & 0x30)
+			return -2;
+		*len = p[0] & 0x0fu;
+		for (uint32_t i = 1; i <= n; i++)
+			*len |= (uint32_t)p[i] << (8 * i - 4);
+	}
+	*used = 1 + n;
+	return 0;
+}
+
 /* A little-endian 16-bit field at p (tables need not be aligned). */
 static inline uint16_t acpi_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 

@@ -1835,12 +1835,94 @@ static void test_legacy_finds_fixture_rsdp(void **state)
 	check_qemu_cpus_and_ioapic();
 }
 
+/* ---- _PRT ------------------------------------------------------------ */
+
+/* q35: PRTA's packages name the GSIA-GSIH links, whose _CRS is a
+ * constant Extended Interrupt descriptor; PRTP's name LNKA-LNKH, whose
+ * _CRS is a method, and are skipped. QEMU's ICH9 routes device D pin P
+ * to GSI 16 + 4 + (D + P) % 4 for the devices below 0x18. */
+static void test_prt_q35(void **state)
+{
+	struct acpi_prt_entry e;
+	(void)state;
+	load_fixture("q35");
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_true(acpi_prt_lookup(&info.prt, 5, 0, &e));
+	assert_int_equal(e.gsi, 21);
+	assert_true(e.level);
+	assert_false(e.active_low);
+	assert_true(acpi_prt_lookup(&info.prt, 5, 3, &e));
+	assert_int_equal(e.gsi, 20);
+	assert_true(acpi_prt_lookup(&info.prt, 1, 0, &e));
+	assert_int_equal(e.gsi, 21);
+	for (uint32_t k = 0; k < info.prt.n; k++)
+		assert_true(info.prt.e[k].gsi >= 16 && info.prt.e[k].gsi <= 23);
+}
+
+/* i440fx: its _PRT names LNKA-LNKD, whose _CRS are methods: nothing. */
+static void test_prt_i440fx(void **state)
+{
+	struct acpi_prt_entry e;
+	(void)state;
+	load_fixture("i440fx");
+	assert_int_equal(parse_fixture_rsdp(), 0);
+	assert_int_equal(info.prt.n, 0);
+	assert_false(acpi_prt_lookup(&info.prt, 5, 0, &e));
+}
+
+/* A DSDT made of packages: a board's APIC-mode form (source Zero, the
+ * GSI in SourceIndex), a PIC-mode entry (below 16, skipped), a pin with
+ * two different answers (ambiguous, dropped), and malformed packages. */
+static void test_prt_synthetic(void **state)
+{
+	static const uint8_t pkgs[] = {
+		/* Package(4){0x0003FFFF, One, Zero, 0x12} */
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x03, 0x00, 0x01, 0x00, 0x0a, 0x12,
+		/* Package(4){0x0004FFFF, Zero, Zero, 0x0b}: PIC mode */
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x04, 0x00, 0x00, 0x00, 0x0a, 0x0b,
+		/* slot 6 pin 0: GSI 0x13 and 0x14 */
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x06, 0x00, 0x00, 0x00, 0x0a, 0x13,
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x06, 0x00, 0x00, 0x00, 0x0a, 0x14,
+		/* address without 0xFFFF, pin 4, 3 elements, cut PkgLength */
+		0x12, 0x0b, 0x04, 0x0c, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x0a, 0x15,
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x08, 0x00, 0x0a, 0x04, 0x00, 0x16,
+		0x12, 0x0a, 0x03, 0x0c, 0xff, 0xff, 0x09, 0x00, 0x00, 0x00, 0x0a,
+		0x12, 0x3f, 0x04, 0x0c, 0xff, 0xff,
+	};
+	uint8_t t[36 + sizeof(pkgs)];
+	struct acpi_prt prt;
+	struct acpi_prt_entry e;
+	(void)state;
+	memset(t, 0, 36);
+	memcpy(t + 36, pkgs, sizeof(pkgs));
+	acpi_dsdt_prt(t, sizeof(t), &prt);
+	assert_int_equal(prt.n, 1);
+	assert_true(acpi_prt_lookup(&prt, 3, 1, &e));
+	assert_int_equal(e.gsi, 0x12);
+	assert_true(e.level && e.active_low);
+	assert_false(acpi_prt_lookup(&prt, 4, 0, &e));
+	assert_false(acpi_prt_lookup(&prt, 6, 0, &e));
+	assert_false(acpi_prt_lookup(&prt, 7, 0, &e));
+	assert_false(acpi_prt_lookup(&prt, 8, 0, &e));
+	assert_false(acpi_prt_lookup(&prt, 9, 0, &e));
+	/* Every cut of it: no crash, nothing beyond the end read (ASan). */
+	for (uint32_t n = 36; n < sizeof(t); n++) {
+		uint8_t *c = malloc(n);
+		memcpy(c, t, n);
+		acpi_dsdt_prt(c, n, &prt);
+		free(c);
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_q35_parses),
+		T(test_prt_q35),
+		T(test_prt_i440fx),
+		T(test_prt_synthetic),
 		T(test_i440fx_parses),
 		T(test_rsdp_bad_checksum),
 		T(test_rsdp_check_rejects),
