@@ -175,6 +175,19 @@ int pci_init(const struct acpi_info *acpi)
 		}
 		err = pci_enumerate(&hw_ops, 0, 0, 255, funcs, PCI_MAX_FUNCS, &nfuncs);
 	}
+	for (uint32_t i = 0; i < nfuncs; i++) {
+		struct pci_func *f = &funcs[i];
+		struct acpi_prt_entry e;
+		uint8_t pin = f->header_type == 0 ? (uint8_t)pci_read(f, PCI_INTR_LINE + 1, 1) : 0;
+		f->intx_pin = pin <= 4 ? pin : 0;
+		if (f->intx_pin && !f->parent &&
+		    acpi_prt_lookup(&acpi->prt, f->devfn >> 3, (uint8_t)(f->intx_pin - 1), &e)) {
+			f->gsi_known = true;
+			f->gsi = e.gsi;
+			f->gsi_level = e.level;
+			f->gsi_low = e.active_low;
+		}
+	}
 	pr_info("pci: %u functions (%s)\n", nfuncs,
 		necam ? "ECAM" : "configuration mechanism #1, no MCFG");
 	return err == -ENOSPC ? 0 : err;

@@ -97,6 +97,11 @@ struct pci_func {
 	 * one group, and must go to one domain. */
 	uint16_t rid;
 	const struct pci_func *parent;	/* the bridge above it; NULL on a root bus */
+	/* INTx: the pin it uses (1-4 = INTA-INTD, 0: none) and, where the
+	 * host's _PRT says (root-bus functions only), the GSI it drives. */
+	uint8_t intx_pin;
+	bool gsi_known, gsi_level, gsi_low;
+	uint32_t gsi;
 
 	/* Set by the domain that owns it (vmm/): NULL = nobody. */
 	const char *owner;

@@ -14,6 +14,7 @@
 #include "arch/x86_64/tsc.h"
 #include "drivers/iommu/iommu.h"
 #include "drivers/pci.h"
+#include "arch/x86_64/ioapic.h"
 #include "kernel/acpi.h"
 #include "kernel/console_irq.h"
 #include "kernel/bootinfo.h"
@@ -118,6 +119,8 @@ static __attribute__((noreturn)) void run_domains(uint64_t online)
 	/* Every IOMMU unit blocks all DMA from here on, whatever the
 	 * configuration; devices are let through one by one as domains take
 	 * them. */
+	for (uint32_t i = 0; i < acpi.nioapics; i++)
+		ioapic_register(acpi.ioapics[i].id, acpi.ioapics[i].addr, acpi.ioapics[i].gsi_base);
 	pci_init(&acpi);
 	iommu_init(&acpi, this_cpu()->apic_id);
 	if (load_config(&cfg)) {

@@ -731,8 +731,11 @@ static void ag_res_window(struct ag_aml *a, uint64_t base, uint64_t size,
  * The PCI root bridge (ACPI 6.5 6.1.5 _HID PNP0A08 = PCI Express, _CID
  * PNP0A03 = PCI; 6.5.6 _SEG, 6.5.5 _BBN): what Linux's acpi_pci_root
  * binds to, scanning the buses of its _CRS with the windows of its _CRS
- * (those that it produces: general flags bit 0 clear). No _PRT: there is
- * no INTx routing yet, devices use MSI.
+ * (those that it produces: general flags bit 0 clear). With INTx routes,
+ * a _PRT of constant entries { device << 16 | 0xFFFF, pin, Zero, GSI }:
+ * the GSI is a pin of the domain's IOAPIC (6.2.13; with source Zero it is
+ * level, active low to the guest; the hypervisor keeps the host's
+ * polarity at the real IOAPIC).
  *
  *   Device (PCI0)
  *   {
@@ -755,6 +758,30 @@ static void ag_res_window(struct ag_aml *a, uint64_t base, uint64_t size,
  *       Method (_OSC, 4, NotSerialized) { ... }
  *   }
  */
+static void ag_aml_prt(struct ag_aml *a, const struct acpi_guest_pci *pci)
+{
+	uint32_t n = pci->nprt < ACPI_GUEST_PCI_PRT ? pci->nprt : ACPI_GUEST_PCI_PRT;
+	size_t outer;
+
+	if (!n)
+		return;
+	ag_aml_name(a, "_PRT");
+	ag_aml_byte(a, AML_PACKAGE);
+	outer = ag_aml_open(a);
+	ag_aml_byte(a, (uint8_t)n);
+	for (uint32_t i = 0; i < n; i++) {
+		ag_aml_byte(a, AML_PACKAGE);
+		size_t pkg = ag_aml_open(a);
+		ag_aml_byte(a, 4);
+		ag_aml_int(a, (uint64_t)pci->prt[i].slot << 16 | 0xffff);
+		ag_aml_int(a, pci->prt[i].pin);
+		ag_aml_int(a, 0);
+		ag_aml_int(a, pci->prt[i].gsi);
+		ag_aml_close(a, pkg);
+	}
+	ag_aml_close(a, outer);
+}
+
 static void ag_aml_pci0(struct ag_aml *a, const struct acpi_guest_pci *pci, uint32_t nwin)
 {
 	size_t dev;
@@ -782,6 +809,7 @@ static void ag_aml_pci0(struct ag_aml *a, const struct acpi_guest_pci *pci, uint
 		ag_res_window(a, pci->windows[i].base, pci->windows[i].size,
 			      pci->windows[i].kind);
 	ag_crs_close(a, crs);
+	ag_aml_prt(a, pci);
 	ag_aml_osc(a);
 	ag_aml_close(a, dev);
 }

@@ -35,7 +35,7 @@ struct acpi_guest_cpu {
  * A domain's PCI host bridge, when it has devices: an MCFG entry for its
  * ECAM window and, in the DSDT, a PCI root bridge \_SB.PCI0 (PNP0A08,
  * _CID PNP0A03, _UID 0, _SEG segment, _BBN bus_start, an _OSC that grants
- * no native PCIe control, no _PRT) whose _CRS holds the bus range, the
+ * no native PCIe control, a _PRT when nprt says) whose _CRS holds the bus range, the
  * configuration ports 0xcf8-0xcff and every window below (I/O as WordIO,
  * or DWordIO for all 64 KiB; memory as DWordMemory below 4 GiB and
  * QWordMemory above, non-cacheable for ACPI_WIN_MEM, prefetchable for
@@ -52,6 +52,8 @@ struct acpi_guest_cpu {
  */
 #define ACPI_GUEST_PCI_WINDOWS 16
 enum acpi_guest_window { ACPI_WIN_MEM, ACPI_WIN_MEM_PREF, ACPI_WIN_IO };
+#define ACPI_GUEST_PCI_PRT 32
+
 struct acpi_guest_pci {
 	uint64_t ecam_base;		/* covers buses bus_start..bus_end, 1 MiB each */
 	uint16_t segment;
@@ -61,6 +63,13 @@ struct acpi_guest_pci {
 		uint64_t base, size;	/* size > 0; I/O windows below 0x10000 */
 		enum acpi_guest_window kind;
 	} windows[ACPI_GUEST_PCI_WINDOWS];
+	/* INTx routing for the bridge's _PRT (6.2.13): device slot, pin
+	 * (0-3 = INTA-D), the GSI of the domain's IOAPIC it arrives on. */
+	uint32_t nprt;
+	struct {
+		uint8_t slot, pin;
+		uint32_t gsi;
+	} prt[ACPI_GUEST_PCI_PRT];
 };
 
 /*

@@ -78,9 +78,11 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	if (msix) {
 		vmsi_msix_access(msix, gpa, in.size, in.write, &val);
 	} else {
-		if (ioapic)
+		if (ioapic) {
 			vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val32);
-		else
+			if (in.write && d->vpci.n)
+				passthrough_intx_sync(d);
+		} else
 			passthrough_ecam_access(d, gpa, in.size, in.write, &val32);
 		val = val32;
 	}

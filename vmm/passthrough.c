@@ -7,6 +7,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "drivers/uart16550.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/paging.h"
 #include "vmm/acpi_guest.h"
 #include "vmm/domain.h"
@@ -165,6 +166,14 @@ static struct pci_func *check_device(const struct domain *d, const struct config
 	}
 	if (bars_refused(d, f, why, len))
 		return NULL;
+	for (uint32_t k = 0; f->intx_pin && f->gsi_known && k < pci_count(); k++) {
+		const struct pci_func *g = pci_func_at(k);
+		if (g != f && g->owner && g->intx_pin && g->gsi_known && g->gsi == f->gsi) {
+			hv_snprintf(why, len, "shares its INTx line (GSI %u) with %s of domain %s: give both to one domain",
+				    f->gsi, bdf(g, other), g->owner);
+			return NULL;
+		}
+	}
 	if (!iommu_present()) {
 		hv_snprintf(why, len, "needs an IOMMU, none found (no DMAR/IVRS)");
 		return NULL;
@@ -277,6 +286,117 @@ static int map_bars(struct domain *d, const struct vpci_func *vf)
 	return 0;
 }
 
+#define RTE_ACTIVE_LOW (1ull << 13)
+#define RTE_LEVEL      (1ull << 15)
+
+/* May the domain's IOAPIC entry for a device pin be sent? Its remapping
+ * entry then (fixed or lowest priority, physical, to a CPU of the domain,
+ * vector 16-255; trigger and polarity are the host's). */
+static bool intx_irq(const struct domain *d, const struct pci_func *f, unsigned gsi,
+		     struct iommu_irq *irq)
+{
+	struct vioapic_msg m;
+
+	if (!vioapic_route(&d->ioapic, gsi, &m) || m.delivery > 1 || m.logical || m.vector < 16)
+		return false;
+	for (uint32_t i = 0; i < d->nvcpus; i++)
+		if (d->vcpus[i].apic_id == m.dest) {
+			*irq = (struct iommu_irq){ .dest = m.dest, .vector = m.vector,
+						   .lowest = m.delivery == 1, .level = f->gsi_level };
+			return true;
+		}
+	return false;
+}
+
+/* The real pin as the domain's IOAPIC entry for it says (masked unless
+ * it may be sent). */
+static void intx_apply(struct domain *d, struct vpci_func *vf)
+{
+	const struct pci_func *f = vf->host;
+	struct ioapic_pin at;
+	struct iommu_irq irq;
+	uint64_t rte = IOAPIC_RTE_MASKED;
+	char name[16];
+
+	if (!ioapic_find_gsi(f->gsi, &at))
+		return;
+	if (intx_irq(d, f, f->gsi, &irq)) {
+		if (iommu_ioapic_route(at.id, at.pin, &irq, &rte) == 0)
+			rte |= f->gsi_low ? RTE_ACTIVE_LOW : 0;
+		else
+			rte = IOAPIC_RTE_MASKED;
+	} else if (!(d->ioapic.rte[f->gsi] & IOAPIC_RTE_MASKED) && d->vpci.refused++ < 8) {
+		pr_info("domain %s: device %s INTx (GSI %u): IOAPIC entry 0x%llx is not a fixed interrupt to a CPU of the domain: masked\n",
+			d->name, bdf(f, name), f->gsi, (unsigned long long)d->ioapic.rte[f->gsi]);
+	}
+	ioapic_set_rte(at.addr, at.pin, rte);
+}
+
+void passthrough_intx_sync(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->vpci.n; i++) {
+		struct vpci_func *vf = &d->vpci.funcs[i];
+		if (!vf->intx || d->ioapic.rte[vf->host->gsi] == vf->intx_seen)
+			continue;
+		vf->intx_seen = d->ioapic.rte[vf->host->gsi];
+		intx_apply(d, vf);
+	}
+}
+
+/* Mask the real pin and clear its remote IRR (a level interrupt the
+ * domain never acknowledged): an edge-triggered entry has none. */
+static void intx_off(struct vpci_func *vf)
+{
+	struct ioapic_pin at;
+
+	if (!vf->intx || !ioapic_find_gsi(vf->host->gsi, &at))
+		return;
+	ioapic_set_rte(at.addr, at.pin, IOAPIC_RTE_MASKED);
+	if (vf->host->gsi_level)
+		ioapic_set_rte(at.addr, at.pin, IOAPIC_RTE_MASKED | RTE_LEVEL);
+	vf->intx_seen = ~0ull;
+}
+
+/*
+ * Function i's INTx for the domain: the host's GSI (from its _PRT), on
+ * the domain's IOAPIC pin of the same number, delivered by the real
+ * IOAPIC through a remapping entry to the CPU and vector the domain
+ * programs. Without remapping, a known GSI, a unit that remaps IOAPIC
+ * pins, the pin reads 0 and a line says why.
+ */
+static void setup_intx(struct domain *d, struct vpci_func *vf)
+{
+	const struct pci_func *f = vf->host;
+	const struct iommu_irq probe = { .dest = d->vcpus[0].apic_id, .vector = 0x20,
+					 .level = f->gsi_level };
+	struct ioapic_pin at;
+	uint64_t rte;
+	char name[16];
+	const char *why = NULL;
+	int err = 0;
+
+	if (!f->intx_pin)
+		return;
+	if (!iommu_ir_on())
+		why = "no interrupt remapping";
+	else if (!f->gsi_known)
+		why = "the host's ACPI routing (_PRT) does not say its GSI";
+	else if (f->gsi >= VIOAPIC_PINS)
+		why = "its GSI is beyond the domain's IOAPIC";
+	else if (!ioapic_find_gsi(f->gsi, &at))
+		why = "no IOAPIC has its GSI";
+	else if ((err = iommu_ioapic_route(at.id, at.pin, &probe, &rte)) != 0)
+		why = err == -ENOTSUP ? "the IOMMU cannot remap IOAPIC pins" :
+		      "no remapping entry for its IOAPIC pin";
+	if (why) {
+		pr_info("domain %s: device %s: INTx not passed through (%s): it has MSI/MSI-X only\n",
+			d->name, bdf(f, name), why);
+		return;
+	}
+	vf->intx = true;
+	intx_off(vf);
+}
+
 /*
  * Function i's MSI and MSI-X for the domain: shown only with interrupt
  * remapping (without it a guest could aim the device's messages at any
@@ -290,6 +410,7 @@ static int setup_irqs(struct domain *d, uint32_t i)
 	uint32_t cpus[DOMAIN_MAX_VCPUS];
 	char name[16];
 
+	setup_intx(d, vf);
 	if (!f->cap_msi && !f->cap_msix)
 		return 0;
 	if (!iommu_ir_on()) {
@@ -325,6 +446,7 @@ void passthrough_release(struct domain *d)
 	for (uint32_t i = 0; i < d->vpci.n; i++) {
 		struct pci_func *f = d->vpci.funcs[i].host;
 		vmsi_release(&d->vpci.funcs[i].msi);
+		intx_off(&d->vpci.funcs[i]);
 		pci_quiesce(f);
 		iommu_detach(&d->iommu, f);
 		f->owner = NULL;
@@ -391,6 +513,7 @@ void passthrough_quiesce(struct domain *d)
 {
 	for (uint32_t i = 0; i < d->vpci.n; i++) {
 		vmsi_reset(&d->vpci.funcs[i].msi);	/* its vectors blocked first */
+		intx_off(&d->vpci.funcs[i]);
 		pci_quiesce(d->vpci.funcs[i].host);
 		d->vpci.funcs[i].sizing = 0;
 		d->vpci.funcs[i].intr_line = 0;
@@ -407,7 +530,14 @@ bool passthrough_acpi(const struct domain *d, struct acpi_guest_pci *out)
 	out->bus_start = 0;
 	out->bus_end = 255;
 	for (uint32_t i = 0; i < d->vpci.n; i++) {
-		const struct pci_func *f = d->vpci.funcs[i].host;
+		const struct vpci_func *vf = &d->vpci.funcs[i];
+		const struct pci_func *f = vf->host;
+		if (vf->intx && out->nprt < ACPI_GUEST_PCI_PRT) {
+			out->prt[out->nprt].slot = (uint8_t)(vf->devfn >> 3);
+			out->prt[out->nprt].pin = (uint8_t)(f->intx_pin - 1);
+			out->prt[out->nprt].gsi = f->gsi;
+			out->nprt++;
+		}
 		for (unsigned k = 0; k < f->nbars && out->nwindows < ACPI_GUEST_PCI_WINDOWS; k++) {
 			const struct pci_bar *b = &f->bar[k];
 			if (!b->size)

@@ -46,6 +46,9 @@ void passthrough_ecam_access(struct domain *d, uint64_t gpa, unsigned size, bool
 /* The function whose trapped MSI-X page holds gpa (vmsi_msix_access
  * serves the access, with d->lock held), or NULL. */
 struct vmsi *passthrough_msix_find(struct domain *d, uint64_t gpa);
+/* The domain's IOAPIC changed (d->lock held): its devices' INTx pins at
+ * the real IOAPIC follow the entries for them. */
+void passthrough_intx_sync(struct domain *d);
 /* A configuration access through 0xcf8/0xcfc (struct legacy_host's
  * pci_cfg), with d->lock held. */
 void passthrough_cf8_access(void *domain, uint8_t bus, uint8_t devfn, unsigned reg,

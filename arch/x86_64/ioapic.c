@@ -43,3 +43,31 @@ void ioapic_route_nmi(uint64_t addr, unsigned pin, uint32_t apic_id)
 {
 	ioapic_set_rte(addr, pin, RTE_NMI | (uint64_t)apic_id << 56);
 }
+
+#define MAX_IOAPICS 16
+
+struct ioapic_unit {
+	uint32_t id, gsi_base;
+	uint64_t addr;
+	unsigned pins;
+};
+
+static struct ioapic_unit ioapics[MAX_IOAPICS];
+static unsigned nioapics;
+
+void ioapic_register(uint32_t id, uint64_t addr, uint32_t gsi_base)
+{
+	if (nioapics < MAX_IOAPICS)
+		ioapics[nioapics++] = (struct ioapic_unit){ id, gsi_base, addr, ioapic_pins(addr) };
+}
+
+bool ioapic_find_gsi(uint32_t gsi, struct ioapic_pin *out)
+{
+	for (unsigned i = 0; i < nioapics; i++)
+		if (gsi >= ioapics[i].gsi_base && gsi - ioapics[i].gsi_base < ioapics[i].pins) {
+			*out = (struct ioapic_pin){ ioapics[i].id, ioapics[i].addr,
+						    gsi - ioapics[i].gsi_base };
+			return true;
+		}
+	return false;
+}

@@ -197,7 +197,8 @@ static uint32_t dword_read(const struct vpci_func *vf, unsigned reg)
 	case PCI_CAP_PTR:
 		return vf->first_cap;
 	case PCI_INTR_LINE:
-		return (pci_read(h, reg, 4) & 0xffff0000u) | vf->intr_line;	/* pin 0: none */
+		return (pci_read(h, reg, 4) & 0xffff0000u) | vf->intr_line |
+		       (vf->intx ? (uint32_t)h->intx_pin << 8 : 0);
 	default:
 		return pci_read(h, reg, 4);	/* identity, class, header, subsystem */
 	}

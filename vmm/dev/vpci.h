@@ -18,8 +18,9 @@
  *   - BARs: where the firmware placed them, fixed (guest-physical =
  *     host-physical); sizing (all ones written) answers the real size;
  *     any other write is dropped;
- *   - expansion ROM: none; interrupt pin: none (INTx and MSI come with the
- *     interrupt-remapping work); interrupt line: a scratch byte;
+ *   - expansion ROM: none; interrupt pin: the host's when its INTx is
+ *     routed to the domain (intx), else none; interrupt line: a scratch
+ *     byte;
  *   - capabilities: power management (PMCSR written through), PCI
  *     Express (device control written through but for FLR, which the
  *     hypervisor performs itself and then puts the BARs back), and MSI and
@@ -48,6 +49,8 @@ struct vpci_func {
 	uint8_t intr_line;		/* 0x3c, the guest's scratch */
 	uint8_t sizing;			/* bit n: BAR n was written all ones */
 	uint8_t first_cap;		/* the first visible capability, 0: none */
+	bool intx;			/* its INTx pin is shown (routed) */
+	uint64_t intx_seen;		/* the guest's IOAPIC entry last applied */
 	struct vmsi msi;		/* its MSI and MSI-X (vmsi.h) */
 };
 
