@@ -758,7 +758,16 @@ static char *dsdt_asl(size_t *len)
 				    b + z - 1 <= UINT32_MAX ? "DWordMemory" : "QWordMemory", cache,
 				    b, b + z - 1, z);
 		}
-		cat(&s, len, "            })\n%s        }\n", dsdt_asl_osc);
+		cat(&s, len, "            })\n");
+		if (p->nprt) {
+			cat(&s, len, "            Name (_PRT, Package (0x%x)\n            {\n", p->nprt);
+			for (uint32_t i = 0; i < p->nprt; i++)
+				cat(&s, len, "                Package (0x04) { 0x%x, 0x%x, Zero, 0x%x }%s\n",
+				    (unsigned)p->prt[i].slot << 16 | 0xffff, p->prt[i].pin, p->prt[i].gsi,
+				    i + 1 < p->nprt ? "," : "");
+			cat(&s, len, "            })\n");
+		}
+		cat(&s, len, "%s        }\n", dsdt_asl_osc);
 		cat(&s, len,
 		    "        Device (MRES)\n        {\n"
 		    "            Name (_HID, EisaId (\"PNP0C02\"))\n"
@@ -1305,6 +1314,39 @@ static void test_pci(void **state)
 	assert_int_equal(t.end - 0xe0000, acpi_guest_size(3, cur_pci));
 }
 
+/* The _PRT the domain's bridge gets reads back, through the
+ * hypervisor's own _PRT reader, as what was asked; 32 entries too. */
+static void test_pci_prt(void **state)
+{
+	static struct acpi_guest_pci p;
+	struct acpi_prt_entry e;
+
+	(void)state;
+	p = pci_typical;
+	p.nprt = 2;
+	p.prt[0].slot = 5, p.prt[0].pin = 0, p.prt[0].gsi = 21;
+	p.prt[1].slot = 0x1f, p.prt[1].pin = 3, p.prt[1].gsi = 23;
+	cur_pci = &p;
+	cpus_seq(2, 0, 1);
+	build_and_check(2, 0xe0000);	/* parses it: info */
+	assert_true(acpi_prt_lookup(&info.prt, 5, 0, &e));
+	assert_int_equal(e.gsi, 21);
+	assert_true(e.level && e.active_low);
+	assert_true(acpi_prt_lookup(&info.prt, 0x1f, 3, &e));
+	assert_int_equal(e.gsi, 23);
+	assert_false(acpi_prt_lookup(&info.prt, 5, 1, &e));
+	p.nprt = ACPI_GUEST_PCI_PRT;
+	for (uint32_t i = 0; i < p.nprt; i++) {
+		p.prt[i].slot = (uint8_t)i;
+		p.prt[i].pin = (uint8_t)(i & 3);
+		p.prt[i].gsi = 16 + (i & 7);
+	}
+	build_and_check(2, 0xe0000);
+	assert_int_equal(info.prt.n, ACPI_GUEST_PCI_PRT);
+	assert_true(acpi_prt_lookup(&info.prt, 31, 3, &e));
+	assert_int_equal(e.gsi, 23);
+}
+
 static void set_window(struct acpi_guest_pci *p, uint32_t i, uint64_t base, uint64_t size,
 		       enum acpi_guest_window kind)
 {
@@ -1516,6 +1558,7 @@ int main(void)
 		T(test_xapic_uid_limit),
 		T(test_pci),
 		T(test_pci_worst),
+		T(test_pci_prt),
 		T(test_pci_refusals),
 		T(test_pci_null_unchanged),
 		T(test_iasl_check_catches_breakage),
