@@ -352,7 +352,7 @@ def integration_cases():
 # through, one at 00:06.0 that no domain gets.
 # QEMU 10's amd-iommu translates only with pt=off: with its default pt=on
 # emulated devices' DMA goes around it.
-IOMMUS = {"vtd": ["-device", "intel-iommu"], "amdvi": ["-device", "amd-iommu,pt=off"]}
+IOMMUS = {"vtd": ["-device", "intel-iommu,intremap=on,eim=on"], "amdvi": ["-device", "amd-iommu,pt=off"]}
 EDU = ["-device", "edu,addr=05.0,dma_mask=0xffffffffffffffff",
        "-device", "edu,addr=06.0,dma_mask=0xffffffffffffffff"]
 
@@ -369,6 +369,13 @@ def pci_cases(cases):
                       r"hv: iommu: fault: device 00:05\.0 \(evil\) read at 0x10800000 blocked",
                       r"hv: domain evil exits: total=\d+ .*dma-faults=[1-9]"],
               "amdvi": [r"hv: domain evil exits: total=\d+ .*dma-faults=\d+"]}
+    # Blocked interrupts: the refused MSI names the device's entry, which
+    # is not present; the forged one names entry 4000. QEMU's DMA carries
+    # no requester ID, so the unit reports the forgery from ff:1f.7 (a
+    # real unit names the device).
+    irq_faults = {"vtd": [r"hv: iommu: interrupt fault: device 00:05\.0 \(evil\) entry \d+ not present: blocked",
+                          r"hv: iommu: interrupt fault: device [0-9a-f:.]+ \([a-z ]+\) entry 4000 not present: blocked"],
+                  "amdvi": []}
     for unit, iommu in IOMMUS.items():
         name = "VT-d" if unit == "vtd" else "AMD-Vi"
         # hvtest drives edu in its own domain: identification, liveness,
@@ -384,7 +391,8 @@ def pci_cases(cases):
                                   r"hv: pci 00:06\.0 1234:11e8 class 00ff -> none",
                                   r"\[test0\] hvtest: PASS pci-enum", r"\[test0\] hvtest: PASS edu-id",
                                   r"\[test0\] hvtest: PASS edu-live", r"\[test0\] hvtest: PASS edu-dma",
-                                  r"\[test0\] hvtest: PASS bar-reads", r"\[test0\] hvtest: PASS pci-walk",
+                                  r"\[test0\] hvtest: PASS bar-reads", r"\[test0\] hvtest: PASS edu-msi",
+                                  r"\[test0\] hvtest: PASS pci-walk",
                                   r"\[test0\] hvtest: PASS io-bar",
                                   r"hv: domain test0 stopped: poweroff",
                                   r"hv: domain test0 exits: total=\d+ .*dma-faults=0",
@@ -400,6 +408,20 @@ def pci_cases(cases):
                                   r"\[victim\] hvtest: victim pattern written"] + faults[unit] +
                                  [r"\[evil\] hvtest: PASS hostile-dma",
                                   r"\[victim\] hvtest: PASS victim-pattern",
+                                  r"hv: domain victim stopped: poweroff", r"hv: all domains stopped"]))
+        # A hostile domain aims edu's MSI at the victim's CPU, then forges
+        # the message by DMA into the interrupt window: the hypervisor
+        # leaves the entry blocked, the unit blocks both, the victim (its
+        # interrupts on) receives nothing.
+        cases.append(Case(f"msi-hostile-{unit}", image="iso", firmware="bios", smp=2,
+                          config=f"tests/configs/msi-hostile-{unit}.toml", qemu_args=iommu + EDU,
+                          forbid=(PANIC, r"hvtest: FAIL", r"hv: domain victim stopped(?!: poweroff)"),
+                          console_input=[(r"hv: domain evil stopped", b"check\r")],
+                          expect=[r"hv: domain evil: device 00:05\.0 MSI vector 0: message 0xfee00000/0x43 "
+                                  r"aims at a CPU that is not the domain's: blocked"] + irq_faults[unit] +
+                                 [r"\[evil\] hvtest: PASS msi-hostile",
+                                  r"\[victim\] hvtest: PASS victim-pattern",
+                                  r"\[victim\] hvtest: PASS irq-watch",
                                   r"hv: domain victim stopped: poweroff", r"hv: all domains stopped"]))
         # Devices a domain cannot have: each refusal stops only its domain.
         cases.append(Case(f"pci-refusals-{unit}", image="iso", firmware="bios", smp=4,

@@ -193,7 +193,6 @@ static void assign_vcpus(struct domain *d)
 		v->cpu = (uint32_t)__builtin_ctzll(cpus);
 		v->apic_id = percpu_of(v->cpu)->apic_id;
 		v->state = VCPU_WAIT_SIPI;
-		v->io_bitmap = d->iopm;
 		cpus &= cpus - 1;
 	}
 }
@@ -289,9 +288,11 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 	err = cfg->nranges ? claim_ranges(d) : take_memory(d, cfg->memory);
 	if (!err)
 		err = map_memory(d);
+	assign_vcpus(d);	/* before the devices: MSI checks the CPUs */
 	if (!err)
 		err = passthrough_assign(d);
-	assign_vcpus(d);	/* after the devices: they may open ports */
+	for (uint32_t i = 0; i < d->nvcpus; i++)
+		d->vcpus[i].io_bitmap = d->iopm;	/* the devices may have opened ports */
 	if (!err)
 		err = build_acpi(d);
 	if (!err)

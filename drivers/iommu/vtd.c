@@ -15,6 +15,13 @@
  * (6.5.1). Every wait is bounded by a TSC timeout; a unit that times out is
  * marked dead, said so once, and skipped afterwards.
  *
+ * Interrupt remapping (chapter 5) is turned on where every unit has it
+ * (ECAP.IR, with the queue it needs for its invalidations): one interrupt
+ * remapping table for all units, every entry not present until irq_set()
+ * fills it for one source-id (SVT 01), compatibility-format interrupts
+ * blocked (GCMD.CFI clear), x2APIC destinations (EIME) where every unit
+ * has ECAP.EIM.
+ *
  * The hypervisor identity-maps RAM, so table memory and the queue's
  * status dword are given to the hardware by their virtual addresses.
  */
@@ -41,6 +48,9 @@
 #define VTD_TIMEOUT_US 1000000ull
 #define VTD_CTX_TABLES 256u		/* one per bus */
 #define VTD_4GIB (1ull << 32)
+#define VTD_IRT_ORDER 12		/* 4096 interrupt remapping entries */
+#define VTD_IRT_ENTRIES (1u << VTD_IRT_ORDER)
+#define VTD_IR_PINS 32			/* IOAPIC pins routed through an entry */
 
 struct vtd_unit {
 	unsigned idx;
@@ -75,7 +85,20 @@ static struct {
 	bool coherent;			/* every unit snoops its table walks (ECAP.C) */
 	struct pt_format fmt;
 	struct pt_mem mem;
-	/* Tables and queues: attach/detach/flush may come from several CPUs. */
+	/* Interrupt remapping: one table for every unit; who owns each entry. */
+	bool ir, eim;
+	struct vtd_entry *irt;
+	struct {
+		uint16_t seg, rid;
+		bool used;
+	} irt_owner[VTD_IRT_ENTRIES];
+	struct {
+		uint32_t ioapic_id;
+		unsigned pin, index;
+	} pins[VTD_IR_PINS];
+	unsigned npins;
+	/* Tables and queues: attach/detach/flush/irq_* may come from several
+	 * CPUs. */
 	struct spinlock lock;
 } vtd;
 
@@ -319,6 +342,31 @@ static int vtd_invalidate(struct vtd_unit *u, unsigned ctx_g, uint16_t ctx_did, 
 
 /* ---- faults -------------------------------------------------------------------- */
 
+/* One blocked interrupt request (7.1.2): reason fr, entry index. */
+static void vtd_irq_fault(struct vtd_unit *u, uint16_t sid, unsigned fr, unsigned index)
+{
+	char what[64];
+
+	switch (fr) {
+	case VTD_FR_IR_COMPAT:
+		hv_snprintf(what, sizeof(what), "compatibility-format message");
+		break;
+	case VTD_FR_IR_NP:
+		hv_snprintf(what, sizeof(what), "entry %u not present", index);
+		break;
+	case VTD_FR_IR_SID:
+		hv_snprintf(what, sizeof(what), "entry %u of another device", index);
+		break;
+	case VTD_FR_IR_INDEX:
+		hv_snprintf(what, sizeof(what), "entry %u beyond the table", index);
+		break;
+	default:
+		hv_snprintf(what, sizeof(what), "entry %u refused (VT-d reason 0x%02x)", index, fr);
+		break;
+	}
+	iommu_report_irq_fault(u->drhd->segment, sid, what);
+}
+
 /* Read and clear every primary fault record (7.2.1, 10.4.14): from FSTS.FRI
  * round the NFR records once; F is write-1-to-clear (bit 127). */
 static void vtd_unit_faults(struct vtd_unit *u, bool report)
@@ -340,6 +388,11 @@ static void vtd_unit_faults(struct vtd_unit *u, bool report)
 				continue;
 			pr_debug("iommu: VT-d unit %u: fault record %u: source-id 0x%04x reason 0x%02x\n",
 				 u->idx, i, VTD_FRCD_SID(hi), VTD_FRCD_FR(hi));
+			unsigned fr = VTD_FRCD_FR(hi);
+			if (fr >= VTD_FR_IR_FIRST && fr <= VTD_FR_IR_LAST) {
+				vtd_irq_fault(u, VTD_FRCD_SID(hi), fr, (unsigned)(lo >> 48));
+				continue;
+			}
 			iommu_report_fault(u->drhd->segment, VTD_FRCD_SID(hi), lo & VTD_ADDR_4K,
 					   (hi & VTD_FRCD_T) ? "read" : "write");
 		}
@@ -563,6 +616,264 @@ static void vtd_flush(struct iommu_domain *d)
 	spin_unlock(&vtd.lock);
 }
 
+/* ---- interrupt remapping ------------------------------------------------------ */
+
+/* Invalidate the interrupt entry cache for [index, index + 2^im) (or all)
+ * on every unit and wait. Caller holds vtd.lock (or runs alone at init). */
+static int vtd_iec(bool global, unsigned index, unsigned im)
+{
+	struct vtd_entry d = vtd_qi_iec(global, index, im);
+	int err = 0;
+
+	for (unsigned i = 0; i < vtd.nunits; i++) {
+		struct vtd_unit *u = &vtd.unit[i];
+		if (u->dead)
+			err = trace_error(-EIO);
+		else if (vtd_qi_run(u, &d, 1))
+			err = trace_error(-EIO);
+	}
+	return err;
+}
+
+/* Entries are read as 128 bits, perhaps in halves: P (low half) written
+ * last when making an entry present, first when clearing it (9.10). */
+static void vtd_irte_write(unsigned index, struct vtd_entry v)
+{
+	struct vtd_entry *e = &vtd.irt[index];
+
+	if (v.lo & 1) {
+		if ((e->lo & 1) && e->hi != v.hi) {
+			__atomic_store_n(&e->lo, 0, __ATOMIC_RELEASE);
+			vtd_sync(e, sizeof(*e));
+			vtd_iec(false, index, 0);
+		}
+		__atomic_store_n(&e->hi, v.hi, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->lo, v.lo, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&e->lo, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->hi, 0, __ATOMIC_RELEASE);
+	}
+	vtd_sync(e, sizeof(*e));
+}
+
+static bool vtd_ir_on(void)
+{
+	return vtd.ready && vtd.ir;
+}
+
+static bool vtd_ir_x2apic(void)
+{
+	return vtd_ir_on() && vtd.eim;
+}
+
+static bool vtd_irt_owned(uint16_t seg, uint16_t rid, unsigned index)
+{
+	return index < VTD_IRT_ENTRIES && vtd.irt_owner[index].used &&
+	       vtd.irt_owner[index].seg == seg && vtd.irt_owner[index].rid == rid;
+}
+
+static int vtd_irq_alloc(uint16_t seg, uint16_t rid, unsigned n)
+{
+	int found = -ENOSPC;
+
+	if (!vtd_ir_on())
+		return trace_error(-ENODEV);
+	if (!n || n > 32 || (n & (n - 1)))
+		return trace_error(-EINVAL);
+	spin_lock(&vtd.lock);
+	for (unsigned i = 0; i < VTD_IRT_ENTRIES && found < 0; i += n) {
+		unsigned k = 0;
+		while (k < n && !vtd.irt_owner[i + k].used)
+			k++;
+		if (k < n)
+			continue;
+		for (k = 0; k < n; k++)
+			vtd.irt_owner[i + k].seg = seg, vtd.irt_owner[i + k].rid = rid,
+			vtd.irt_owner[i + k].used = true;
+		found = (int)i;
+	}
+	spin_unlock(&vtd.lock);
+	if (found < 0)
+		pr_err("iommu: VT-d: interrupt remapping table full (%u entries)\n", VTD_IRT_ENTRIES);
+	return found;
+}
+
+static void vtd_irq_free(uint16_t seg, uint16_t rid, unsigned index, unsigned n)
+{
+	if (!vtd_ir_on())
+		return;
+	spin_lock(&vtd.lock);
+	for (unsigned i = index; i < index + n && i < VTD_IRT_ENTRIES; i++) {
+		if (!vtd_irt_owned(seg, rid, i))
+			continue;
+		if (vtd.irt[i].lo & 1) {
+			vtd_irte_write(i, (struct vtd_entry){ 0, 0 });
+			vtd_iec(false, i, 0);
+		}
+		vtd.irt_owner[i].used = false;
+	}
+	spin_unlock(&vtd.lock);
+}
+
+/* Fill (or clear) one entry; caller holds vtd.lock and checked ownership. */
+static int vtd_irte_set(unsigned index, uint16_t sid, const struct iommu_irq *irq)
+{
+	struct vtd_entry v = { 0, 0 };
+
+	if (irq) {
+		if (irq->dest > 0xff && !vtd.eim)
+			return trace_error(-ERANGE);
+		v = vtd_irte(irq->dest, irq->vector, irq->logical, irq->lowest, irq->level, irq->nmi,
+			     sid, vtd.eim);
+	}
+	if (vtd.irt[index].lo == v.lo && vtd.irt[index].hi == v.hi)
+		return 0;
+	vtd_irte_write(index, v);
+	return vtd_iec(false, index, 0);
+}
+
+static int vtd_irq_set(uint16_t seg, uint16_t rid, unsigned index, const struct iommu_irq *irq)
+{
+	int err;
+
+	if (!vtd_ir_on())
+		return trace_error(-ENODEV);
+	spin_lock(&vtd.lock);
+	if (!vtd_irt_owned(seg, rid, index))
+		err = trace_error(-EINVAL);
+	else
+		err = vtd_irte_set(index, rid, irq);
+	spin_unlock(&vtd.lock);
+	return err;
+}
+
+static void vtd_irq_msi(uint16_t seg, uint16_t rid, unsigned index, struct iommu_msi *msg)
+{
+	(void)seg;
+	(void)rid;
+	vtd_irte_msi(index, &msg->addr, &msg->data);
+}
+
+/* The source-id of the IOAPIC with APIC ID id: its DMAR device scope. */
+static bool vtd_ioapic_sid(uint32_t id, uint16_t *seg, uint16_t *sid)
+{
+	for (unsigned i = 0; i < vtd.nunits; i++) {
+		const struct acpi_drhd *h = vtd.unit[i].drhd;
+		for (uint32_t k = 0; k < h->nscopes && k < ACPI_MAX_SCOPES; k++) {
+			const struct acpi_dmar_scope *sc = &h->scopes[k];
+			uint8_t bus, devfn;
+			if (sc->type != ACPI_SCOPE_IOAPIC || sc->enum_id != id)
+				continue;
+			if (!acpi_dmar_scope_resolve(sc, h->segment, vtd_secondary_bus, &bus, &devfn))
+				return false;
+			*seg = h->segment;
+			*sid = (uint16_t)(bus << 8 | devfn);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int vtd_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu_irq *irq,
+			    uint64_t *rte)
+{
+	uint16_t seg, sid;
+	int index = -1, err;
+
+	if (!vtd_ir_on())
+		return trace_error(-ENODEV);
+	if (!vtd_ioapic_sid(ioapic_id, &seg, &sid))
+		return -ENODEV;
+	for (unsigned i = 0; i < vtd.npins && index < 0; i++)
+		if (vtd.pins[i].ioapic_id == ioapic_id && vtd.pins[i].pin == pin)
+			index = (int)vtd.pins[i].index;
+	if (index < 0) {
+		if (vtd.npins == VTD_IR_PINS)
+			return trace_error(-ENOSPC);
+		index = vtd_irq_alloc(seg, sid, 1);
+		if (index < 0)
+			return index;
+		spin_lock(&vtd.lock);
+		vtd.pins[vtd.npins].ioapic_id = ioapic_id;
+		vtd.pins[vtd.npins].pin = pin;
+		vtd.pins[vtd.npins++].index = (unsigned)index;
+		spin_unlock(&vtd.lock);
+	}
+	err = vtd_irq_set(seg, sid, (unsigned)index, irq);
+	if (err)
+		return err;
+	*rte = vtd_irte_ioapic_rte((unsigned)index, irq->nmi ? 0 : irq->vector,
+				   irq->level && !irq->nmi);
+	return 0;
+}
+
+/* Point one unit at the table, invalidate its entry cache, then turn
+ * remapping on with compatibility format blocked (5.1.3, 10.4.4). */
+static int vtd_ir_start(struct vtd_unit *u)
+{
+	struct vtd_entry d = vtd_qi_iec(true, 0, 0);
+	int err;
+
+	if (vtd_read32(u->regs, VTD_GSTS) & VTD_GCMD_IRE) {
+		err = vtd_gcmd(u, VTD_GCMD_IRE, false, "interrupt remapping to turn off");
+		if (err)
+			return err;
+	}
+	vtd_write64(u->regs, VTD_IRTA, (uintptr_t)vtd.irt | (vtd.eim ? VTD_IRTA_EIME : 0) |
+					      (VTD_IRT_ORDER - 1));
+	vtd_gcmd_write(u, VTD_GCMD_SIRTP, true);
+	err = vtd_wait32(u, VTD_GSTS, VTD_GCMD_SIRTP, VTD_GCMD_SIRTP,
+			 "the interrupt remapping table pointer");
+	if (!err)
+		err = vtd_qi_run(u, &d, 1);
+	if (!err && (vtd_read32(u->regs, VTD_GSTS) & VTD_GCMD_CFI))
+		err = vtd_gcmd(u, VTD_GCMD_CFI, false, "compatibility-format interrupts to be blocked");
+	if (!err)
+		err = vtd_gcmd(u, VTD_GCMD_IRE, true, "interrupt remapping to turn on");
+	return err;
+}
+
+/* Remapping on every unit, or on none (a line says why). */
+static void vtd_ir_init(void)
+{
+	const char *why = NULL;
+	unsigned i;
+
+	vtd.eim = true;
+	for (i = 0; i < vtd.nunits; i++) {
+		if (!(vtd.unit[i].ecap & VTD_ECAP_IR) || !vtd.unit[i].qi)
+			why = "a unit has no interrupt remapping";
+		if (!(vtd.unit[i].ecap & VTD_ECAP_EIM))
+			vtd.eim = false;
+	}
+	if (!why) {
+		uint64_t pa = alloc_pages(VTD_IRT_ENTRIES * sizeof(struct vtd_entry) / PAGE_SIZE,
+					  PAGE_SIZE, 0);
+		if (!pa)
+			why = "out of memory for its table";
+		vtd.irt = (struct vtd_entry *)(uintptr_t)pa;
+	}
+	if (!why) {
+		memset(vtd.irt, 0, VTD_IRT_ENTRIES * sizeof(struct vtd_entry));
+		vtd_sync(vtd.irt, VTD_IRT_ENTRIES * sizeof(struct vtd_entry));
+		for (i = 0; i < vtd.nunits && !why; i++)
+			if (vtd_ir_start(&vtd.unit[i]))
+				why = "a unit did not take it";
+	}
+	if (why) {
+		for (unsigned k = 0; k < vtd.nunits; k++)
+			if (!vtd.unit[k].dead && (vtd_read32(vtd.unit[k].regs, VTD_GSTS) & VTD_GCMD_IRE))
+				vtd_gcmd(&vtd.unit[k], VTD_GCMD_IRE, false, "interrupt remapping to turn off");
+		pr_warn("iommu: VT-d: interrupt remapping off (%s): devices get no MSI or INTx\n", why);
+		vtd.eim = false;
+		return;
+	}
+	vtd.ir = true;
+	pr_info("iommu: VT-d: interrupt remapping on, %u entries, compatibility format blocked, "
+		"%s destinations\n",
+		VTD_IRT_ENTRIES, vtd.eim ? "x2APIC" : "8-bit APIC ID");
+}
+
 /* ---- init ----------------------------------------------------------------------- */
 
 /* Reach the registers, read what the unit can do, print its line. */
@@ -711,6 +1022,8 @@ static void vtd_stop(struct vtd_unit *u)
 		return;
 	u->dead = false;	/* try anyway: each wait is bounded */
 	vtd_write32(u->regs, VTD_FECTL, VTD_FECTL_IM);
+	if (vtd_read32(u->regs, VTD_GSTS) & VTD_GCMD_IRE)
+		vtd_gcmd(u, VTD_GCMD_IRE, false, "interrupt remapping to turn off");
 	if (vtd_read32(u->regs, VTD_GSTS) & VTD_GCMD_TE)
 		vtd_gcmd(u, VTD_GCMD_TE, false, "translation to turn off");
 	if (vtd_read32(u->regs, VTD_GSTS) & VTD_GCMD_QIE)
@@ -797,6 +1110,7 @@ static int vtd_init(const struct acpi_info *acpi)
 		vtd.nunits, vtd.nunits == 1 ? "" : "s", vtd.levels,
 		max_leaf == 3 ? "1 GiB" : max_leaf == 2 ? "2 MiB" : "4 KiB", addr_bits,
 		vtd.max_domains, vtd.coherent ? "" : ", tables flushed from the caches");
+	vtd_ir_init();
 	return 0;
 
 fail:
@@ -830,4 +1144,11 @@ const struct iommu_ops vtd_ops = {
 	.flush = vtd_flush,
 	.reserved = vtd_reserved,
 	.poll_faults = vtd_poll_faults,
+	.ir_on = vtd_ir_on,
+	.ir_x2apic = vtd_ir_x2apic,
+	.irq_alloc = vtd_irq_alloc,
+	.irq_free = vtd_irq_free,
+	.irq_set = vtd_irq_set,
+	.irq_msi = vtd_irq_msi,
+	.ioapic_route = vtd_ioapic_route,
 };

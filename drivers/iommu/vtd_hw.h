@@ -35,6 +35,7 @@
 #define VTD_IQT     0x88	/* 64 */
 #define VTD_IQA     0x90	/* 64 */
 #define VTD_ICS     0x9c	/* 32 */
+#define VTD_IRTA    0xb8	/* 64 */
 /* At ECAP.IRO * 16: IVA (+0), IOTLB (+8) (10.4.8). */
 #define VTD_IOTLB_REG_OFF 0x8
 
@@ -68,9 +69,12 @@
 #define VTD_GCMD_WBF      (1u << 27)
 #define VTD_GCMD_QIE      (1u << 26)
 #define VTD_GCMD_IRE      (1u << 25)
-/* GSTS bits that are persistent commands (TE, EAFL, QIE, IRE, CFI); the
- * one-shot ones (SRTP, SFL, WBF, SIRTP) must not be written back. */
-#define VTD_GSTS_PERSIST  0x96ffffffu
+#define VTD_GCMD_SIRTP    (1u << 24)
+#define VTD_GCMD_CFI      (1u << 23)	/* compatibility-format interrupts pass */
+/* GSTS bits that are persistent commands (TE 31, EAFL 28, QIE 26, IRE 25,
+ * CFI 23); the one-shot ones (SRTP 30, SFL 29, WBF 27, SIRTP 24) must not
+ * be written back. */
+#define VTD_GSTS_PERSIST  0x96800000u
 
 /* CCMD_REG (10.4.7) */
 #define VTD_CCMD_ICC      (1ull << 63)
@@ -112,6 +116,20 @@
 #define VTD_FRCD_T        (1ull << 62)	/* 1: read, 0: write */
 #define VTD_FRCD_FR(h)    ((unsigned)(((h) >> 32) & 0xff))
 #define VTD_FRCD_SID(h)   ((uint16_t)((h) & 0xffff))
+
+/* Fault reasons of interrupt requests (7.1.2, table 26): 0x20..0x2f. The
+ * record's FI field then holds the interrupt index in bits 63:48. */
+#define VTD_FR_IR_FIRST   0x20
+#define VTD_FR_IR_LAST    0x2f
+#define VTD_FR_IR_INDEX   0x21	/* index beyond the table */
+#define VTD_FR_IR_NP      0x22	/* entry not present */
+#define VTD_FR_IR_RSVD    0x24	/* entry has reserved bits set */
+#define VTD_FR_IR_COMPAT  0x25	/* compatibility format, CFI off */
+#define VTD_FR_IR_SID     0x26	/* source-id does not match the entry */
+
+/* IRTA_REG (10.4.29): table base (63:12), EIME (11), S (3:0): 2^(S+1)
+ * entries of 128 bits. */
+#define VTD_IRTA_EIME     (1ull << 11)
 
 /* Root-table address (10.4.6): TTM (bits 11:10) 00 = legacy mode. */
 
@@ -159,6 +177,27 @@ void vtd_sl_format_init(struct pt_format *f, unsigned levels, unsigned max_leaf_
 struct vtd_entry vtd_qi_context(unsigned g, uint16_t did, uint16_t sid);
 struct vtd_entry vtd_qi_iotlb(unsigned g, uint16_t did, bool dr, bool dw);
 struct vtd_entry vtd_qi_wait(uint64_t status_addr, uint32_t data);
+/* Interrupt entry cache invalidation (6.5.2.7): every entry (global), or
+ * the 2^im entries from index. */
+struct vtd_entry vtd_qi_iec(bool global, unsigned index, unsigned im);
+
+/* ---- interrupt remapping (chapter 5, 9.10) --------------------------------- */
+
+/* An interrupt remapping table entry (9.10), remapped (not posted): present,
+ * faults reported, the destination in x2APIC form (32 bits) if x2apic else
+ * in xAPIC form (bits 15:8 of the field), delivery mode fixed, lowest
+ * priority or NMI, and source validation: requests from sid only
+ * (SVT 01, SQ 00). */
+struct vtd_entry vtd_irte(uint32_t dest, uint8_t vector, bool logical, bool lowest, bool level,
+			  bool nmi, uint16_t sid, bool x2apic);
+/* The remappable-format MSI that selects entry index (5.1.5.2): address
+ * 0xFEE | handle 14:0 in 19:5 | format (4) | SHV (3) | handle 15 in 2;
+ * data 0 (the subhandle: a multi-message device ORs its vector number in). */
+void vtd_irte_msi(unsigned index, uint64_t *addr, uint32_t *data);
+/* A remappable-format IOAPIC redirection entry (5.1.5.1) selecting index:
+ * vector (must equal the entry's, for the EOI of a level line), trigger,
+ * format (48), handle 14:0 in 63:49 and 15 in 11; unmasked, active high. */
+uint64_t vtd_irte_ioapic_rte(unsigned index, uint8_t vector, bool level);
 
 /* ---- MMIO: vtd_mmio.c in the hypervisor, a fake in the host tests -------- */
 

@@ -152,3 +152,47 @@ struct vtd_entry vtd_qi_wait(uint64_t status_addr, uint32_t data)
 		.hi = status_addr & ~3ull,
 	};
 }
+
+/* 6.5.2.7: type 4, G (bit 4: 0 global, 1 index-selective), IM (31:27),
+ * IIDX (47:32). */
+struct vtd_entry vtd_qi_iec(bool global, unsigned index, unsigned im)
+{
+	uint64_t lo = 0x4;
+
+	if (!global)
+		lo |= 1ull << 4 | (uint64_t)(im & 0x1f) << 27 | (uint64_t)(index & 0xffff) << 32;
+	return (struct vtd_entry){ .lo = lo, .hi = 0 };
+}
+
+/* 9.10: lo = P (0), FPD (1) 0, DM (2), RH (3), TM (4), DLM (7:5), IM (15)
+ * 0, V (23:16), DST (63:32); hi = SID (15:0), SQ (17:16) 0, SVT (19:18). */
+struct vtd_entry vtd_irte(uint32_t dest, uint8_t vector, bool logical, bool lowest, bool level,
+			  bool nmi, uint16_t sid, bool x2apic)
+{
+	uint64_t dlm = nmi ? 4 : lowest ? 1 : 0;
+	uint64_t dst = x2apic ? dest : (uint64_t)(dest & 0xff) << 8;
+	uint64_t lo = 1ull | dlm << 5 | dst << 32;
+
+	if (logical)
+		lo |= 1ull << 2;
+	if (lowest)
+		lo |= 1ull << 3;
+	if (level && !nmi)
+		lo |= 1ull << 4;
+	if (!nmi)
+		lo |= (uint64_t)vector << 16;
+	return (struct vtd_entry){ .lo = lo, .hi = (uint64_t)sid | 1ull << 18 };
+}
+
+void vtd_irte_msi(unsigned index, uint64_t *addr, uint32_t *data)
+{
+	*addr = 0xfee00000ull | (uint64_t)(index & 0x7fff) << 5 | 1ull << 4 | 1ull << 3 |
+		(uint64_t)((index >> 15) & 1) << 2;
+	*data = 0;
+}
+
+uint64_t vtd_irte_ioapic_rte(unsigned index, uint8_t vector, bool level)
+{
+	return (uint64_t)vector | (uint64_t)((index >> 15) & 1) << 11 |
+	       (level ? 1ull << 15 : 0) | 1ull << 48 | (uint64_t)(index & 0x7fff) << 49;
+}

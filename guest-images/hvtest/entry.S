@@ -106,6 +106,43 @@ trap_stubs32:
 	.long trap32_\v
 	.endr
 
+/* ---- interrupt stubs: vectors 32-255, 16 bytes apart -------------------- */
+/*
+ * Each counts its vector in irq_count[] and sends the x2APIC EOI (MSR
+ * 0x80b, SDM Vol. 3A 11.12.1.2): the hypervisor leaves the domain its
+ * LAPIC in x2APIC mode, and an interrupt from a passed-through device
+ * lands here with no exit.
+ */
+#define MSR_X2APIC_EOI 0x80b
+
+	.section .text
+	.balign 16
+	.globl irq_stubs32
+irq_stubs32:
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushl $vec
+	jmp irq32_common
+	.set vec, vec + 1
+	.endr
+
+irq32_common:
+	push %eax
+	push %ecx
+	push %edx
+	mov 12(%esp), %eax
+	lock incl irq_count(,%eax,4)
+	mov $MSR_X2APIC_EOI, %ecx
+	xor %eax, %eax
+	xor %edx, %edx
+	wrmsr
+	pop %edx
+	pop %ecx
+	pop %eax
+	add $4, %esp
+	iret
+
 /* ---- hypercalls: uint32_t hypercall_vmmcall(uint32_t nr), ..._vmcall --- */
 /*
  * RAX = number in, result out. Without a hypervisor the instruction

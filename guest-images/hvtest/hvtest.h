@@ -117,11 +117,18 @@ void trap_init(void);
 void trap_handler(struct trap_frame *f);
 const char *vector_name(uint32_t vector);
 void idt64_build(struct desc_ptr64 *ptr);
+/* Interrupts taken per vector (32-255), by entry.S's stubs. */
+extern volatile uint32_t irq_count[256];
+/* Enable the LAPIC and interrupts; our x2APIC ID. */
+uint32_t lapic_start(void);
+/* Interrupts taken so far, every vector. */
+uint32_t irq_total(void);
 
 /* ---- entry.S / long_mode.S ---------------------------------------------- */
 
 extern char __image_start[], __image_end[];
 extern const uint32_t trap_stubs32[32], trap_stubs64[32];
+extern const char irq_stubs32[];
 
 /* Return RAX, or the argument if the instruction faulted (fixup_vector). */
 uint32_t hypercall_vmmcall(uint32_t nr);

@@ -11,6 +11,13 @@
  *   edu=BB:DD.F     QEMU's edu device there: BAR0, registers, DMA round
  *                   trip, then 10,000 BAR reads that must not exit
  *   dma-hostile=A,. edu DMA to and from device addresses outside the domain
+ *   edu-msi         edu's MSI to our own CPU: 10,000 interrupts with no
+ *                   exit, a vector change, MSI off (needs edu=)
+ *   msi-hostile=ID  edu's MSI aimed at APIC ID ID (another domain's CPU),
+ *                   then the messages of msi-forge=A,.. written by DMA
+ *                   into the interrupt window: nothing may arrive
+ *                   anywhere (needs edu=)
+ *   irq-watch       interrupts on; at the end, PASS only if none came
  *   victim-pattern  fill RAM with a pattern, wait for a line, check it
  *
  * hvtest runs in 32-bit protected mode with paging off, so ECAM and BARs
@@ -48,6 +55,9 @@
 #define EDU_REG_DST   0x88
 #define EDU_REG_CNT   0x90
 #define EDU_REG_CMD   0x98
+#define EDU_REG_IRQ_STATUS 0x24
+#define EDU_REG_IRQ_RAISE  0x60
+#define EDU_REG_IRQ_ACK    0x64
 #define EDU_CMD_RUN       0x1u
 #define EDU_CMD_TO_RAM    0x2u
 #define EDU_BUFFER        0x40000u	/* the device's 4 KiB buffer, as a DMA address */
@@ -62,6 +72,21 @@
 #define ENOSYS_RESULT     0xffffffdau
 #define BAR_READS         10000u
 #define BAR_READS_EXITS   10u
+
+/* MSI capability (PCI Local Bus 3.0 6.8.1): ID 5; control at +2 (enable
+ * bit 0, 64-bit bit 7), address at +4 (+8 upper), data at +8 or +0xc. */
+#define PCI_STATUS_CAPS  (1u << 20)	/* in the dword at 0x04 */
+#define PCI_CAP_PTR      0x34
+#define CAP_MSI          0x05
+#define MSI_ENABLE       (1u << 16)	/* in the dword at the capability */
+#define MSI_64BIT        (1u << 23)
+#define MSI_ADDR_BASE    0xfee00000u
+#define MSI_VECTOR       0x41u
+#define MSI_VECTOR2      0x42u
+#define MSI_HOSTILE_VEC  0x43u
+#define MSI_COUNT        10000u
+#define MSI_SPINS        2000000u	/* waiting for one interrupt */
+#define MSI_EXITS        10u
 
 #define VICTIM_WORD   0x5a17c0deu
 #define VICTIM_START  (4u * MIB)
@@ -137,7 +162,9 @@ bool pci_tests_wanted(const char *cmdline)
 	       cmdline_value(cmdline, "edu", v, sizeof(v)) ||
 	       cmdline_value(cmdline, "dma-hostile", v, sizeof(v)) ||
 	       cmdline_value(cmdline, "pci-walk", v, sizeof(v)) ||
-	       cmdline_value(cmdline, "io-bar", v, sizeof(v));
+	       cmdline_value(cmdline, "io-bar", v, sizeof(v)) ||
+	       cmdline_value(cmdline, "msi-hostile", v, sizeof(v)) ||
+	       cmdline_word(cmdline, "irq-watch");
 }
 
 /* ---- configuration space: mechanism #1 and ECAM ---------------------------- */
@@ -698,6 +725,192 @@ static void check_bar_reads(void)
 		pass("(%u exits)", after - before);
 }
 
+/* ---- MSI ---------------------------------------------------------------------------------- */
+
+static unsigned find_cap(struct pci_addr a, uint8_t id)
+{
+	if (!(cf8_read(a, PCI_COMMAND) & PCI_STATUS_CAPS))
+		return 0;
+	unsigned p = cf8_read(a, PCI_CAP_PTR) & 0xfc;
+	for (unsigned n = 0; p >= 0x40 && n < 48; n++) {
+		uint32_t hdr = cf8_read(a, p);
+		if ((hdr & 0xff) == id)
+			return p;
+		p = (hdr >> 8) & 0xfc;
+	}
+	return 0;
+}
+
+/* Program edu's MSI: physical destination apic, fixed, edge, vector. */
+static void msi_program(unsigned cap, uint32_t apic, uint32_t vector, bool on)
+{
+	uint32_t ctl = cf8_read(edu.at, cap);
+	unsigned data = cap + ((ctl & MSI_64BIT) ? 0xc : 8);
+
+	cf8_write(edu.at, cap, ctl & ~MSI_ENABLE);
+	cf8_write(edu.at, cap + 4, MSI_ADDR_BASE | (apic & 0xff) << 12);
+	if (ctl & MSI_64BIT)
+		cf8_write(edu.at, cap + 8, 0);
+	cf8_write(edu.at, data, vector);
+	if (on)
+		cf8_write(edu.at, cap, (ctl & ~(7u << 20)) | MSI_ENABLE);	/* one message */
+}
+
+/* Raise edu's interrupt and wait for `vector` to count one more; true if it did. */
+static bool msi_raise(uint32_t vector)
+{
+	uint32_t before = irq_count[vector];
+	bool came = false;
+
+	edu_write(EDU_REG_IRQ_RAISE, 1);
+	for (unsigned i = 0; i < MSI_SPINS && !came; i++) {
+		came = irq_count[vector] != before;
+		__asm__ volatile("pause");
+	}
+	edu_write(EDU_REG_IRQ_ACK, edu_read(EDU_REG_IRQ_STATUS));
+	return came;
+}
+
+/* Nothing on any vector for a while (after an interrupt that must not come). */
+static bool irq_quiet(uint32_t since)
+{
+	for (unsigned i = 0; i < MSI_SPINS; i++)
+		__asm__ volatile("pause");
+	return irq_total() == since;
+}
+
+static unsigned edu_msi_cap(void)
+{
+	unsigned cap = edu_ready() ? find_cap(edu.at, CAP_MSI) : 0;
+
+	if (edu.ok && !cap)
+		fail("edu shows no MSI capability");
+	return cap;
+}
+
+/*
+ * edu-msi: MSI to our own CPU, 10,000 times, each awaited; the exit count
+ * moves by the two hypercalls only. Then a new vector (Linux moves IRQs:
+ * the hypervisor rewrites the remapping entry), then MSI off: the raise
+ * must reach no vector (INTx of a masked pin).
+ */
+static void check_edu_msi(void)
+{
+	unsigned cap = edu_msi_cap();
+	uint32_t apic, before, after, since;
+
+	if (!cap)
+		return;
+	apic = lapic_start();
+	msi_program(cap, apic, MSI_VECTOR, true);
+	if (!hv_hypercall(HC_EXIT_COUNT, &before))
+		return;
+	for (unsigned i = 0; i < MSI_COUNT; i++)
+		if (!msi_raise(MSI_VECTOR)) {
+			fail("interrupt %u of %u (vector 0x%x to APIC ID %u) did not arrive", i + 1,
+			     MSI_COUNT, MSI_VECTOR, apic);
+			return;
+		}
+	if (!hv_hypercall(HC_EXIT_COUNT, &after))
+		return;
+	if (after - before >= MSI_EXITS) {
+		fail("%u exits for %u MSIs: interrupts are not delivered directly", after - before,
+		     MSI_COUNT);
+		return;
+	}
+	msi_program(cap, apic, MSI_VECTOR2, true);
+	since = irq_count[MSI_VECTOR];
+	if (!msi_raise(MSI_VECTOR2) || irq_count[MSI_VECTOR] != since) {
+		fail("after moving the MSI to vector 0x%x: 0x%x counted %u, 0x%x %u more",
+		     MSI_VECTOR2, MSI_VECTOR2, irq_count[MSI_VECTOR2], MSI_VECTOR,
+		     irq_count[MSI_VECTOR] - since);
+		return;
+	}
+	msi_program(cap, apic, MSI_VECTOR, false);
+	since = irq_total();
+	(void)msi_raise(MSI_VECTOR);
+	if (!irq_quiet(since)) {
+		fail("with MSI off, raising edu's interrupt still delivered %u interrupts",
+		     irq_total() - since);
+		return;
+	}
+	pass("(%u interrupts on vector 0x%x to APIC ID %u, %u exits; moved to 0x%x; off)",
+	     MSI_COUNT, MSI_VECTOR, apic, after - before, MSI_VECTOR2);
+}
+
+/*
+ * msi-hostile=ID: edu's MSI aimed at APIC ID ID (not ours), then forged
+ * messages (vector MSI_HOSTILE_VEC at each msi-forge= address) by DMA
+ * into the interrupt window. Neither may come here;
+ * the other domain (irq-watch) checks that none came there, and the test
+ * checks the hypervisor's lines.
+ */
+static void check_msi_hostile(void)
+{
+	unsigned cap = edu_msi_cap();
+	char value[16], list[160], mem[160];
+	struct strbuf why = STRBUF_INIT(mem);
+	uint64_t target;
+	uint32_t since;
+	unsigned attempts = 1;
+
+	if (!cap)
+		return;
+	if (!cmdline_value(boot->cmdline, "msi-hostile", value, sizeof(value)) ||
+	    !parse_size(value, &target) || target > 0xff) {
+		fail("cannot parse msi-hostile=%s (want an APIC ID below 256)", value);
+		return;
+	}
+	(void)lapic_start();
+	since = irq_total();
+	con_printf("hvtest: hostile msi: edu's MSI to APIC ID %u, vector 0x%x\n", (uint32_t)target,
+		   MSI_HOSTILE_VEC);
+	msi_program(cap, (uint32_t)target, MSI_HOSTILE_VEC, true);
+	(void)msi_raise(MSI_HOSTILE_VEC);
+	msi_program(cap, (uint32_t)target, MSI_HOSTILE_VEC, false);
+	if (!cmdline_value(boot->cmdline, "msi-forge", list, sizeof(list)))
+		list[0] = '\0';
+	for (char *p = list; *p;) {
+		char *item = p;
+		uint64_t addr;
+		while (*p && *p != ',')
+			p++;
+		if (*p)
+			*p++ = '\0';
+		if (!parse_size(item, &addr) || (addr >> 20) != 0xfee) {
+			fail("cannot parse '%s' in msi-forge= (want 0xfeexxxxx)", item);
+			return;
+		}
+		con_printf("hvtest: hostile msi: DMA of 0x%x to 0x%llx\n", MSI_HOSTILE_VEC, addr);
+		mem[0] = '\0';
+		dma_page[0][0] = MSI_HOSTILE_VEC;
+		if (!edu_dma(gpa_of(dma_page[0]), EDU_BUFFER, 4, EDU_CMD_RUN, &why) ||
+		    !edu_dma(EDU_BUFFER, addr, 4, EDU_CMD_RUN | EDU_CMD_TO_RAM, &why)) {
+			fail("%s", mem);
+			return;
+		}
+		attempts++;
+	}
+	if (!irq_quiet(since))
+		fail("%u interrupts arrived here", irq_total() - since);
+	else
+		pass("(%u attempts; none arrived here)", attempts);
+}
+
+static void check_irq_watch(void)
+{
+	uint32_t n = irq_total();
+
+	if (n) {
+		for (unsigned v = 32; v < 256; v++)
+			if (irq_count[v])
+				con_printf("hvtest: vector 0x%x: %u interrupts\n", v, irq_count[v]);
+		fail("%u interrupts arrived that nobody sent us", n);
+	} else {
+		pass("(no interrupt arrived)");
+	}
+}
+
 /* ---- dma-hostile=ADDR[,ADDR...] --------------------------------------------------------- */
 
 static bool holds_victim_word(const uint32_t *page, uint32_t *at)
@@ -906,6 +1119,8 @@ void pci_tests_run(const struct boot_info *bi)
 	bool want_edu = cmdline_value(bi->cmdline, "edu", v, sizeof(v));
 
 	boot = bi;
+	if (cmdline_word(bi->cmdline, "irq-watch"))
+		(void)lapic_start();
 	if (want_pci || want_walk)
 		ecam_setup();
 	if (want_pci)
@@ -918,11 +1133,17 @@ void pci_tests_run(const struct boot_info *bi)
 		run_check("edu-live", check_edu_live);
 		run_check("edu-dma", check_edu_dma);
 		run_check("bar-reads", check_bar_reads);
+		if (cmdline_word(bi->cmdline, "edu-msi"))
+			run_check("edu-msi", check_edu_msi);
 	}
 	if (cmdline_value(bi->cmdline, "io-bar", v, sizeof(v)))
 		run_check("io-bar", check_io_bar);
 	if (cmdline_value(bi->cmdline, "dma-hostile", v, sizeof(v)))
 		run_check("hostile-dma", check_hostile_dma);
+	if (cmdline_value(bi->cmdline, "msi-hostile", v, sizeof(v)))
+		run_check("msi-hostile", check_msi_hostile);
 	if (cmdline_word(bi->cmdline, "victim-pattern"))
 		run_check("victim-pattern", check_victim_pattern);
+	if (cmdline_word(bi->cmdline, "irq-watch"))
+		run_check("irq-watch", check_irq_watch);
 }

@@ -1,6 +1,7 @@
 /*
- * Exceptions. The 32-bit IDT sends vectors 0-31 to entry.S's stubs, which
- * call trap_handler(). A fault at an instruction listed in .extable (the
+ * Exceptions and interrupts. The 32-bit IDT sends vectors 0-31 to
+ * entry.S's stubs, which call trap_handler(), and 32-255 to its interrupt
+ * stubs, which count them in irq_count[] and EOI. A fault at an instruction listed in .extable (the
  * hypercall instructions, which raise #UD without a hypervisor) resumes
  * at its fixup address; any other exception is a FAIL of the running
  * check, then power off. The 64-bit IDT (used only during the long-mode
@@ -12,6 +13,13 @@
 
 #define GATE_INTR_PRESENT 0x8e	/* P=1, DPL=0, interrupt gate (32- or 64-bit by mode) */
 #define NVECTORS          32
+#define NIDT32            256
+#define IRQ_STUB_SIZE     16	/* entry.S: irq_stubs32 + 16 * (vector - 32) */
+#define MSR_X2APIC_ID     0x802
+#define MSR_X2APIC_TPR    0x808
+#define MSR_X2APIC_SVR    0x80f
+#define SVR_ENABLE        (1u << 8)
+#define SPURIOUS_VECTOR   0xff
 
 struct gate32 {
 	uint16_t offset_lo;
@@ -40,15 +48,17 @@ struct extable_entry {
 
 extern const struct extable_entry __extable_start[], __extable_end[];
 
-static struct gate32 idt32[NVECTORS] __attribute__((aligned(8)));
+static struct gate32 idt32[NIDT32] __attribute__((aligned(8)));
 static struct gate64 idt64[NVECTORS] __attribute__((aligned(16)));
 struct desc_ptr32 idt32_ptr;
 volatile int fixup_vector = -1;
+volatile uint32_t irq_count[NIDT32];
 
 void trap_init(void)
 {
-	for (unsigned v = 0; v < NVECTORS; v++) {
-		uint32_t off = trap_stubs32[v];
+	for (unsigned v = 0; v < NIDT32; v++) {
+		uint32_t off = v < NVECTORS ? trap_stubs32[v] :
+			(uint32_t)(uintptr_t)irq_stubs32 + (v - NVECTORS) * IRQ_STUB_SIZE;
 		idt32[v] = (struct gate32){ (uint16_t)off, SEL_CODE32, 0, GATE_INTR_PRESENT,
 					    (uint16_t)(off >> 16) };
 	}
@@ -102,4 +112,23 @@ void trap_handler(struct trap_frame *f)
 		   current_check[0] ? current_check : "exception", vector_name(f->vector),
 		   f->vector, f->error, f->eip);
 	power_off();
+}
+
+/* The LAPIC (x2APIC mode, the domain's own): software-enabled with a
+ * spurious vector, every priority accepted; interrupts on. */
+uint32_t lapic_start(void)
+{
+	wrmsr(MSR_X2APIC_TPR, 0);
+	wrmsr(MSR_X2APIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
+	__asm__ volatile("sti");
+	return (uint32_t)rdmsr(MSR_X2APIC_ID);
+}
+
+uint32_t irq_total(void)
+{
+	uint32_t n = 0;
+
+	for (unsigned v = NVECTORS; v < NIDT32; v++)
+		n += irq_count[v];
+	return n;
 }

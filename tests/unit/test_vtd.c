@@ -1,8 +1,9 @@
 /*
  * Host tests of the VT-d driver (drivers/iommu/vtd.c, vtd_tables.c):
  * the second-level format through the real page-table engine, the root and
- * context entry encodings, and the driver's init / attach / detach / flush /
- * fault paths against a fake register file (vtd_read32 & co. are the fake
+ * context entry encodings, interrupt remapping (entries, messages, IOAPIC
+ * redirection entries), and the driver's init / attach / detach / flush /
+ * interrupt-entry / fault paths against a fake register file (vtd_read32 & co. are the fake
  * here) that models what the spec says a unit does with each command.
  *
  * "Physical" addresses are host addresses (the hypervisor identity-maps
@@ -96,6 +97,20 @@ void iommu_report_fault(uint16_t seg, uint16_t rid, uint64_t addr, const char *w
 	nfaults++;
 }
 
+static struct {
+	uint16_t seg, rid;
+	char what[48];
+} irq_faults[4];
+static unsigned nirq_faults;
+void iommu_report_irq_fault(uint16_t seg, uint16_t rid, const char *what)
+{
+	assert_true(nirq_faults < 4);
+	irq_faults[nirq_faults].seg = seg;
+	irq_faults[nirq_faults].rid = rid;
+	snprintf(irq_faults[nirq_faults].what, sizeof(irq_faults[nirq_faults].what), "%s", what);
+	nirq_faults++;
+}
+
 /* PCI: a root port at 00:1c.0 with buses 2..3 behind it; 00:02.0; 02:00.0. */
 static const struct {
 	uint8_t bus, devfn, secondary, subordinate;
@@ -153,6 +168,7 @@ struct fake_unit {
 	uint8_t r[4096] __attribute__((aligned(4096)));
 	bool dead;		/* ignores every command */
 	uint64_t latched_root;	/* RTADDR when SRTP was last done */
+	uint64_t latched_irta;	/* IRTA when SIRTP was last done */
 	unsigned gcmd_bad;	/* GCMD writes that changed more than one command */
 	uint64_t ccmd[16];
 	unsigned nccmd;
@@ -223,19 +239,24 @@ uint64_t vtd_read64(uintptr_t regs, unsigned off) { return fr64(fake_of(regs), o
 void vtd_write32(uintptr_t regs, unsigned off, uint32_t val)
 {
 	struct fake_unit *f = fake_of(regs);
-	const uint32_t persist = VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE;
+	const uint32_t persist = VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI;
+	const uint32_t oneshot = VTD_GCMD_SRTP | VTD_GCMD_WBF | VTD_GCMD_SIRTP;
 
 	if (off == VTD_GCMD) {
 		uint32_t sts = fr32(f, VTD_GSTS);
-		uint32_t changed = ((sts ^ val) & persist) | (val & (VTD_GCMD_SRTP | VTD_GCMD_WBF));
+		uint32_t changed = ((sts ^ val) & persist) | (val & oneshot);
 		if (changed & (changed - 1))
 			f->gcmd_bad++;
 		if (f->dead)
 			return;
-		sts = (sts & VTD_GCMD_SRTP) | (val & persist);
+		sts = (sts & (VTD_GCMD_SRTP | VTD_GCMD_SIRTP)) | (val & persist);
 		if (val & VTD_GCMD_SRTP) {
 			f->latched_root = fr64(f, VTD_RTADDR);
 			sts |= VTD_GCMD_SRTP;	/* RTPS */
+		}
+		if (val & VTD_GCMD_SIRTP) {
+			f->latched_irta = fr64(f, VTD_IRTA);
+			sts |= VTD_GCMD_SIRTP;	/* IRTPS */
 		}
 		fw32(f, VTD_GSTS, sts);
 	} else if (off == VTD_FSTS) {
@@ -290,6 +311,7 @@ static void machine(unsigned nunits)
 	arena_next = 0;
 	arena_budget = -1;
 	nfaults = 0;
+	nirq_faults = 0;
 	paging_maps = 0;
 	test_log_clear();
 }
@@ -353,6 +375,30 @@ static void test_entries(void **state)
 	q = vtd_qi_wait(0x5000, 9);
 	assert_int_equal(q.lo, 0x5 | 1u << 5 | 1u << 6 | 9ull << 32);
 	assert_int_equal(q.hi, 0x5000);
+	assert_int_equal(vtd_qi_iec(true, 7, 3).lo, 0x4);
+	q = vtd_qi_iec(false, 0x1234, 2);
+	assert_int_equal(q.lo, 0x4 | 1u << 4 | 2u << 27 | 0x1234ull << 32);
+
+	/* IRTE: P, DM, RH, TM, DLM 7:5, V 23:16, DST 63:32; SID, SVT 01 */
+	struct vtd_entry e = vtd_irte(3, 0x41, false, false, false, false, 0x0028, false);
+	assert_int_equal(e.lo, 0x1 | 0x41ull << 16 | (3ull << 8) << 32);	/* xAPIC: DST 15:8 */
+	assert_int_equal(e.hi, 0x0028 | 1ull << 18);
+	e = vtd_irte(0x1234, 0x80, true, true, true, false, 0xff00, true);
+	assert_int_equal(e.lo, 0x1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 0x80ull << 16 |
+			       0x1234ull << 32);
+	e = vtd_irte(0, 0x99, false, false, true, true, 0xff00, true);	/* NMI: edge, no vector */
+	assert_int_equal(e.lo, 0x1 | 4u << 5);
+
+	uint64_t addr;
+	uint32_t data = 1;
+	vtd_irte_msi(5, &addr, &data);
+	assert_int_equal(addr, 0xfee00000ull | 5u << 5 | 1u << 4 | 1u << 3);
+	assert_int_equal(data, 0);
+	vtd_irte_msi(0x8003, &addr, &data);	/* handle bit 15 in address bit 2 */
+	assert_int_equal(addr, 0xfee00000ull | 3u << 5 | 1u << 4 | 1u << 3 | 1u << 2);
+	assert_int_equal(vtd_irte_ioapic_rte(0x8005, 0x30, true),
+			 0x30 | 1u << 11 | 1u << 15 | 1ull << 48 | 5ull << 49);
+	assert_int_equal(vtd_irte_ioapic_rte(1, 0x31, false), 0x31 | 1ull << 48 | 1ull << 49);
 }
 
 /* A pt_mem over the arena, counting syncs. */
@@ -466,11 +512,14 @@ static void test_init_qi(void **state)
 	(void)state;
 	assert_int_equal(vtd_ops.init(&acpi), 0);
 	check_started(&fu[0], true);
-	/* global context-cache, then global IOTLB, then the wait */
-	assert_int_equal(fu[0].nqi, 3);
+	/* global context-cache, then global IOTLB, then the wait; then the
+	 * global interrupt entry cache for remapping, and its wait */
+	assert_int_equal(fu[0].nqi, 5);
 	assert_int_equal(fu[0].qi[0].lo & 0x3f, 0x1 | VTD_INV_GLOBAL << 4);
 	assert_int_equal(fu[0].qi[1].lo & 0x3f, 0x2 | VTD_INV_GLOBAL << 4);
 	assert_int_equal(fu[0].qi[2].lo & 0xf, 0x5);
+	assert_int_equal(fu[0].qi[3].lo, 0x4);
+	assert_int_equal(fu[0].qi[4].lo & 0xf, 0x5);
 	assert_int_equal(fu[0].nccmd + fu[0].niotlb, 0);	/* no register invalidation with QI on */
 	assert_int_equal(paging_maps, 1);	/* the fake's registers are above 4 GiB */
 	assert_true(test_log_has("iommu: VT-d unit 0 at 0x"));
@@ -752,6 +801,148 @@ static void test_faults(void **state)
 	assert_int_equal(nfaults, 2);
 }
 
+/* ---- interrupt remapping ------------------------------------------------------------ */
+
+static struct vtd_entry *irt_of(struct fake_unit *f)
+{
+	return (struct vtd_entry *)(uintptr_t)(f->latched_irta & VTD_ADDR_4K);
+}
+
+static void test_ir_init(void **state)
+{
+	(void)state;
+	fw64(&fu[0], VTD_ECAP, fr64(&fu[0], VTD_ECAP) | VTD_ECAP_EIM);
+	fw32(&fu[0], VTD_GSTS, VTD_GCMD_CFI);	/* firmware let compatibility format pass */
+	assert_int_equal(vtd_ops.init(&acpi), 0);
+	assert_true(vtd_ops.ir_on());
+	assert_true(vtd_ops.ir_x2apic());
+	uint32_t sts = fr32(&fu[0], VTD_GSTS);
+	assert_true(sts & VTD_GCMD_IRE);
+	assert_false(sts & VTD_GCMD_CFI);
+	assert_int_equal(fu[0].gcmd_bad, 0);
+	assert_int_equal(fu[0].latched_irta & 0xfff, VTD_IRTA_EIME | 11);	/* 4096 entries */
+	assert_int_equal(fu[0].latched_irta & VTD_ADDR_4K,
+			 fu[0].latched_irta & ~(uint64_t)0xfff);
+	assert_true(test_log_has("interrupt remapping on, 4096 entries, compatibility format blocked, x2APIC"));
+}
+
+/* Remapping needs every unit to have it (and EIM for x2APIC, every unit). */
+static void test_ir_off(void **state)
+{
+	(void)state;
+	fw64(&fu[1], VTD_ECAP, fr64(&fu[1], VTD_ECAP) & ~VTD_ECAP_IR);
+	machine(2);
+	assert_int_equal(vtd_ops.init(&acpi), 0);
+	assert_false(vtd_ops.ir_on());
+	assert_false(fr32(&fu[0], VTD_GSTS) & VTD_GCMD_IRE);
+	assert_true(test_log_has("interrupt remapping off (a unit has no interrupt remapping)"));
+	assert_int_equal(vtd_ops.irq_alloc(0, 0x28, 1), -ENODEV);
+
+	/* register-based invalidation only: no remapping either */
+	fake_setup(&fu[0], false, true, VTD_SAGAW_48);
+	machine(1);
+	assert_int_equal(vtd_ops.init(&acpi), 0);
+	assert_false(vtd_ops.ir_on());
+}
+
+static void test_ir_entries(void **state)
+{
+	(void)state;
+	assert_int_equal(vtd_ops.init(&acpi), 0);
+	assert_false(vtd_ops.ir_x2apic());	/* the fake has no EIM */
+	int a = vtd_ops.irq_alloc(0, 0x0028, 4);
+	int b = vtd_ops.irq_alloc(0, 0x0030, 1);
+	int c = vtd_ops.irq_alloc(0, 0x0038, 2);
+	assert_int_equal(a, 0);
+	assert_int_equal(b, 4);
+	assert_int_equal(c, 6);			/* aligned to its size */
+	assert_int_equal(vtd_ops.irq_alloc(0, 1, 3), -EINVAL);
+	assert_int_equal(vtd_ops.irq_alloc(0, 1, 64), -EINVAL);
+
+	struct vtd_entry *irt = irt_of(&fu[0]);
+	const struct iommu_irq irq = { .dest = 2, .vector = 0x41 };
+	unsigned before = fu[0].nqi;
+	assert_int_equal(vtd_ops.irq_set(0, 0x0028, 1, &irq), 0);
+	assert_int_equal(irt[1].lo, 0x1 | 0x41ull << 16 | (2ull << 8) << 32);
+	assert_int_equal(irt[1].hi, 0x0028 | 1ull << 18);	/* only 00:05.0 may use it */
+	assert_int_equal(fu[0].nqi, before + 2);		/* index invalidation, wait */
+	assert_int_equal(fu[0].qi[before].lo, vtd_qi_iec(false, 1, 0).lo);
+
+	/* another device's entry, or one beyond what it holds: refused */
+	assert_int_equal(vtd_ops.irq_set(0, 0x0030, 1, &irq), -EINVAL);
+	assert_int_equal(vtd_ops.irq_set(0, 0x0028, 4, &irq), -EINVAL);
+	assert_int_equal(vtd_ops.irq_set(1, 0x0028, 1, &irq), -EINVAL);
+	/* an 8-bit destination field without EIM */
+	const struct iommu_irq far = { .dest = 300, .vector = 0x41 };
+	assert_int_equal(vtd_ops.irq_set(0, 0x0028, 2, &far), -ERANGE);
+
+	/* the same again: nothing to invalidate */
+	before = fu[0].nqi;
+	assert_int_equal(vtd_ops.irq_set(0, 0x0028, 1, &irq), 0);
+	assert_int_equal(fu[0].nqi, before);
+
+	struct iommu_msi msg;
+	vtd_ops.irq_msi(0, 0x0028, 1, &msg);
+	assert_int_equal(msg.addr, 0xfee00000ull | 1u << 5 | 0x18);
+
+	assert_int_equal(vtd_ops.irq_set(0, 0x0028, 1, NULL), 0);	/* blocked */
+	assert_int_equal(irt[1].lo, 0);
+	assert_int_equal(irt[1].hi, 0);
+
+	assert_int_equal(vtd_ops.irq_set(0, 0x0028, 3, &irq), 0);
+	vtd_ops.irq_free(0, 0x0028, 0, 4);
+	assert_int_equal(irt[3].lo, 0);
+	assert_int_equal(vtd_ops.irq_alloc(0, 0x0040, 4), 0);	/* given back */
+	vtd_ops.irq_free(0, 0x0028, 4, 1);			/* not its own: kept */
+	assert_int_equal(vtd_ops.irq_set(0, 0x0030, 4, &irq), 0);
+}
+
+static void test_ir_ioapic(void **state)
+{
+	(void)state;
+	struct acpi_drhd *h = &acpi.dmar.drhd[0];
+	h->nscopes = 1;
+	h->scopes[0] = (struct acpi_dmar_scope){ .type = ACPI_SCOPE_IOAPIC, .enum_id = 2,
+						 .start_bus = 0xf0, .npath = 1,
+						 .path = { { 0x1f, 0 } } };
+	assert_int_equal(vtd_ops.init(&acpi), 0);
+	const struct iommu_irq nmi = { .dest = 0, .nmi = true };
+	const struct iommu_irq lvl = { .dest = 1, .vector = 0x33, .level = true };
+	uint64_t rte = 0;
+	assert_int_equal(vtd_ops.ioapic_route(2, 4, &nmi, &rte), 0);
+	assert_int_equal(rte, 1ull << 48);			/* entry 0, edge */
+	assert_int_equal(vtd_ops.ioapic_route(2, 9, &lvl, &rte), 0);
+	assert_int_equal(rte, 0x33 | 1u << 15 | 1ull << 48 | 1ull << 49);	/* entry 1 */
+	struct vtd_entry *irt = irt_of(&fu[0]);
+	assert_int_equal(irt[0].lo, 0x1 | 4u << 5);
+	assert_int_equal(irt[0].hi, 0xf0f8 | 1ull << 18);	/* the IOAPIC's source-id */
+	assert_int_equal(irt[1].lo & (1u << 4), 1u << 4);	/* level */
+	/* the same pin again: its entry, rewritten */
+	const struct iommu_irq moved = { .dest = 1, .vector = 0x34, .level = true };
+	assert_int_equal(vtd_ops.ioapic_route(2, 9, &moved, &rte), 0);
+	assert_int_equal(rte, 0x34 | 1u << 15 | 1ull << 48 | 1ull << 49);
+	assert_int_equal(irt[1].lo >> 16 & 0xff, 0x34);
+	/* an IOAPIC no unit lists */
+	assert_int_equal(vtd_ops.ioapic_route(3, 0, &nmi, &rte), -ENODEV);
+}
+
+static void test_ir_faults(void **state)
+{
+	(void)state;
+	assert_int_equal(vtd_ops.init(&acpi), 0);
+	record(&fu[0], 0, 0x0028, 7ull << 48, false, VTD_FR_IR_NP);
+	record(&fu[0], 1, 0x0028, 9ull << 48, false, VTD_FR_IR_SID);
+	record(&fu[0], 2, 0x0030, 0, false, VTD_FR_IR_COMPAT);
+	vtd_ops.poll_faults();
+	assert_int_equal(nfaults, 0);		/* none of them is a DMA fault */
+	assert_int_equal(nirq_faults, 3);
+	assert_int_equal(irq_faults[0].rid, 0x0028);
+	assert_string_equal(irq_faults[0].what, "entry 7 not present");
+	assert_string_equal(irq_faults[1].what, "entry 9 of another device");
+	assert_int_equal(irq_faults[2].rid, 0x0030);
+	assert_string_equal(irq_faults[2].what, "compatibility-format message");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -771,6 +962,11 @@ int main(void)
 		cmocka_unit_test_setup(test_attach_dead, setup),
 		cmocka_unit_test_setup(test_covers_reserved, setup),
 		cmocka_unit_test_setup(test_faults, setup),
+		cmocka_unit_test_setup(test_ir_init, setup),
+		cmocka_unit_test_setup(test_ir_off, setup),
+		cmocka_unit_test_setup(test_ir_entries, setup),
+		cmocka_unit_test_setup(test_ir_ioapic, setup),
+		cmocka_unit_test_setup(test_ir_faults, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
