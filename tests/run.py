@@ -352,7 +352,7 @@ def integration_cases():
 # through, one at 00:06.0 that no domain gets.
 # QEMU 10's amd-iommu translates only with pt=off: with its default pt=on
 # emulated devices' DMA goes around it.
-IOMMUS = {"vtd": ["-device", "intel-iommu,intremap=on,eim=on"], "amdvi": ["-device", "amd-iommu,pt=off"]}
+IOMMUS = {"vtd": ["-device", "intel-iommu,intremap=on,eim=on"], "amdvi": ["-device", "amd-iommu,pt=off,intremap=on,xtsup=on"]}
 EDU = ["-device", "edu,addr=05.0,dma_mask=0xffffffffffffffff",
        "-device", "edu,addr=06.0,dma_mask=0xffffffffffffffff"]
 

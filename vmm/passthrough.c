@@ -386,7 +386,8 @@ static void setup_intx(struct domain *d, struct vpci_func *vf)
 	else if (!ioapic_find_gsi(f->gsi, &at))
 		why = "no IOAPIC has its GSI";
 	else if ((err = iommu_ioapic_route(at.id, at.pin, &probe, &rte)) != 0)
-		why = err == -ENOTSUP ? "the IOMMU cannot remap IOAPIC pins" :
+		why = err == -ENOTSUP ? "IOAPIC lines are not routed through AMD-Vi remapping" :
+		      err == -ENODEV ? "no IOMMU unit lists its IOAPIC" :
 		      "no remapping entry for its IOAPIC pin";
 	if (why) {
 		pr_info("domain %s: device %s: INTx not passed through (%s): it has MSI/MSI-X only\n",

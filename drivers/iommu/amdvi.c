@@ -17,13 +17,27 @@
  * Every change is followed by its invalidations and a COMPLETION_WAIT
  * whose store the CPU polls for (2.4.1), with a TSC deadline.
  *
- * Interrupts are not remapped (IV=0 everywhere): MSIs and IOAPIC messages
- * pass as they are.
+ * Interrupt remapping is on when every IVHD names the IOAPICs behind its
+ * unit (special device entries, 5.2.2.5: without them the unit cannot tell
+ * an IOAPIC's messages from a device's): every DTE then has IV=1 with
+ * IntCtl "abort", so a device's interrupt is blocked until irq_alloc()
+ * gives its device ID a 256-entry table (IntCtl "remap") and irq_set()
+ * fills an entry. NMIs pass only for the units' own device IDs (their
+ * fault interrupt) and the IOAPICs' (the console's pin); an IOAPIC's
+ * other pins are not routed (a level-triggered line would need its EOI
+ * matched to the entry index). The entries are the 128-bit GA format
+ * with 32-bit destinations (XTEn) where every unit has GASup and XTSup,
+ * else the 32-bit format with 8-bit destinations. Without the special
+ * entries, IV=0 everywhere: interrupts pass as they are.
  *
  * Under QEMU 10.0 the model translates only with `-device amd-iommu,pt=off`
  * (with the default pt=on every device's DMA bypasses it); its source marks DTE
  * bit 72 (DomainID bit 8) reserved, so domain IDs below 256 are safest there;
- * it blocks the faulting accesses but writes no event-log entry for them.
+ * it blocks the faulting accesses but writes no event-log entry for them,
+ * nor for the interrupts it blocks; the messages that carry no requester
+ * ID (its IOAPIC's, and DMA into the interrupt window) are looked up as
+ * the IOAPIC's device ID (00:14.0); the IRTE index is taken from MSI data
+ * 10:0 after bits 10:8 chose the delivery mode, hence 256 entries.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,7 +90,24 @@ static unsigned nunits;
 static struct acpi_ivmd ivmds[ACPI_MAX_RESV];
 static unsigned nivmds;
 static uint64_t empty_root;		/* the zeroed table every blocking DTE names */
-static struct spinlock cmd_lock = SPINLOCK_INIT;	/* command buffers, DTEs */
+static struct spinlock cmd_lock = SPINLOCK_INIT;	/* command buffers, DTEs, IRTs */
+
+#define AMDVI_IR_TABLES		64	/* devices with interrupts */
+#define AMDVI_IRT_ENTRIES	(1u << AMDVI_IRT_LOG2)
+
+/* One device ID's interrupt remapping table. */
+struct amdvi_irt {
+	uint16_t seg, rid;
+	void *table;			/* a page: 256 entries of 4 or 16 bytes */
+	uint8_t used[AMDVI_IRT_ENTRIES / 8];
+};
+
+static struct {
+	bool on;			/* every IVHD names its IOAPICs */
+	bool ga, xt;			/* 128-bit entries; 32-bit destinations */
+	struct amdvi_irt irt[AMDVI_IR_TABLES];
+	unsigned nirt;
+} ir;
 
 /* ---- registers ------------------------------------------------------------ */
 
@@ -272,8 +303,21 @@ static int unit_get_devtab(struct amdvi_unit *u)
 		return trace_error(-ENOMEM);
 	u->dt = (struct amdvi_dte *)(uintptr_t)u->dt_phys;
 	struct amdvi_dte blocked = amdvi_dte_blocked(empty_root, AMDVI_LEVELS);
+	if (ir.on)
+		blocked.q[2] = amdvi_dte_irq(0, 0, AMDVI_INTCTL_ABORT, false);
 	for (uint32_t id = 0; id < AMDVI_DEVIDS; id++)
 		u->dt[id] = blocked;
+	/* NMIs from the units themselves (their fault interrupt) and from
+	 * the IOAPICs (the console's pin) pass. */
+	for (unsigned k = 0; ir.on && k < nunits; k++) {
+		const struct acpi_ivhd *h = &units[k].ivhd;
+		if (h->segment != u->ivhd.segment)
+			continue;
+		u->dt[h->devid].q[2] |= AMDVI_DTE2_NMI_PASS;
+		for (uint32_t r = 0; r < h->nranges && r < ACPI_MAX_SCOPES; r++)
+			if (h->ranges[r].special == ACPI_IVHD_IOAPIC)
+				u->dt[h->ranges[r].first].q[2] |= AMDVI_DTE2_NMI_PASS;
+	}
 	return 0;
 }
 
@@ -282,7 +326,9 @@ static const char *yn(uint64_t efr, uint64_t bit)
 	return efr & bit ? "+" : "-";
 }
 
-static int unit_init(struct amdvi_unit *u)
+/* Reach the registers, stop whatever the firmware left running, read the
+ * EFR: what the decisions for all units need before any is enabled. */
+static int unit_probe(struct amdvi_unit *u, bool *efr_reg)
 {
 	const struct acpi_ivhd *h = &u->ivhd;
 	unsigned i = unit_index(u);
@@ -319,9 +365,20 @@ static int unit_init(struct amdvi_unit *u)
 	/* 3.2.1: the capability header's EFRSup says whether the register
 	 * exists; else the IVHD's copy (types 11h/40h, 5.2.2.2). */
 	uint32_t cap_hdr = pci_read_at(h->segment, bus, devfn, h->cap_offset, 4);
-	bool efr_reg = cap_hdr != ~0u && (cap_hdr & AMDVI_CAP_EFR_SUP);
-	u->efr = efr_reg ? reg_read(u, AMDVI_REG_EFR) : h->efr;
+	*efr_reg = cap_hdr != ~0u && (cap_hdr & AMDVI_CAP_EFR_SUP);
+	u->efr = *efr_reg ? reg_read(u, AMDVI_REG_EFR) : h->efr;
+	return 0;
+}
 
+static int unit_init(struct amdvi_unit *u, bool efr_reg)
+{
+	const struct acpi_ivhd *h = &u->ivhd;
+	unsigned i = unit_index(u);
+	uint8_t bus = (uint8_t)(h->devid >> 8), devfn = (uint8_t)h->devid;
+	char bdf[16];
+	int err;
+
+	pci_bdf_str(h->segment, bus, devfn, bdf);
 	if ((err = unit_get_devtab(u)))
 		return err;
 	u->cmd_phys = alloc_pages(AMDVI_CMD_BYTES / AMDVI_PAGE, AMDVI_PAGE, 0);
@@ -365,6 +422,10 @@ static int unit_init(struct amdvi_unit *u)
 		ctl |= AMDVI_CTL_ISOC;
 	if (h->flags & 0x20)
 		ctl |= AMDVI_CTL_COHERENT;
+	if (ir.ga)
+		ctl |= AMDVI_CTL_GA_EN;
+	if (ir.xt)
+		ctl |= AMDVI_CTL_XT_EN;
 	reg_write(u, AMDVI_REG_CONTROL, ctl);
 	reg_write(u, AMDVI_REG_CONTROL, ctl | AMDVI_CTL_IOMMU_EN);
 	u->enabled = true;
@@ -417,12 +478,34 @@ static int amdvi_init(const struct acpi_info *acpi)
 		memset(&units[i], 0, sizeof(units[i]));
 		units[i].ivhd = ivrs->ivhd[i];
 	}
+	bool efr_reg[ACPI_MAX_IOMMUS];
+	memset(&ir, 0, sizeof(ir));
+	ir.on = ir.ga = ir.xt = true;
+	for (unsigned i = 0; i < nunits; i++) {
+		if ((err = unit_probe(&units[i], &efr_reg[i])))
+			goto fail;
+		bool ioapic = false;
+		for (uint32_t r = 0; r < units[i].ivhd.nranges && r < ACPI_MAX_SCOPES; r++)
+			ioapic |= units[i].ivhd.ranges[r].special == ACPI_IVHD_IOAPIC;
+		ir.on &= ioapic;
+		ir.ga &= !!(units[i].efr & AMDVI_EFR_GA);
+		ir.xt &= !!(units[i].efr & AMDVI_EFR_XT);
+	}
+	ir.ga &= ir.on;
+	ir.xt &= ir.ga;
 	for (unsigned i = 0; i < nunits; i++) {
 		/* 4 levels is the least any HATS value allows (3.4.5), so
 		 * every unit walks the same tables. */
-		if ((err = unit_init(&units[i])))
+		if ((err = unit_init(&units[i], efr_reg[i])))
 			goto fail;
 	}
+	if (ir.on)
+		pr_info("amdvi: interrupt remapping on, %u entries per device (%s), every other "
+			"interrupt aborted\n", AMDVI_IRT_ENTRIES,
+			ir.xt ? "128-bit, x2APIC destinations" :
+			ir.ga ? "128-bit, 8-bit APIC IDs" : "32-bit, 8-bit APIC IDs");
+	else
+		pr_warn("amdvi: interrupt remapping off (an IVHD names no IOAPIC): devices get no MSI or INTx\n");
 	return 0;
 
 fail:
@@ -430,6 +513,7 @@ fail:
 		unit_disable(&units[i]);
 	pr_err("amdvi: init failed (%d): every unit left disabled\n", err);
 	nunits = 0;
+	ir.on = false;
 	return err;
 }
 
@@ -534,8 +618,10 @@ static int amdvi_attach(struct iommu_domain *d, const struct pci_func *f)
 		return trace_error(-EINVAL);
 	struct amdvi_dte v = amdvi_dte_translated(d->pt.root, AMDVI_LEVELS, d->id);
 	spin_lock(&cmd_lock);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		v.q[2] = dt[ids[i]].q[2];	/* its interrupts stay as they are */
 		dte_write(&dt[ids[i]], v, false);
+	}
 	err = flush_seg(f->seg, ids, n, d->id);
 	spin_unlock(&cmd_lock);
 	return err;
@@ -551,8 +637,10 @@ static void amdvi_detach(struct iommu_domain *d, const struct pci_func *f)
 		return;
 	struct amdvi_dte v = amdvi_dte_blocked(empty_root, AMDVI_LEVELS);
 	spin_lock(&cmd_lock);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		v.q[2] = dt[ids[i]].q[2];
 		dte_write(&dt[ids[i]], v, true);
+	}
 	if (flush_seg(f->seg, ids, n, d->id))
 		pr_err("amdvi: detach of device %04x: invalidation did not complete\n",
 		       f->rid);
@@ -591,12 +679,232 @@ static unsigned amdvi_reserved(const struct pci_func *f,
 	return n;
 }
 
+/* ---- interrupt remapping -------------------------------------------------- */
+
+static bool amdvi_ir_on(void)
+{
+	return ir.on && nunits;
+}
+
+static bool amdvi_ir_x2apic(void)
+{
+	return amdvi_ir_on() && ir.xt;
+}
+
+static struct amdvi_irt *irt_find(uint16_t seg, uint16_t rid)
+{
+	for (unsigned i = 0; i < ir.nirt; i++)
+		if (ir.irt[i].seg == seg && ir.irt[i].rid == rid)
+			return &ir.irt[i];
+	return NULL;
+}
+
+/* The device IDs rid's messages may carry (its aliases too). */
+static unsigned rid_devids(uint16_t seg, uint16_t rid, uint16_t ids[4])
+{
+	const struct pci_func *f = pci_find_rid(seg, rid);
+
+	if (f)
+		return func_devids(f, ids);
+	ids[0] = rid;
+	return 1;
+}
+
+/* The interrupt table of rid's device IDs changed (or their DTEs did):
+ * invalidate on every live unit of the segment and wait. Caller holds
+ * cmd_lock. */
+static int irt_flush(uint16_t seg, uint16_t rid, bool dte)
+{
+	uint16_t ids[4];
+	unsigned n = rid_devids(seg, rid, ids);
+	int ret = 0;
+
+	for (unsigned k = 0; k < nunits; k++) {
+		struct amdvi_unit *u = &units[k];
+		int err = 0;
+		if (!unit_is_live(u) || u->ivhd.segment != seg)
+			continue;
+		for (unsigned i = 0; i < n && !err; i++) {
+			if (dte)
+				err = cmd_queue(u, amdvi_cmd_inv_devtab_entry(ids[i]));
+			if (!err)
+				err = cmd_queue(u, amdvi_cmd_inv_int_table(ids[i]));
+		}
+		if (!err)
+			err = cmd_wait(u);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+/* rid's table, made (and its DTEs pointed at it) on first use. Caller
+ * holds cmd_lock. */
+static struct amdvi_irt *irt_get(uint16_t seg, uint16_t rid)
+{
+	struct amdvi_irt *t = irt_find(seg, rid);
+	struct amdvi_dte *dt = seg_devtab(seg);
+	uint16_t ids[4];
+
+	if (t || !dt || ir.nirt == AMDVI_IR_TABLES)
+		return t;
+	uint64_t pa = alloc_page();
+	if (!pa)
+		return NULL;
+	memset((void *)(uintptr_t)pa, 0, AMDVI_PAGE);
+	t = &ir.irt[ir.nirt++];
+	*t = (struct amdvi_irt){ .seg = seg, .rid = rid, .table = (void *)(uintptr_t)pa };
+	unsigned n = rid_devids(seg, rid, ids);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t q2 = dt[ids[i]].q[2];
+		dt[ids[i]].q[2] = amdvi_dte_irq(pa, AMDVI_IRT_LOG2, AMDVI_INTCTL_REMAP,
+						q2 & AMDVI_DTE2_NMI_PASS);
+	}
+	__asm__ __volatile__("" ::: "memory");
+	if (irt_flush(seg, rid, true))
+		pr_err("amdvi: device %04x: interrupt table invalidation did not complete\n", rid);
+	return t;
+}
+
+static bool irt_used(const struct amdvi_irt *t, unsigned i)
+{
+	return t->used[i / 8] & (1u << (i % 8));
+}
+
+static int amdvi_irq_alloc(uint16_t seg, uint16_t rid, unsigned n)
+{
+	int found = -ENOSPC;
+
+	if (!amdvi_ir_on())
+		return trace_error(-ENODEV);
+	if (!n || n > 32 || (n & (n - 1)))
+		return trace_error(-EINVAL);
+	spin_lock(&cmd_lock);
+	struct amdvi_irt *t = irt_get(seg, rid);
+	for (unsigned i = 0; t && i < AMDVI_IRT_ENTRIES && found < 0; i += n) {
+		unsigned k = 0;
+		while (k < n && !irt_used(t, i + k))
+			k++;
+		if (k < n)
+			continue;
+		for (k = 0; k < n; k++)
+			t->used[(i + k) / 8] |= (uint8_t)(1u << ((i + k) % 8));
+		found = (int)i;
+	}
+	spin_unlock(&cmd_lock);
+	if (!t)
+		pr_err("amdvi: device %04x: no interrupt remapping table (%u in use, or no memory)\n",
+		       rid, ir.nirt);
+	return t ? found : -ENOMEM;
+}
+
+/* Write entry i of t: RemapEn last when making it valid, first when not. */
+static void irte_write(struct amdvi_irt *t, unsigned i, const struct iommu_irq *irq)
+{
+	if (ir.ga) {
+		volatile uint64_t *e = (volatile uint64_t *)t->table + 2 * i;
+		if (irq) {
+			struct amdvi_irte128 v = amdvi_irte128(irq->dest, irq->vector, irq->logical,
+							       irq->lowest);
+			e[0] = 0;
+			__asm__ __volatile__("" ::: "memory");
+			e[1] = v.hi;
+			__asm__ __volatile__("" ::: "memory");
+			e[0] = v.lo;
+		} else {
+			e[0] = 0;
+			__asm__ __volatile__("" ::: "memory");
+			e[1] = 0;
+		}
+	} else {
+		volatile uint32_t *e = (volatile uint32_t *)t->table + i;
+		*e = irq ? amdvi_irte32((uint8_t)irq->dest, irq->vector, irq->logical, irq->lowest) : 0;
+	}
+	__asm__ __volatile__("" ::: "memory");
+}
+
+static void amdvi_irq_free(uint16_t seg, uint16_t rid, unsigned index, unsigned n)
+{
+	if (!amdvi_ir_on())
+		return;
+	spin_lock(&cmd_lock);
+	struct amdvi_irt *t = irt_find(seg, rid);
+	for (unsigned i = index; t && i < index + n && i < AMDVI_IRT_ENTRIES; i++) {
+		irte_write(t, i, NULL);
+		t->used[i / 8] &= (uint8_t)~(1u << (i % 8));
+	}
+	if (t)
+		irt_flush(seg, rid, false);
+	spin_unlock(&cmd_lock);
+}
+
+static int amdvi_irq_set(uint16_t seg, uint16_t rid, unsigned index, const struct iommu_irq *irq)
+{
+	int err;
+
+	if (!amdvi_ir_on())
+		return trace_error(-ENODEV);
+	if (irq && (irq->nmi || irq->level))
+		return trace_error(-ENOTSUP);
+	if (irq && irq->dest > 0xff && !ir.xt)
+		return trace_error(-ERANGE);
+	spin_lock(&cmd_lock);
+	struct amdvi_irt *t = irt_find(seg, rid);
+	if (!t || index >= AMDVI_IRT_ENTRIES || !irt_used(t, index)) {
+		err = trace_error(-EINVAL);
+	} else {
+		irte_write(t, index, irq);
+		err = irt_flush(seg, rid, false);
+	}
+	spin_unlock(&cmd_lock);
+	return err;
+}
+
+/* MSI data 10:0 index the table (2.2.5.1); the address carries nothing. */
+static void amdvi_irq_msi(uint16_t seg, uint16_t rid, unsigned index, struct iommu_msi *msg)
+{
+	(void)seg;
+	(void)rid;
+	msg->addr = 0xfee00000ull;
+	msg->data = index & (AMDVI_IRT_ENTRIES - 1);
+}
+
+/* The console's NMI: the IOAPIC's DTE passes NMIs (set at init), so its
+ * redirection entry is the plain one, delivery mode NMI. */
+static int amdvi_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu_irq *irq,
+			      uint64_t *rte)
+{
+	bool known = false;
+
+	(void)pin;
+	if (!amdvi_ir_on())
+		return trace_error(-ENODEV);
+	for (unsigned k = 0; k < nunits && !known; k++)
+		for (uint32_t r = 0; r < units[k].ivhd.nranges && r < ACPI_MAX_SCOPES; r++)
+			known |= units[k].ivhd.ranges[r].special == ACPI_IVHD_IOAPIC &&
+				 units[k].ivhd.ranges[r].handle == ioapic_id;
+	if (!known)
+		return -ENODEV;
+	if (!irq->nmi)
+		return -ENOTSUP;
+	if (irq->dest > 0xff)
+		return trace_error(-ERANGE);
+	*rte = (uint64_t)irq->dest << 56 | 4u << 8;
+	return 0;
+}
+
 /* ---- faults --------------------------------------------------------------- */
 
 static void report_event(void *ctx, const struct amdvi_event *ev)
 {
 	struct amdvi_unit *u = ctx;
 
+	if (ev->code == AMDVI_EVT_IO_PAGE_FAULT && (ev->flags & AMDVI_EVF_I)) {
+		char what[40];
+		hv_snprintf(what, sizeof(what), "message to 0x%llx", (unsigned long long)ev->addr);
+		iommu_report_irq_fault(u->ivhd.segment, ev->devid, what);
+		return;
+	}
 	if (amdvi_event_has_device(ev->code)) {
 		iommu_report_fault(u->ivhd.segment, ev->devid, ev->addr, amdvi_event_what(ev));
 		return;
@@ -648,4 +956,11 @@ const struct iommu_ops amdvi_ops = {
 	.flush = amdvi_flush,
 	.reserved = amdvi_reserved,
 	.poll_faults = amdvi_poll_faults,
+	.ir_on = amdvi_ir_on,
+	.ir_x2apic = amdvi_ir_x2apic,
+	.irq_alloc = amdvi_irq_alloc,
+	.irq_free = amdvi_irq_free,
+	.irq_set = amdvi_irq_set,
+	.irq_msi = amdvi_irq_msi,
+	.ioapic_route = amdvi_ioapic_route,
 };

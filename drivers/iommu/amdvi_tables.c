@@ -108,6 +108,28 @@ struct amdvi_dte amdvi_dte_translated(uint64_t root, unsigned levels, uint16_t d
 	return d;
 }
 
+uint64_t amdvi_dte_irq(uint64_t table, unsigned len_log2, unsigned intctl, bool nmi_pass)
+{
+	return AMDVI_DTE2_IV | (uint64_t)(len_log2 & 0xf) << 1 | (table & AMDVI_DTE2_IRT_ROOT) |
+	       (nmi_pass ? AMDVI_DTE2_NMI_PASS : 0) | (uint64_t)(intctl & 3) << 60;
+}
+
+uint32_t amdvi_irte32(uint8_t dest, uint8_t vector, bool logical, bool lowest)
+{
+	return 1u | (lowest ? 1u << 2 : 0) | (logical ? 1u << 6 : 0) | (uint32_t)dest << 8 |
+	       (uint32_t)vector << 16;
+}
+
+struct amdvi_irte128 amdvi_irte128(uint32_t dest, uint8_t vector, bool logical, bool lowest)
+{
+	struct amdvi_irte128 e;
+
+	e.lo = 1u | (lowest ? 1u << 2 : 0) | (logical ? 1u << 6 : 0) |
+	       (uint64_t)(dest & 0xffffff) << 8;
+	e.hi = vector | (uint64_t)(dest >> 24) << 56;
+	return e;
+}
+
 /* ---- Commands ------------------------------------------------------------- */
 
 #define AMDVI_CMD_OP(op) ((uint64_t)(op) << 60)	/* dword 1, bits 31:28 */
@@ -128,6 +150,14 @@ struct amdvi_cmd amdvi_cmd_inv_devtab_entry(uint16_t devid)
 	struct amdvi_cmd c = { { 0, 0 } };
 
 	c.q[0] = devid | AMDVI_CMD_OP(AMDVI_CMD_INV_DEVTAB_ENTRY);	/* 2.4.2 */
+	return c;
+}
+
+struct amdvi_cmd amdvi_cmd_inv_int_table(uint16_t devid)
+{
+	struct amdvi_cmd c = { { 0, 0 } };
+
+	c.q[0] = devid | AMDVI_CMD_OP(AMDVI_CMD_INV_INT_TABLE);	/* 2.4.5 */
 	return c;
 }
 

@@ -45,6 +45,8 @@ struct acpi_ivmd;
 #define AMDVI_CTL_COHERENT	(1ull << 10)
 #define AMDVI_CTL_ISOC		(1ull << 11)
 #define AMDVI_CTL_CMDBUF_EN	(1ull << 12)
+#define AMDVI_CTL_GA_EN		(1ull << 17)	/* 128-bit interrupt remapping entries */
+#define AMDVI_CTL_XT_EN		(1ull << 50)	/* 32-bit destinations in them */
 
 /* Status register (3.4.10); bits 0-2 are write-1-to-clear */
 #define AMDVI_STS_EVT_OVERFLOW	(1ull << 0)
@@ -110,18 +112,41 @@ struct amdvi_dte {
 /* A requester ID that may do nothing: V=1 and TV=1 (V=0 would pass its
  * DMA untranslated; Mode 0 would disable translation), Mode = levels
  * over `empty_root` (a zeroed table), IR=IW=0 so every access is refused
- * and logged as IO_PAGE_FAULT. DomainID 0, no interrupt remapping (IV=0:
- * interrupts pass as they are). */
+ * and logged as IO_PAGE_FAULT. DomainID 0; interrupts (quadword 2) as the
+ * caller sets them: 0 is IV=0, they pass as they are. */
 struct amdvi_dte amdvi_dte_blocked(uint64_t empty_root, unsigned levels);
 /* A requester ID translated by a domain's tables: Mode = levels, root,
  * IR=IW=1 (the PTEs then decide), DomainID = domid. */
 struct amdvi_dte amdvi_dte_translated(uint64_t root, unsigned levels, uint16_t domid);
+
+/* Interrupt fields, DTE quadword 2 (2.2.2.2): IV (128), IntTabLen
+ * (132:129, 2^n entries), IntTableRootPtr (179:134), InitPass, EIntPass,
+ * NMIPass (184-186), IntCtl (189:188). */
+#define AMDVI_DTE2_IV		(1ull << 0)
+#define AMDVI_DTE2_IRT_ROOT	0x000fffffffffffc0ull
+#define AMDVI_DTE2_NMI_PASS	(1ull << 58)
+#define AMDVI_INTCTL_ABORT	0u	/* fixed and arbitrated interrupts target-aborted */
+#define AMDVI_INTCTL_REMAP	2u	/* ... looked up in the table */
+#define AMDVI_IRT_LOG2		8	/* 256 entries per device: MSI data 7:0 */
+
+uint64_t amdvi_dte_irq(uint64_t table, unsigned len_log2, unsigned intctl, bool nmi_pass);
+
+/* Interrupt remapping table entries (2.2.5): the 32-bit one (RemapEn,
+ * IntType 4:2 fixed or arbitrated, DM 6, Destination 15:8, Vector 23:16)
+ * and the 128-bit one the GA format uses (Destination 31:8 of the low
+ * quadword with bits 31:24 in the high one's 63:56, Vector in its 7:0). */
+uint32_t amdvi_irte32(uint8_t dest, uint8_t vector, bool logical, bool lowest);
+struct amdvi_irte128 {
+	uint64_t lo, hi;
+};
+struct amdvi_irte128 amdvi_irte128(uint32_t dest, uint8_t vector, bool logical, bool lowest);
 
 /* ---- Commands (2.4) ------------------------------------------------------ */
 #define AMDVI_CMD_SIZE			16u
 #define AMDVI_CMD_COMPLETION_WAIT	0x1
 #define AMDVI_CMD_INV_DEVTAB_ENTRY	0x2
 #define AMDVI_CMD_INV_IOMMU_PAGES	0x3
+#define AMDVI_CMD_INV_INT_TABLE	0x5
 #define AMDVI_CMD_INV_IOMMU_ALL		0x8
 
 struct amdvi_cmd {
@@ -136,6 +161,7 @@ struct amdvi_cmd amdvi_cmd_inv_devtab_entry(uint16_t devid);
  * address 0x7ffffffffffff000: the "all pages" size encoding, 2.4.3). */
 struct amdvi_cmd amdvi_cmd_inv_domain(uint16_t domid);
 struct amdvi_cmd amdvi_cmd_inv_all(void);
+struct amdvi_cmd amdvi_cmd_inv_int_table(uint16_t devid);
 
 /* ---- Event log (2.5) ----------------------------------------------------- */
 #define AMDVI_EVT_SIZE			16u

@@ -232,6 +232,32 @@ static void test_dte_translated(void **state)
 	assert_int_equal(d.q[3], 0);
 }
 
+/* Interrupt fields of DTE quadword 2 (2.2.2.2) and the two IRTE formats
+ * (2.2.5.1: 32-bit; 2.2.5.2: 128-bit, GA mode). */
+static void test_interrupt_entries(void **state)
+{
+	(void)state;
+	/* IV (0), IntTabLen 8 (4:1), root 51:6, NMIPass (58), IntCtl 10b (61:60) */
+	assert_int_equal(amdvi_dte_irq(0x12345000, 8, AMDVI_INTCTL_REMAP, false),
+			 0x1 | 8u << 1 | 0x12345000ull | 2ull << 60);
+	assert_int_equal(amdvi_dte_irq(0, 0, AMDVI_INTCTL_ABORT, true), 0x1 | 1ull << 58);
+	/* a root that is not 64-byte aligned loses its low bits, not a flag */
+	assert_int_equal(amdvi_dte_irq(0x1000 | 0x3f, 0, AMDVI_INTCTL_ABORT, false), 0x1 | 0x1000);
+
+	/* 32-bit: RemapEn 0, IntType 4:2 (1 = arbitrated), DM 6, dest 15:8, vector 23:16 */
+	assert_int_equal(amdvi_irte32(3, 0x41, false, false), 0x1 | 3u << 8 | 0x41u << 16);
+	assert_int_equal(amdvi_irte32(0xff, 0xfe, true, true),
+			 0x1 | 1u << 2 | 1u << 6 | 0xffu << 8 | 0xfeu << 16);
+
+	/* 128-bit: dest 23:0 in lo 31:8, 31:24 in hi 63:56, vector in hi 7:0 */
+	struct amdvi_irte128 e = amdvi_irte128(0x12345678, 0x80, false, false);
+	assert_int_equal(e.lo, 0x1 | 0x345678ull << 8);
+	assert_int_equal(e.hi, 0x80 | 0x12ull << 56);
+	e = amdvi_irte128(5, 0x30, true, true);
+	assert_int_equal(e.lo, 0x1 | 1u << 2 | 1u << 6 | 5u << 8);
+	assert_int_equal(e.hi, 0x30);
+}
+
 /* ---- commands (2.4) ---------------------------------------------------- */
 
 static void test_commands(void **state)
@@ -256,6 +282,11 @@ static void test_commands(void **state)
 	c = amdvi_cmd_inv_domain(0xabcd);
 	assert_int_equal(c.q[0], 0x3000abcd00000000ull);
 	assert_int_equal(c.q[1], 0x7ffffffffffff003ull);
+
+	/* INVALIDATE_INTERRUPT_TABLE: opcode 5, DeviceID in dword 0 15:0 */
+	c = amdvi_cmd_inv_int_table(0x00a0);
+	assert_int_equal(c.q[0], 0x50000000000000a0ull);
+	assert_int_equal(c.q[1], 0);
 
 	/* INVALIDATE_IOMMU_ALL: opcode 8, nothing else */
 	c = amdvi_cmd_inv_all();
@@ -421,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_pte_bits),
 		cmocka_unit_test(test_dte_blocked),
 		cmocka_unit_test(test_dte_translated),
+		cmocka_unit_test(test_interrupt_entries),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_registers),
 		cmocka_unit_test(test_event_decode),
