@@ -376,6 +376,9 @@ def pci_cases(cases):
     irq_faults = {"vtd": [r"hv: iommu: interrupt fault: device 00:05\.0 \(evil\) entry \d+ not present: blocked",
                           r"hv: iommu: interrupt fault: device [0-9a-f:.]+ \([a-z ]+\) entry 4000 not present: blocked"],
                   "amdvi": []}
+    intx_lines = {"vtd": [r"hv: domain test0: device 00:05\.0 INTx at GSI 21"],
+                  "amdvi": [r"hv: domain test0: device 00:05\.0: INTx not passed through "
+                            r"\(IOAPIC lines are not routed through AMD-Vi remapping\)"]}
     for unit, iommu in IOMMUS.items():
         name = "VT-d" if unit == "vtd" else "AMD-Vi"
         # hvtest drives edu in its own domain: identification, liveness,
@@ -393,7 +396,7 @@ def pci_cases(cases):
                                   r"\[test0\] hvtest: PASS edu-live", r"\[test0\] hvtest: PASS edu-dma",
                                   r"\[test0\] hvtest: PASS bar-reads", r"\[test0\] hvtest: PASS edu-msi",
                                   r"\[test0\] hvtest: PASS pci-walk",
-                                  r"\[test0\] hvtest: PASS io-bar",
+                                  r"\[test0\] hvtest: PASS io-bar"] + intx_lines[unit] + [
                                   r"hv: domain test0 stopped: poweroff",
                                   r"hv: domain test0 exits: total=\d+ .*dma-faults=0",
                                   r"hv: domain test0 refused: .* pci=[1-9]", r"hv: all domains stopped"]))
@@ -409,6 +412,16 @@ def pci_cases(cases):
                                  [r"\[evil\] hvtest: PASS hostile-dma",
                                   r"\[victim\] hvtest: PASS victim-pattern",
                                   r"hv: domain victim stopped: poweroff", r"hv: all domains stopped"]))
+        # edu's legacy pin, level-triggered, through the domain's IOAPIC
+        # and a remapping entry (VT-d; AMD-Vi does not route IOAPIC
+        # lines to domains, and says so).
+        if unit == "vtd":
+            cases.append(Case(f"pci-intx-{unit}", image="iso", firmware="bios", smp=2,
+                              config="tests/configs/pci-intx.toml", qemu_args=iommu + EDU,
+                              forbid=(PANIC, r"hvtest: FAIL", r"hv: iommu: .*fault", r"INTx not passed"),
+                              expect=[r"hv: domain test0: device 00:05\.0 INTx at GSI 21",
+                                      r"\[test0\] hvtest: PASS edu-intx \(GSI 21, 1000 level interrupts",
+                                      r"hv: domain test0 stopped: poweroff", r"hv: all domains stopped"]))
         # A hostile domain aims edu's MSI at the victim's CPU, then forges
         # the message by DMA into the interrupt window: the hypervisor
         # leaves the entry blocked, the unit blocks both, the victim (its

@@ -315,7 +315,11 @@ static void intx_apply(struct domain *d, struct vpci_func *vf)
 	const struct pci_func *f = vf->host;
 	struct ioapic_pin at;
 	struct iommu_irq irq;
-	uint64_t rte = IOAPIC_RTE_MASKED;
+	/* Masked, the pin keeps the host's trigger mode: a level line that
+	 * rises while masked is delivered when the domain unmasks it. */
+	const uint64_t masked = IOAPIC_RTE_MASKED | (f->gsi_level ? RTE_LEVEL : 0) |
+				(f->gsi_low ? RTE_ACTIVE_LOW : 0);
+	uint64_t rte = masked;
 	char name[16];
 
 	if (!ioapic_find_gsi(f->gsi, &at))
@@ -324,7 +328,7 @@ static void intx_apply(struct domain *d, struct vpci_func *vf)
 		if (iommu_ioapic_route(at.id, at.pin, &irq, &rte) == 0)
 			rte |= f->gsi_low ? RTE_ACTIVE_LOW : 0;
 		else
-			rte = IOAPIC_RTE_MASKED;
+			rte = masked;
 	} else if (!(d->ioapic.rte[f->gsi] & IOAPIC_RTE_MASKED) && d->vpci.refused++ < 8) {
 		pr_info("domain %s: device %s INTx (GSI %u): IOAPIC entry 0x%llx is not a fixed interrupt to a CPU of the domain: masked\n",
 			d->name, bdf(f, name), f->gsi, (unsigned long long)d->ioapic.rte[f->gsi]);
@@ -396,6 +400,9 @@ static void setup_intx(struct domain *d, struct vpci_func *vf)
 	}
 	vf->intx = true;
 	intx_off(vf);
+	pr_info("domain %s: device %s INTx at GSI %u (%s, active %s), through %s remapping\n",
+		d->name, bdf(f, name), f->gsi, f->gsi_level ? "level" : "edge",
+		f->gsi_low ? "low" : "high", iommu_name());
 }
 
 /*

@@ -108,10 +108,12 @@ trap_stubs32:
 
 /* ---- interrupt stubs: vectors 32-255, 16 bytes apart -------------------- */
 /*
- * Each counts its vector in irq_count[] and sends the x2APIC EOI (MSR
- * 0x80b, SDM Vol. 3A 11.12.1.2): the hypervisor leaves the domain its
- * LAPIC in x2APIC mode, and an interrupt from a passed-through device
- * lands here with no exit.
+ * Each counts its vector in irq_count[], writes all ones to the register
+ * irq_ack[vector] names, if any (a level-triggered device line must be
+ * acknowledged at the device before the EOI, or it fires again at once),
+ * and sends the x2APIC EOI (MSR 0x80b, SDM Vol. 3A 11.12.1.2): the
+ * hypervisor leaves the domain its LAPIC in x2APIC mode, and an interrupt
+ * from a passed-through device lands here with no exit.
  */
 #define MSR_X2APIC_EOI 0x80b
 
@@ -133,7 +135,11 @@ irq32_common:
 	push %edx
 	mov 12(%esp), %eax
 	lock incl irq_count(,%eax,4)
-	mov $MSR_X2APIC_EOI, %ecx
+	mov irq_ack(,%eax,4), %ecx
+	test %ecx, %ecx
+	jz 1f
+	movl $0xffffffff, (%ecx)
+1:	mov $MSR_X2APIC_EOI, %ecx
 	xor %eax, %eax
 	xor %edx, %edx
 	wrmsr

@@ -119,6 +119,8 @@ const char *vector_name(uint32_t vector);
 void idt64_build(struct desc_ptr64 *ptr);
 /* Interrupts taken per vector (32-255), by entry.S's stubs. */
 extern volatile uint32_t irq_count[256];
+/* A register the stub writes all ones to before the EOI (0: none). */
+extern volatile uint32_t irq_ack[256];
 /* Enable the LAPIC and interrupts; our x2APIC ID. */
 uint32_t lapic_start(void);
 /* Interrupts taken so far, every vector. */

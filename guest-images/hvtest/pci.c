@@ -17,6 +17,9 @@
  *                   then the messages of msi-forge=A,.. written by DMA
  *                   into the interrupt window: nothing may arrive
  *                   anywhere (needs edu=)
+ *   edu-intx=GSI    edu's legacy pin (MSI off) through the domain's IOAPIC
+ *                   pin GSI, level-triggered, 1,000 times with no exit;
+ *                   masked, then unmasked (needs edu=)
  *   irq-watch       interrupts on; at the end, PASS only if none came
  *   victim-pattern  fill RAM with a pattern, wait for a line, check it
  *
@@ -87,6 +90,12 @@
 #define MSI_COUNT        10000u
 #define MSI_SPINS        2000000u	/* waiting for one interrupt */
 #define MSI_EXITS        10u
+#define INTX_VECTOR      0x51u
+#define INTX_COUNT       1000u
+#define PCI_INT_PIN      0x3c	/* dword: line 7:0, pin 15:8 */
+#define IOAPIC_BASE      0xfec00000u	/* the domain's IOAPIC (its MADT says so) */
+#define IOAPIC_RTE_MASK  (1u << 16)
+#define IOAPIC_RTE_LEVEL (1u << 15)
 
 #define VICTIM_WORD   0x5a17c0deu
 #define VICTIM_START  (4u * MIB)
@@ -897,6 +906,103 @@ static void check_msi_hostile(void)
 		pass("(%u attempts; none arrived here)", attempts);
 }
 
+static void ioapic_write(unsigned reg, uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)IOAPIC_BASE = reg;
+	*(volatile uint32_t *)(uintptr_t)(IOAPIC_BASE + 0x10) = v;
+}
+
+/* The domain's IOAPIC entry for gsi: vector, level, fixed, physical. */
+static void intx_route(unsigned gsi, uint32_t apic, bool masked)
+{
+	ioapic_write(0x10 + 2 * gsi + 1, apic << 24);
+	ioapic_write(0x10 + 2 * gsi, INTX_VECTOR | IOAPIC_RTE_LEVEL | (masked ? IOAPIC_RTE_MASK : 0));
+}
+
+/* Raise edu's line and wait for INTX_VECTOR (acked in the stub); true if it came. */
+static bool intx_raise(void)
+{
+	uint32_t before = irq_count[INTX_VECTOR];
+	bool came = false;
+
+	edu_write(EDU_REG_IRQ_RAISE, 1);
+	for (unsigned i = 0; i < MSI_SPINS && !came; i++) {
+		came = irq_count[INTX_VECTOR] != before;
+		__asm__ volatile("pause");
+	}
+	return came;
+}
+
+/*
+ * edu-intx=GSI: MSI off, the pin reads INTA, the domain's IOAPIC entry
+ * for GSI (what its DSDT's _PRT names) aimed at us, level-triggered. The
+ * stub acknowledges edu before its EOI, so each raise is one interrupt:
+ * 1,000 of them, then the entry masked (nothing comes), then unmasked
+ * (the line, still up, comes at once). The guest's EOI ends each, with
+ * no exit.
+ */
+static void check_edu_intx(void)
+{
+	unsigned cap = edu_msi_cap();
+	char value[8];
+	uint64_t gsi;
+	uint32_t apic, before, after, since;
+
+	if (!cap)
+		return;
+	if (!cmdline_value(boot->cmdline, "edu-intx", value, sizeof(value)) ||
+	    !parse_size(value, &gsi) || gsi < 16 || gsi > 23) {
+		fail("cannot parse edu-intx=%s (want a GSI 16-23)", value);
+		return;
+	}
+	uint32_t pin = (cf8_read(edu.at, PCI_INT_PIN) >> 8) & 0xff;
+	if (pin != 1) {
+		fail("interrupt pin reads %u, not 1 (INTA)", pin);
+		return;
+	}
+	cf8_write(edu.at, cap, cf8_read(edu.at, cap) & ~MSI_ENABLE);
+	apic = lapic_start();
+	irq_ack[INTX_VECTOR] = edu.bar + EDU_REG_IRQ_ACK;
+	intx_route((unsigned)gsi, apic, false);
+	if (!hv_hypercall(HC_EXIT_COUNT, &before))
+		return;
+	for (unsigned i = 0; i < INTX_COUNT; i++)
+		if (!intx_raise()) {
+			fail("interrupt %u of %u (GSI %u, vector 0x%x) did not arrive", i + 1,
+			     INTX_COUNT, (uint32_t)gsi, INTX_VECTOR);
+			return;
+		}
+	if (!hv_hypercall(HC_EXIT_COUNT, &after))
+		return;
+	if (irq_count[INTX_VECTOR] != INTX_COUNT) {
+		fail("%u interrupts for %u raises: the line was not acknowledged in time",
+		     irq_count[INTX_VECTOR], INTX_COUNT);
+		return;
+	}
+	if (after - before >= MSI_EXITS) {
+		fail("%u exits for %u INTx interrupts", after - before, INTX_COUNT);
+		return;
+	}
+	intx_route((unsigned)gsi, apic, true);
+	since = irq_total();
+	edu_write(EDU_REG_IRQ_RAISE, 1);
+	if (!irq_quiet(since)) {
+		fail("masked in the domain's IOAPIC, the line still delivered %u", irq_total() - since);
+		return;
+	}
+	intx_route((unsigned)gsi, apic, false);
+	for (unsigned i = 0; i < MSI_SPINS && irq_total() == since; i++)
+		__asm__ volatile("pause");
+	if (irq_total() != since + 1) {
+		fail("unmasked with the line up: %u interrupts, not 1", irq_total() - since);
+		return;
+	}
+	intx_route((unsigned)gsi, apic, true);
+	irq_ack[INTX_VECTOR] = 0;
+	pass("(GSI %u, %u level interrupts to APIC ID %u, %u exits; masked, unmasked)",
+	     (uint32_t)gsi, INTX_COUNT, apic, after - before);
+}
+
 static void check_irq_watch(void)
 {
 	uint32_t n = irq_total();
@@ -1135,6 +1241,8 @@ void pci_tests_run(const struct boot_info *bi)
 		run_check("bar-reads", check_bar_reads);
 		if (cmdline_word(bi->cmdline, "edu-msi"))
 			run_check("edu-msi", check_edu_msi);
+		if (cmdline_value(bi->cmdline, "edu-intx", v, sizeof(v)))
+			run_check("edu-intx", check_edu_intx);
 	}
 	if (cmdline_value(bi->cmdline, "io-bar", v, sizeof(v)))
 		run_check("io-bar", check_io_bar);

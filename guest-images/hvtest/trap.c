@@ -53,6 +53,7 @@ static struct gate64 idt64[NVECTORS] __attribute__((aligned(16)));
 struct desc_ptr32 idt32_ptr;
 volatile int fixup_vector = -1;
 volatile uint32_t irq_count[NIDT32];
+volatile uint32_t irq_ack[NIDT32];
 
 void trap_init(void)
 {
