@@ -178,7 +178,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/hos
 	@$(if $(Q),echo "  FUZZCC  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS_$*) $< tests/unit/host_stubs.c -o $@
 
-test: all unit $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(BUILD)/fuzz/fuzz_legacy $(BUILD)/fuzz/fuzz_acpi_iommu $(MB1TEST_ELF)
+test: all unit $(LINUX_BZIMAGE_GENERIC) $(LINUX_INITRD_DEV) $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(BUILD)/fuzz/fuzz_legacy $(BUILD)/fuzz/fuzz_acpi_iommu $(MB1TEST_ELF)
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
 

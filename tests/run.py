@@ -42,7 +42,7 @@ KVM = False
 
 # Anything a Linux guest complains about fails its case -- but RETBleed's
 # warning, which is about Bochs's Skylake-X model (no IBRS in CPUID).
-LINUX_COMPLAINTS = r"\[linux\] (?!.*RETBleed).*(WARNING|BUG|Call Trace|Kernel panic|ACPI Error|" \
+LINUX_COMPLAINTS = r"\[linux\] (?!.*RETBleed|.*mce: Unable to init MCE device).*(WARNING|BUG|Call Trace|Kernel panic|ACPI Error|" \
                    r"ACPI Warning|Unable to|unchecked MSR|calibration failed|[Ff]irmware [Bb]ug)"
 LINUX_PROMPT = r"\[linux\] hvlinux: shell on the console(.|\n)*hvlinux# "
 SUMMARY = r"hv: boot=(?P<boot>\S+) cpu=(?P<cpu>\S+) cpus=(?P<cpus>\d+) ram=(?P<ram>\d+)MiB"
@@ -53,7 +53,8 @@ class Case:
     def __init__(self, name, *, image, firmware, expect, forbid=(PANIC,), machine="q35",
                  smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
                  acpi_tables=(), watch_com2=False, config=None, base=None, files=(),
-                 guests=(), emulator="qemu", console_input=(), qemu_args=(), hvconfig_flags=()):
+                 guests=(), emulator="qemu", console_input=(), qemu_args=(), hvconfig_flags=(),
+                 disks=()):
         self.name, self.image, self.firmware = name, image, firmware
         # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
         # watch_com2: the console is expected on the second UART.
@@ -75,6 +76,10 @@ class Case:
         # qemu_args: more QEMU arguments (an IOMMU, PCI devices), after the
         # runner's own; hvconfig_flags: passed to `hvconfig compile`.
         self.qemu_args, self.hvconfig_flags = list(qemu_args), list(hvconfig_flags)
+        # disks: (file name, MiB) of empty raw images made in the case's
+        # work folder before QEMU starts; "{workdir}" in qemu_args is
+        # that folder (also case.workdir, for a check to look at them).
+        self.disks, self.workdir = list(disks), None
         self.expect, self.forbid = list(expect), list(forbid)
         self.machine, self.smp, self.mem, self.cpu = machine, smp, mem, cpu
         self.cmdline, self.timeout, self.check = cmdline, timeout, check
@@ -469,6 +474,88 @@ def pci_cases(cases):
              f"devmem $(cut -c1-18 {dev}/resource | head -1) 32; ")
     for unit, iommu in IOMMUS.items():
         linux_pci_case(cases, unit, iommu, dev, probe)
+        linux_net_case(cases, unit, iommu)
+        linux_nvme_case(cases, unit, iommu)
+
+
+LINUX_DEV = ["linux/bzImage-generic", "linux/initrd-dev.gz"]
+MSI_REFUSED = r"hv: domain .*: message 0x[0-9a-f]+/0x[0-9a-f]+ .*: blocked"
+BOTH_PROMPTS = (r"\[a\] hvlinux: shell on the console(.|\n)*\[b\] hvlinux: shell on the console|"
+                r"\[b\] hvlinux: shell on the console(.|\n)*\[a\] hvlinux: shell on the console")
+
+
+def linux_net_case(cases, unit, iommu):
+    """Two Linux domains, an e1000e each, on one QEMU hub: b pings a 100
+    times. Each driver's MSI-X goes through interrupt remapping."""
+    nics = ["-netdev", "hubport,id=n0,hubid=0", "-device", "e1000e,netdev=n0,addr=07.0",
+            "-netdev", "hubport,id=n1,hubid=0", "-device", "e1000e,netdev=n1,addr=08.0"]
+    up = "ip addr add 10.0.0.{n}/24 dev eth0 && ip link set eth0 up && echo NET-{n}-UP\r"
+    irqs = "grep -E 'eth0|CPU' /proc/interrupts\r"
+    cases.append(Case(f"linux-net-{unit}", image="iso", firmware="bios", smp=3, mem=1024,
+                      config="tests/configs/linux-net.toml", qemu_args=iommu + ["-nic", "none"] + nics,
+                      guests=LINUX_DEV, timeout=900,
+                      forbid=(PANIC, LINUX_COMPLAINTS.replace(r"\[linux\]", r"\[[ab]\]"),
+                              r"hv: iommu: .*fault", r"hvlinux: module .* FAILED", MSI_REFUSED),
+                      console_input=[
+                          (BOTH_PROMPTS + r"(.|\n)*hvlinux# ", up.format(n=1).encode()),
+                          (r"\[a\] NET-1-UP", b"\x1dn"),
+                          (r"hv: console: input goes to b", (up.format(n=2) + "sleep 4; " +
+                           "ping -c 100 -i 0.05 -w 60 10.0.0.1; " + irqs.rstrip("\r") +
+                           "; poweroff -f\r").encode()),
+                          (r"hv: domain b stopped: poweroff", b"\x1dn"),
+                          (r"hv: domain b stopped: poweroff(.|\n)*hv: console: input goes to a",
+                           (irqs.rstrip("\r") + "; poweroff -f\r").encode())],
+                      expect=[r"\[a\] hvlinux: modules: e1000e ", r"\[b\] hvlinux: modules: e1000e ",
+                              r"\[a\] .*e1000e 0000:00:07\.0 eth0: Intel\(R\) PRO/1000",
+                              r"\[b\] .*e1000e 0000:00:08\.0 eth0: Intel\(R\) PRO/1000",
+                              r"\[b\] 100 packets transmitted, 100 packets received, 0% packet loss",
+                              r"\[b\] round-trip min/avg/max = ",
+                              r"\[b\] .*eth0-rx-0", r"\[a\] .*eth0-rx-0",
+                              r"hv: domain b stopped: poweroff", r"hv: domain a stopped: poweroff",
+                              r"hv: all domains stopped"]))
+
+
+def nvme_check(case):
+    """The file read back after the reboot is the one written before it,
+    and the host's e2fsck finds the file system clean."""
+    def check(log):
+        sums = re.findall(r"\[linux\] ([0-9a-f]{32})  /m/f", log)
+        if len(sums) != 2 or sums[0] != sums[1]:
+            return f"md5sums before and after the reboot: {sums}"
+        img = os.path.join(case.workdir, "nvme.img")
+        r = subprocess.run(["/sbin/e2fsck", "-n", "-f", img], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            return f"e2fsck -n {img}: exit {r.returncode}: {r.stdout.strip()[-300:]}"
+        return None
+    return check
+
+
+def linux_nvme_case(cases, unit, iommu):
+    """An NVMe disk in a 2-CPU Linux domain: ext4 made and written, the
+    domain rebooted (device quiesced, interrupts torn down), the file read
+    back; then the host checks the file system."""
+    disk = ["-drive", "file={workdir}/nvme.img,if=none,id=nv0,format=raw",
+            "-device", "nvme,drive=nv0,serial=hv1,addr=08.0"]
+    write = ("mkdir -p /m && mke2fs -q -F /dev/nvme0n1 && mount -t ext4 /dev/nvme0n1 /m && "
+             "dd if=/dev/urandom of=/m/f bs=1M count=16 2>/dev/null && sync && md5sum /m/f && "
+             "grep -E 'nvme|CPU' /proc/interrupts; umount /m && reboot -f\r")
+    read = ("mkdir -p /m && mount -t ext4 -o ro /dev/nvme0n1 /m && md5sum /m/f && "
+            "grep -E 'nvme|CPU' /proc/interrupts; umount /m; poweroff -f\r")
+    c = Case(f"linux-nvme-{unit}", image="iso", firmware="bios", smp=3, mem=1024,
+             config="tests/configs/linux-nvme.toml", qemu_args=iommu + ["-nic", "none"] + disk,
+             disks=[("nvme.img", 64)], guests=LINUX_DEV, timeout=900,
+             forbid=(PANIC, LINUX_COMPLAINTS, r"hv: iommu: .*fault", r"hvlinux: module .* FAILED",
+                     MSI_REFUSED),
+             console_input=[(LINUX_PROMPT, write.encode()),
+                            (r"hv: domain linux restarted(.|\n)*" + LINUX_PROMPT, read.encode())],
+             expect=[r"\[linux\] hvlinux: modules: .*nvme ", r"\[linux\] .*nvme nvme0: pci function 0000:00:08\.0",
+                     r"\[linux\] [0-9a-f]{32}  /m/f", r"\[linux\] .*nvme0q1",
+                     r"hv: domain linux stopped: reboot",
+                     r"hv: domain linux restarted(.|\n)*\[linux\] [0-9a-f]{32}  /m/f",
+                     r"hv: domain linux stopped: poweroff", r"hv: all domains stopped"])
+    c.check = nvme_check(c)
+    cases.append(c)
 
 
 def linux_pci_case(cases, unit, iommu, dev, probe):
@@ -546,6 +633,10 @@ def run_integration(case, build):
     if os.path.exists(log):
         os.unlink(log)
     img = prepare_image(case, build, workdir)
+    case.workdir = workdir
+    for fname, mib in case.disks:
+        with open(os.path.join(workdir, fname), "wb") as f:
+            f.truncate(mib << 20)
     extra = []
     for fname, data in case.acpi_tables:
         path = os.path.join(workdir, fname)
@@ -567,7 +658,7 @@ def run_integration(case, build):
         cmd = hvqemu.build_cmd(firmware=case.firmware, machine=case.machine, smp=case.smp,
                                mem=case.mem, cpu=case.cpu, serial=com1, workdir=workdir,
                                kvm=KVM, extra=extra, **img)
-    cmd += case.qemu_args if case.emulator == "qemu" else []
+    cmd += [a.replace("{workdir}", workdir) for a in case.qemu_args] if case.emulator == "qemu" else []
     with open(os.path.join(workdir, "qemu.cmd"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     qemu_err = open(os.path.join(workdir, "qemu.stderr"), "w")

@@ -65,16 +65,18 @@ static const char *translate(const struct vmsi *m, uint64_t addr, uint32_t data,
 	return "aims at a CPU that is not the domain's";
 }
 
-/* Entry index: set from the guest's message, or blocked. */
+/* Entry index: set from the guest's message, or blocked. A masked vector
+ * is often half-written (address before data): its refusal is said only
+ * once the guest unmasks it. */
 static void fill(struct vmsi *m, unsigned index, uint64_t addr, uint32_t data, const char *what,
-		 unsigned n)
+		 unsigned n, bool masked)
 {
 	struct iommu_irq irq;
 	const char *why = translate(m, addr, data, &irq);
 	char name[16];
 
 	iommu_irq_set(m->host->seg, m->host->rid, index, why ? NULL : &irq);
-	if (why && m->refused++ < 4)
+	if (why && !masked && m->refused++ < 4)
 		pr_info("domain %s: device %s %s %u: message 0x%llx/0x%x %s: blocked\n",
 			m->host->owner ? m->host->owner : "?", bdf(m, name), what, n,
 			(unsigned long long)addr, data, why);
@@ -131,7 +133,8 @@ static void msi_sync(struct vmsi *m)
 		for (unsigned k = 0; k < m->msi_max; k++) {
 			unsigned index = (unsigned)m->msi_irte + k;
 			if (on && k < count)
-				fill(m, index, addr, (m->msi_data & ~(count - 1)) | k, "MSI vector", k);
+				fill(m, index, addr, (m->msi_data & ~(count - 1)) | k, "MSI vector", k,
+				     m->msi_pvm && (m->msi_mask & (1u << k)));
 			else
 				iommu_irq_set(h->seg, h->rid, index, NULL);
 		}
@@ -198,6 +201,7 @@ static volatile uint32_t *dev_word(const struct vmsi *m, uint64_t pa)
 /* Entry i's message or mask changed (msg: the message did). */
 static void msix_sync(struct vmsi *m, unsigned i, bool msg)
 {
+	bool masked = m->ent[i].ctrl & MSIX_MASKBIT;
 	struct vmsix_entry *e = &m->ent[i];
 	volatile uint32_t *dev = dev_word(m, m->table + (uint64_t)i * MSIX_ENTRY);
 
@@ -217,9 +221,10 @@ static void msix_sync(struct vmsi *m, unsigned i, bool msg)
 		dev[0] = (uint32_t)out.addr;
 		dev[1] = (uint32_t)(out.addr >> 32);
 		dev[2] = out.data;
-		fill(m, (unsigned)e->irte, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data,
-		     "MSI-X entry", i);
 	}
+	if (msg || !masked)	/* a message to check, or one now in use */
+		fill(m, (unsigned)e->irte, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data,
+		     "MSI-X entry", i, masked);
 	dev[3] = e->ctrl & MSIX_MASKBIT;
 }
 
