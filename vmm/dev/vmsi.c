@@ -65,10 +65,12 @@ static const char *translate(const struct vmsi *m, uint64_t addr, uint32_t data,
 	return "aims at a CPU that is not the domain's";
 }
 
-/* Entry index: set from the guest's message, or blocked. A masked vector
- * is often half-written (address before data): its refusal is said only
- * once the guest unmasks it. */
-static void fill(struct vmsi *m, unsigned index, uint64_t addr, uint32_t data, const char *what,
+/* Entry index: set from the guest's message (true), or blocked. A masked
+ * vector is often half-written (address before data): its refusal is said
+ * only once the guest unmasks it. The caller keeps a refused vector
+ * masked at the device, so that a device cannot storm the IOMMU's fault
+ * reporting (and the CPU that serves it) with messages nobody takes. */
+static bool fill(struct vmsi *m, unsigned index, uint64_t addr, uint32_t data, const char *what,
 		 unsigned n, bool masked)
 {
 	struct iommu_irq irq;
@@ -80,6 +82,7 @@ static void fill(struct vmsi *m, unsigned index, uint64_t addr, uint32_t data, c
 		pr_info("domain %s: device %s %s %u: message 0x%llx/0x%x %s: blocked\n",
 			m->host->owner ? m->host->owner : "?", bdf(m, name), what, n,
 			(unsigned long long)addr, data, why);
+	return !why;
 }
 
 static int reserve(struct vmsi *m, unsigned n)
@@ -129,17 +132,25 @@ static void msi_sync(struct vmsi *m)
 			pci_write(h, m->msi + 8, 4, (uint32_t)(msg.addr >> 32));
 		pci_write(h, msi_data_reg(m), 2, msg.data);
 	}
+	m->msi_blocked = 0;
 	if (m->msi_irte >= 0)
 		for (unsigned k = 0; k < m->msi_max; k++) {
 			unsigned index = (unsigned)m->msi_irte + k;
-			if (on && k < count)
-				fill(m, index, addr, (m->msi_data & ~(count - 1)) | k, "MSI vector", k,
-				     m->msi_pvm && (m->msi_mask & (1u << k)));
-			else
+			if (on && k < count) {
+				if (!fill(m, index, addr, (m->msi_data & ~(count - 1)) | k, "MSI vector",
+					  k, m->msi_pvm && (m->msi_mask & (1u << k))))
+					m->msi_blocked |= 1u << k;
+			} else {
 				iommu_irq_set(h->seg, h->rid, index, NULL);
+			}
 		}
+	/* Refused vectors stay quiet at the device: masked with per-vector
+	 * masks, else MSI off there while the guest sees it on. */
+	if (m->msi_pvm)
+		pci_write(h, msi_mask_reg(m), 4, m->msi_mask | m->msi_blocked);
+	bool dev_on = m->msi_irte >= 0 && (m->msi_pvm || !m->msi_blocked);
 	ctrl = (uint16_t)((ctrl & ~(MSI_ENABLE | MSI_MME)) |
-			  (m->msi_irte >= 0 ? m->msi_ctrl & (MSI_ENABLE | MSI_MME) : 0));
+			  (dev_on ? m->msi_ctrl & (MSI_ENABLE | MSI_MME) : 0));
 	pci_write(h, m->msi + 2, 2, ctrl);
 }
 
@@ -183,7 +194,7 @@ static void msi_write(struct vmsi *m, unsigned reg, uint32_t v, uint32_t lanes)
 		m->msi_data = (uint16_t)merge(m->msi_data, v, lanes);
 	} else if (reg == msi_mask_reg(m) && m->msi_pvm) {
 		m->msi_mask = merge(m->msi_mask, v, lanes) & ((1ull << m->msi_max) - 1);
-		pci_write(m->host, reg, 4, m->msi_mask);
+		pci_write(m->host, reg, 4, m->msi_mask | m->msi_blocked);
 		return;
 	} else {
 		return;		/* pending bits: read-only */
@@ -223,9 +234,9 @@ static void msix_sync(struct vmsi *m, unsigned i, bool msg)
 		dev[2] = out.data;
 	}
 	if (msg || !masked)	/* a message to check, or one now in use */
-		fill(m, (unsigned)e->irte, (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data,
-		     "MSI-X entry", i, masked);
-	dev[3] = e->ctrl & MSIX_MASKBIT;
+		e->blocked = !fill(m, (unsigned)e->irte, (uint64_t)e->addr_hi << 32 | e->addr_lo,
+				   e->data, "MSI-X entry", i, masked);
+	dev[3] = (masked || e->blocked) ? MSIX_MASKBIT : 0;	/* refused: quiet */
 }
 
 static uint32_t *entry_word(struct vmsix_entry *e, unsigned w)

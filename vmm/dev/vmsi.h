@@ -45,6 +45,7 @@
 struct vmsix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl;	/* what the guest wrote */
 	int16_t irte;				/* its remapping entry, -1: none yet */
+	bool blocked;				/* its message was refused: masked */
 };
 
 struct vmsi {
@@ -60,6 +61,7 @@ struct vmsi {
 	uint32_t msi_addr_lo, msi_addr_hi, msi_mask;
 	uint16_t msi_data;
 	int16_t msi_irte;			/* the first of msi_max entries, -1: none */
+	uint32_t msi_blocked;			/* vectors refused: quiet at the device */
 
 	/* MSI-X: the capability's offset (0: none or hidden) */
 	uint8_t msix;
