@@ -82,6 +82,7 @@ struct amdvi_unit {
 	uint64_t sem_seq;
 	bool enabled;
 	bool dead;			/* a command timed out: nothing more is sent */
+	char bdf[16];			/* its own function, for the lines */
 	unsigned unit_events;
 };
 
@@ -333,12 +334,11 @@ static int unit_probe(struct amdvi_unit *u, bool *efr_reg)
 	const struct acpi_ivhd *h = &u->ivhd;
 	unsigned i = unit_index(u);
 	uint8_t bus = (uint8_t)(h->devid >> 8), devfn = (uint8_t)h->devid;
-	char bdf[16];
 	int err;
 
-	pci_bdf_str(h->segment, bus, devfn, bdf);
+	pci_bdf_str(h->segment, bus, devfn, u->bdf);
 	if (!h->base || h->base % AMDVI_MMIO_SIZE) {
-		pr_err("amdvi: unit %u (%s): register base 0x%llx unusable\n", i, bdf,
+		pr_err("amdvi: unit %u (%s): register base 0x%llx unusable\n", i, u->bdf,
 		       (unsigned long long)h->base);
 		return trace_error(-EINVAL);
 	}
@@ -374,11 +374,8 @@ static int unit_init(struct amdvi_unit *u, bool efr_reg)
 {
 	const struct acpi_ivhd *h = &u->ivhd;
 	unsigned i = unit_index(u);
-	uint8_t bus = (uint8_t)(h->devid >> 8), devfn = (uint8_t)h->devid;
-	char bdf[16];
 	int err;
 
-	pci_bdf_str(h->segment, bus, devfn, bdf);
 	if ((err = unit_get_devtab(u)))
 		return err;
 	u->cmd_phys = alloc_pages(AMDVI_CMD_BYTES / AMDVI_PAGE, AMDVI_PAGE, 0);
@@ -450,7 +447,7 @@ static int unit_init(struct amdvi_unit *u, bool efr_reg)
 
 	pr_info("amdvi: unit %u at 0x%llx devid %s seg %u: efr 0x%llx (%s) XT%s NX%s GT%s "
 		"IA%s GA%s HATS %u levels, %u ranges, fault MSI %s\n",
-		i, (unsigned long long)h->base, bdf, h->segment, (unsigned long long)u->efr,
+		i, (unsigned long long)h->base, u->bdf, h->segment, (unsigned long long)u->efr,
 		efr_reg ? "register" : "IVHD", yn(u->efr, AMDVI_EFR_XT),
 		yn(u->efr, AMDVI_EFR_NX), yn(u->efr, AMDVI_EFR_GT), yn(u->efr, AMDVI_EFR_IA),
 		yn(u->efr, AMDVI_EFR_GA), amdvi_efr_max_levels(u->efr), h->nranges,
