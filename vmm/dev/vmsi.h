@@ -11,10 +11,10 @@
  *   - address 0xFEEx_xxxx, physical destination mode, no extended
  *     destination bits; the destination one of the domain's CPUs;
  *   - delivery mode fixed or lowest priority, vector 16-255, edge.
- * A message that fails leaves its entry blocked: the device's interrupt
- * then faults at the IOMMU ("hv: iommu: interrupt fault: device ...") and
- * reaches nobody. The interrupt itself goes from the device straight to
- * the guest's CPU with the guest's vector: no exit.
+ * A message that fails leaves its entry blocked and its vector masked at
+ * the device (so it cannot storm the IOMMU's fault reporting); a line says
+ * so once the guest unmasks it. The interrupt itself goes from the device
+ * straight to the guest's CPU with the guest's vector: no exit.
  *
  * MSI (configuration space): control (enable, multiple message enable),
  * address, data and per-vector masks are the guest's; the mask bits and
