@@ -525,7 +525,8 @@ def nvme_check(case):
         if len(sums) != 2 or sums[0] != sums[1]:
             return f"md5sums before and after the reboot: {sums}"
         img = os.path.join(case.workdir, "nvme.img")
-        r = subprocess.run(["/sbin/e2fsck", "-n", "-f", img], stdout=subprocess.PIPE,
+        fsck = shutil.which("e2fsck") or "/sbin/e2fsck"
+        r = subprocess.run([fsck, "-n", "-f", img], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
             return f"e2fsck -n {img}: exit {r.returncode}: {r.stdout.strip()[-300:]}"
