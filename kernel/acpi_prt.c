@@ -176,8 +176,43 @@ static bool link_gsi(const uint8_t *p, uint32_t len, const char seg[4], uint32_t
 	return false;
 }
 
+/* Links already looked up: a DSDT names a few links from hundreds of
+ * packages (QEMU's q35: 8 from 256), and each look-up walks the table. */
+#define LINKS_CACHED 32
+struct link_cache {
+	uint32_t n;
+	struct {
+		char name[4];
+		bool ok, level, low;
+		uint32_t gsi;
+	} l[LINKS_CACHED];
+};
+
+static bool link_gsi_cached(const uint8_t *p, uint32_t len, const char seg[4], uint32_t *gsi,
+			    bool *level, bool *low, struct link_cache *c)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (!memcmp(c->l[i].name, seg, 4)) {
+			*gsi = c->l[i].gsi;
+			*level = c->l[i].level;
+			*low = c->l[i].low;
+			return c->l[i].ok;
+		}
+	bool ok = link_gsi(p, len, seg, gsi, level, low);
+	if (c->n < LINKS_CACHED) {
+		memcpy(c->l[c->n].name, seg, 4);
+		c->l[c->n].ok = ok;
+		c->l[c->n].gsi = ok ? *gsi : 0;
+		c->l[c->n].level = ok && *level;
+		c->l[c->n].low = ok && *low;
+		c->n++;
+	}
+	return ok;
+}
+
 /* A routing package at p[off] (PackageOp): its entry, or false. */
-static bool prt_entry(const uint8_t *p, uint32_t len, uint32_t off, struct acpi_prt_entry *e)
+static bool prt_entry(const uint8_t *p, uint32_t len, uint32_t off, struct acpi_prt_entry *e,
+		      struct link_cache *links)
 {
 	struct aml a = { p, off + 1, len };
 	uint64_t addr, pin, index;
@@ -208,17 +243,20 @@ static bool prt_entry(const uint8_t *p, uint32_t len, uint32_t off, struct acpi_
 		e->active_low = true;
 		return index <= 0xffffffffu;
 	}
-	return link_gsi(p, len, link, &e->gsi, &e->level, &e->active_low);
+	return link_gsi_cached(p, len, link, &e->gsi, &e->level, &e->active_low, links);
 }
 
 void acpi_dsdt_prt(const uint8_t *p, uint32_t len, struct acpi_prt *out)
 {
 	uint8_t ambiguous[32] = { 0 };	/* per slot, a bit per pin */
+	struct link_cache links;
 
+	links.n = 0;
 	memset(out, 0, sizeof(*out));
 	for (uint32_t i = ACPI_HDR_LEN; i < len; i++) {
 		struct acpi_prt_entry e;
-		if (p[i] != AML_PACKAGE_OP || !prt_entry(p, len, i, &e) || e.gsi < APIC_MODE_GSI)
+		if (p[i] != AML_PACKAGE_OP || !prt_entry(p, len, i, &e, &links) ||
+		    e.gsi < APIC_MODE_GSI)
 			continue;
 		bool known = false;
 		for (uint32_t k = 0; k < out->n; k++) {
