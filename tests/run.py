@@ -488,12 +488,17 @@ BOTH_PROMPTS = (r"\[a\] hvlinux: shell on the console(.|\n)*\[b\] hvlinux: shell
 
 def linux_net_case(cases, unit, iommu):
     """Two Linux domains, an e1000e each, on one QEMU hub: b pings a 100
-    times. Each driver's MSI-X goes through interrupt remapping."""
+    times, moves its receive interrupt to its other CPU, pings 50 more.
+    Each driver's MSI-X goes through interrupt remapping."""
     nics = ["-netdev", "hubport,id=n0,hubid=0", "-device", "e1000e,netdev=n0,addr=07.0",
             "-netdev", "hubport,id=n1,hubid=0", "-device", "e1000e,netdev=n1,addr=08.0"]
     up = "ip addr add 10.0.0.{n}/24 dev eth0 && ip link set eth0 up && echo NET-{n}-UP\r"
     irqs = "grep -E 'eth0|CPU' /proc/interrupts\r"
-    cases.append(Case(f"linux-net-{unit}", image="iso", firmware="bios", smp=3, mem=1024,
+    # Linux moves an interrupt as irqbalance would: b's receive vector to
+    # its second CPU (the MSI-X entry is rewritten while in use).
+    move = ("irq=$(grep eth0-rx-0 /proc/interrupts | cut -d: -f1 | tr -d ' '); "
+            "echo 2 > /proc/irq/$irq/smp_affinity")
+    cases.append(Case(f"linux-net-{unit}", image="iso", firmware="bios", smp=4, mem=1024,
                       config="tests/configs/linux-net.toml", qemu_args=iommu + ["-nic", "none"] + nics,
                       guests=LINUX_DEV, timeout=900,
                       forbid=(PANIC, LINUX_COMPLAINTS.replace(r"\[linux\]", r"\[[ab]\]"),
@@ -502,7 +507,8 @@ def linux_net_case(cases, unit, iommu):
                           (BOTH_PROMPTS + r"(.|\n)*hvlinux# ", up.format(n=1).encode()),
                           (r"\[a\] NET-1-UP", b"\x1dn"),
                           (r"hv: console: input goes to b", (up.format(n=2) + "sleep 4; " +
-                           "ping -c 100 -i 0.05 -w 60 10.0.0.1; " + irqs.rstrip("\r") +
+                           "ping -c 100 -i 0.05 -w 60 10.0.0.1; " + irqs.rstrip("\r") + "; " +
+                           move + "; ping -c 50 -i 0.05 -w 60 10.0.0.1; " + irqs.rstrip("\r") +
                            "; poweroff -f\r").encode()),
                           (r"hv: domain b stopped: poweroff", b"\x1dn"),
                           (r"hv: domain b stopped: poweroff(.|\n)*hv: console: input goes to a",
@@ -513,6 +519,8 @@ def linux_net_case(cases, unit, iommu):
                               r"\[b\] 100 packets transmitted, 100 packets received, 0% packet loss",
                               r"\[b\] round-trip min/avg/max = ",
                               r"\[b\] .*eth0-rx-0", r"\[a\] .*eth0-rx-0",
+                              r"\[b\] 50 packets transmitted, 50 packets received, 0% packet loss",
+                              r"\[b\] +\d+: +\d+ +[1-9]\d* +PCI-MSI \d+-edge +eth0-rx-0",
                               r"hv: domain b stopped: poweroff", r"hv: domain a stopped: poweroff",
                               r"hv: all domains stopped"]))
 
