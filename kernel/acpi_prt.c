@@ -148,11 +148,70 @@ static bool ext_irq(const uint8_t *p, uint32_t len, uint32_t *gsi, bool *level, 
 	return false;
 }
 
-/* Device(seg): the GSI its constant _CRS names. */
-static bool link_gsi(const uint8_t *p, uint32_t len, const char seg[4], uint32_t *gsi,
-		     bool *level, bool *low)
+/* Every Device() of the table, by the last segment of its name: found
+ * in one pass, so that each link look-up does not walk the table again. */
+#define DEVICES_INDEXED 256
+struct dev_index {
+	bool built, overflow;
+	uint32_t n;
+	struct {
+		char name[4];
+		uint32_t body, end;	/* after its name; its end */
+	} d[DEVICES_INDEXED];
+};
+
+static void index_devices(const uint8_t *p, uint32_t len, struct dev_index *x)
 {
+	x->built = true;
 	for (uint32_t i = ACPI_HDR_LEN; i + 2 < len; i++) {
+		if (p[i] != AML_EXT_OP || p[i + 1] != AML_DEVICE_OP)
+			continue;
+		struct aml a = { p, i + 2, len };
+		uint32_t end;
+		char name[4];
+		if (!aml_pkg_end(&a, &end) || !aml_name(&a, name))
+			continue;
+		if (x->n == DEVICES_INDEXED) {
+			x->overflow = true;
+			return;
+		}
+		memcpy(x->d[x->n].name, name, 4);
+		x->d[x->n].body = a.off;
+		x->d[x->n++].end = end;
+	}
+}
+
+/* Device(seg)'s constant _CRS, searched in its body [body, end). */
+static bool device_gsi(const uint8_t *p, uint32_t body, uint32_t end, uint32_t *gsi,
+		       bool *level, bool *low)
+{
+	for (uint32_t k = body; k + 6 < end; k++) {
+		if (p[k] != AML_NAME_OP || memcmp(p + k + 1, "_CRS", 4) || p[k + 5] != AML_BUFFER_OP)
+			continue;
+		struct aml b = { p, k + 6, end };
+		uint32_t bend;
+		uint64_t size;
+		if (!aml_pkg_end(&b, &bend) || !aml_int(&b, &size) || b.off > bend ||
+		    size > bend - b.off)
+			return false;
+		return ext_irq(p + b.off, (uint32_t)size, gsi, level, low);
+	}
+	return false;	/* a _CRS method, or none */
+}
+
+/* Device(seg): the GSI its constant _CRS names (the first device of that
+ * name, as the scan below would find it). */
+static bool link_gsi(const uint8_t *p, uint32_t len, const char seg[4], uint32_t *gsi,
+		     bool *level, bool *low, struct dev_index *x)
+{
+	if (!x->built)
+		index_devices(p, len, x);
+	for (uint32_t i = 0; i < x->n; i++)
+		if (!memcmp(x->d[i].name, seg, 4))
+			return device_gsi(p, x->d[i].body, x->d[i].end, gsi, level, low);
+	if (!x->overflow)
+		return false;
+	for (uint32_t i = ACPI_HDR_LEN; i + 2 < len; i++) {	/* beyond the index */
 		if (p[i] != AML_EXT_OP || p[i + 1] != AML_DEVICE_OP)
 			continue;
 		struct aml a = { p, i + 2, len };
@@ -160,18 +219,7 @@ static bool link_gsi(const uint8_t *p, uint32_t len, const char seg[4], uint32_t
 		char name[4];
 		if (!aml_pkg_end(&a, &end) || !aml_name(&a, name) || memcmp(name, seg, 4))
 			continue;
-		for (uint32_t k = a.off; k + 6 < end; k++) {
-			if (p[k] != AML_NAME_OP || memcmp(p + k + 1, "_CRS", 4) || p[k + 5] != AML_BUFFER_OP)
-				continue;
-			struct aml b = { p, k + 6, end };
-			uint32_t bend;
-			uint64_t size;
-			if (!aml_pkg_end(&b, &bend) || !aml_int(&b, &size) || b.off > bend ||
-			    size > bend - b.off)
-				return false;
-			return ext_irq(p + b.off, (uint32_t)size, gsi, level, low);
-		}
-		return false;	/* a _CRS method, or none */
+		return device_gsi(p, a.off, end, gsi, level, low);
 	}
 	return false;
 }
@@ -180,6 +228,7 @@ static bool link_gsi(const uint8_t *p, uint32_t len, const char seg[4], uint32_t
  * packages (QEMU's q35: 8 from 256), and each look-up walks the table. */
 #define LINKS_CACHED 32
 struct link_cache {
+	struct dev_index devs;
 	uint32_t n;
 	struct {
 		char name[4];
@@ -198,7 +247,7 @@ static bool link_gsi_cached(const uint8_t *p, uint32_t len, const char seg[4], u
 			*low = c->l[i].low;
 			return c->l[i].ok;
 		}
-	bool ok = link_gsi(p, len, seg, gsi, level, low);
+	bool ok = link_gsi(p, len, seg, gsi, level, low, &c->devs);
 	if (c->n < LINKS_CACHED) {
 		memcpy(c->l[c->n].name, seg, 4);
 		c->l[c->n].ok = ok;
@@ -249,9 +298,9 @@ static bool prt_entry(const uint8_t *p, uint32_t len, uint32_t off, struct acpi_
 void acpi_dsdt_prt(const uint8_t *p, uint32_t len, struct acpi_prt *out)
 {
 	uint8_t ambiguous[32] = { 0 };	/* per slot, a bit per pin */
-	struct link_cache links;
+	static struct link_cache links;	/* boot only, one table at a time: 3 KiB off the stack */
 
-	links.n = 0;
+	memset(&links, 0, sizeof(links));
 	memset(out, 0, sizeof(*out));
 	for (uint32_t i = ACPI_HDR_LEN; i < len; i++) {
 		struct acpi_prt_entry e;
