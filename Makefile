@@ -42,7 +42,7 @@ HV_SRCS := boot/entry.S \
 	$(wildcard vmm/*.c) $(wildcard vmm/dev/*.c) $(wildcard vmm/load/*.c) $(wildcard drivers/*.c) $(wildcard drivers/iommu/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
 
-.PHONY: all iso esp run test unit clean
+.PHONY: all iso esp run test unit bench clean
 .SECONDEXPANSION:
 all: $(BUILD)/hv.elf $(BUILD)/BOOTX64.EFI $(BUILD)/esp $(BUILD)/hv.iso
 
@@ -182,6 +182,11 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_stubs.c tests/unit/hos
 test: all unit $(LINUX_BZIMAGE_GENERIC) $(LINUX_INITRD_DEV) $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_loader $(BUILD)/fuzz/fuzz_insn $(BUILD)/fuzz/fuzz_legacy $(BUILD)/fuzz/fuzz_acpi_iommu $(MB1TEST_ELF)
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	$(PYTHON) tests/run.py --build $(BUILD) $(TEST_ARGS)
+
+# Exit-path and boot figures beside their budgets (tests/budgets.toml).
+bench: all
+	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
+	$(PYTHON) scripts/bench --build $(BUILD) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

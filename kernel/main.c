@@ -205,8 +205,9 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 		(unsigned long long)(mm_ram_bytes() >> 20));
 
 	/* Under QEMU -icount shift=0 this is an instruction count (scripts/bench). */
-	pr_info("boot: %llu TSC ticks from entry to the summary\n",
-		(unsigned long long)(rdtsc() - t_entry));
+	pr_info("boot: %llu TSC ticks from entry to the summary (%llu of them calibrating the TSC)\n",
+		(unsigned long long)(rdtsc() - t_entry),
+		(unsigned long long)tsc_calibration_ticks());
 
 	selftest_run(boot_info.cmdline);
 	run_domains(online);

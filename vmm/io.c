@@ -130,6 +130,8 @@ static bool legacy_access(struct vcpu *v, const struct vm_exit *e, uint32_t *val
 {
 	enum legacy_result r;
 
+	if (!legacy_claims(e->io.port))
+		return false;
 	spin_lock(&v->dom->lock);
 	r = legacy_io(&v->dom->legacy, e->io.port, e->io.size, e->io.in, val);
 	spin_unlock(&v->dom->lock);
@@ -159,8 +161,10 @@ void io_exit(struct vcpu *v, const struct vm_exit *e)
 
 	for (unsigned i = 0; i < sizeof(owned_ports) / sizeof(owned_ports[0]); i++)
 		if (e->io.port >= owned_ports[i].base &&
-		    e->io.port < owned_ports[i].base + owned_ports[i].count)
+		    e->io.port < owned_ports[i].base + owned_ports[i].count) {
 			owner = &owned_ports[i];
+			break;
+		}
 
 	uint32_t val = (uint32_t)v->regs.rax;
 	bool taken = !e->io.string &&

@@ -12,6 +12,7 @@
 #define PIT_HZ 1193182u
 
 static uint64_t hz;
+static uint64_t cal_ticks;	/* spent calibrating: the PIT window */
 
 static uint64_t tsc_from_cpuid(void)
 {
@@ -38,6 +39,7 @@ static uint64_t tsc_from_pit(void)
 			return 0;
 	uint64_t t1 = rdtsc();
 	outb(0x61, gate);
+	cal_ticks = t1 - t0;
 	return (t1 - t0) * 100;
 }
 
@@ -59,6 +61,7 @@ void tsc_calibrate(void)
 }
 
 uint64_t tsc_hz(void) { return hz; }
+uint64_t tsc_calibration_ticks(void) { return cal_ticks; }
 
 void udelay(uint64_t us)
 {

@@ -13,6 +13,8 @@ static inline uint64_t rdtsc(void)
 
 void tsc_calibrate(void);
 uint64_t tsc_hz(void);
+/* TSC ticks the calibration spent waiting (0 when CPUID gave the rate). */
+uint64_t tsc_calibration_ticks(void);
 
 /* The TSC value `us` microseconds from now (for bounded waits). */
 static inline uint64_t tsc_deadline_us(uint64_t us)

@@ -608,9 +608,72 @@ static void run_bench(void)
 
 	t0 = bench_rdtsc();
 	for (unsigned i = 0; i < 1000; i++)
+		(void)inw(0x510);
+	t1 = bench_rdtsc();
+	bench_report("in16-refused-port", t0, t1);
+
+	t0 = bench_rdtsc();
+	for (unsigned i = 0; i < 1000; i++)
+		(void)inl(0x510);
+	t1 = bench_rdtsc();
+	bench_report("in32-refused-port", t0, t1);
+
+	t0 = bench_rdtsc();
+	for (unsigned i = 0; i < 1000; i++)
+		outb(0x510, 0);
+	t1 = bench_rdtsc();
+	bench_report("out-refused-port", t0, t1);
+
+	/* String I/O: a rep outsb of 1000 bytes to a refused port, which the
+	 * hypervisor finishes in one exit: one round trip for all of it. */
+	static const uint8_t zeros[1000];
+	const uint8_t *src = zeros;
+	uint32_t count = 1000;
+	t0 = bench_rdtsc();
+	__asm__ volatile("rep outsb" : "+S"(src), "+c"(count) : "d"((uint16_t)0x510) : "memory");
+	t1 = bench_rdtsc();
+	con_printf("hvtest: bench outsb1000-refused-port: %u ticks per round trip\n",
+		   (uint32_t)(t1 - t0));
+
+	t0 = bench_rdtsc();
+	for (unsigned i = 0; i < 1000; i++)
 		(void)inb(0x3f8 + 7);	/* the virtual UART's scratch register */
 	t1 = bench_rdtsc();
 	bench_report("in-uart", t0, t1);
+
+	/* An intercepted MSR: IA32_APIC_BASE, read and written back as it is. */
+	t0 = bench_rdtsc();
+	for (unsigned i = 0; i < 1000; i++)
+		(void)rdmsr(0x1b);
+	t1 = bench_rdtsc();
+	bench_report("rdmsr", t0, t1);
+	uint64_t base = rdmsr(0x1b);
+	t0 = bench_rdtsc();
+	for (unsigned i = 0; i < 1000; i++)
+		wrmsr(0x1b, base);
+	t1 = bench_rdtsc();
+	bench_report("wrmsr", t0, t1);
+
+	/* The virtual IOAPIC: a read of its version register (IOWIN after
+	 * IOREGSEL = 1), an emulated MMIO access each. */
+	volatile uint32_t *ioapic = (volatile uint32_t *)(uintptr_t)0xfec00000u;
+	ioapic[0] = 1;
+	t0 = bench_rdtsc();
+	for (unsigned i = 0; i < 1000; i++)
+		(void)ioapic[4];
+	t1 = bench_rdtsc();
+	bench_report("mmio-ioapic", t0, t1);
+
+	/* A fixed IPI to itself through the x2APIC ICR (the one intercepted
+	 * register): the exit, and the interrupt taken and EOI'd. */
+	uint32_t self = lapic_start();
+	t0 = bench_rdtsc();
+	for (unsigned i = 0; i < 1000; i++)
+		wrmsr(0x830, (uint64_t)self << 32 | 0xf0);
+	t1 = bench_rdtsc();
+	__asm__ volatile("cli");
+	bench_report("ipi-self", t0, t1);
+	con_printf("hvtest: bench ipi-self: %u of 1000 interrupts taken\n", irq_count[0xf0]);
 }
 
 static void start(uint32_t magic, uint32_t info_addr)

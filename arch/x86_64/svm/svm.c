@@ -223,7 +223,7 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 {
 	const struct vmcb_control *c = &vmcb->control;
 
-	memset(e, 0, sizeof(*e));
+	*e = (struct vm_exit){ 0 };	/* stores, not a rep stosb: this is the exit path */
 	e->vendor_code = c->exitcode;
 	switch (c->exitcode) {
 	case SVM_EXIT_CPUID:

@@ -581,7 +581,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 			vmwrite(VMCS_ENTRY_EXC_ERROR, xv->pending_error);
 		xv->pending_event = 0;
 
-		memset(e, 0, sizeof(*e));
+		*e = (struct vm_exit){ 0 };	/* stores, not a rep stosb: the exit path */
 		if (vmx_enter(&v->regs, xv->launched)) {
 			e->reason = EXIT_ENTRY_FAILED;
 			e->vendor_code = vmread(VMCS_VM_INSN_ERROR);
