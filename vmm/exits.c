@@ -3,6 +3,7 @@
  * (ACRN-style), and the vCPU loop that feeds it. Handlers either resume
  * the guest (after moving RIP on) or stop the domain with a reason.
  */
+#include "arch/x86_64/trap.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "vmm/conin.h"
@@ -153,6 +154,7 @@ void vcpu_loop(struct vcpu *v)
 		/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
 		__atomic_add_fetch(&v->dom->exits[e.reason], 1, __ATOMIC_RELAXED);
 		exit_handlers[e.reason](v, &e);
-		conin_on_nmi();
+		if (nmi_noted(v->cpu))	/* a load, then a call only when one came */
+			conin_on_nmi();
 	}
 }

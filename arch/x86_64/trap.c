@@ -94,7 +94,7 @@ static void print_registers(const struct trap_frame *f)
 }
 
 static uint64_t nmi_count[MAX_CPUS];
-static volatile uint32_t nmi_seen[MAX_CPUS];
+volatile uint32_t nmi_seen[MAX_CPUS];	/* trap.h: nmi_noted() reads it */
 
 void nmi_note(void)
 {

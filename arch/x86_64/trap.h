@@ -32,6 +32,13 @@ void trap_handler(struct trap_frame *f);
 void nmi_note(void);
 /* Whether an NMI came since the last call, on this CPU (and forget it). */
 bool nmi_take(void);
+/* Whether one is noted on CPU cpu (this one), without taking it: a load,
+ * for the exit path to test before it calls anything. */
+extern volatile uint32_t nmi_seen[];
+static inline bool nmi_noted(uint32_t cpu)
+{
+	return __atomic_load_n(&nmi_seen[cpu], __ATOMIC_RELAXED) != 0;
+}
 /* After a VMX NMI exit: end the NMI blocking it left behind (an IRET). */
 void nmi_unblock(void);
 /* Halt this CPU while *word == val and no NMI is noted; any NMI wakes it
