@@ -6,5 +6,7 @@
 
 /* On the boot CPU, before the domains start. */
 void console_irq_setup(const struct acpi_info *acpi);
+/* Does input arrive by interrupt (else only when someone polls)? */
+bool console_irq_on(void);
 
 #endif

@@ -17,6 +17,7 @@
  * and each is counted. String I/O (INS/OUTS) is refused the same way.
  */
 #include "arch/x86_64/tsc.h"
+#include "kernel/console_irq.h"
 #include "kernel/printk.h"
 #include "vmm/conin.h"
 #include "vmm/domain.h"
@@ -44,8 +45,11 @@ static bool uart_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e
 {
 	if (e->io.size != 1)
 		return false;
-	if (e->io.in)
-		conin_poll();	/* a guest reading its UART may be waiting for input */
+	/* A guest reading its UART may be waiting for input: poll the
+	 * console, unless its input comes by interrupt anyway (then this
+	 * would only cost every UART read a look at the real UART). */
+	if (e->io.in && !console_irq_on())
+		conin_poll();
 	domain_uart_access(v->dom, offset, e->io.in, val);
 	return true;
 }
