@@ -47,7 +47,7 @@ static uint64_t xgetbv0(void)
 /* The size of an XSAVEC area for `features`: the legacy area and the
  * header (576 bytes), then each component in order, 64-byte aligned
  * where its leaf 0xd sub-leaf says so (ECX bit 1). */
-static uint32_t xsave_compacted_size(uint64_t features)
+__attribute__((noinline, cold)) static uint32_t xsave_compacted_size(uint64_t features)
 {
 	uint32_t size = 576;
 
@@ -62,7 +62,8 @@ static uint32_t xsave_compacted_size(uint64_t features)
 	return size;
 }
 
-static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
+/* Our own leaves: the hypervisor's and the KVM-compatible ones. */
+__attribute__((noinline)) static struct cpuid_regs hv_cpuid(uint32_t leaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
 	static const char kvm_sig[12] = "KVMKVMKVM\0\0";
@@ -76,25 +77,37 @@ static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 		memcpy(&r.edx, &s[8], 4);
 		return r;
 	}
-	if (leaf == KVM_CPUID_FEATURES) {
+	if (leaf == KVM_CPUID_FEATURES)
 		r.eax = KVM_FEATURE_NOP_IO_DELAY | KVMCLOCK_FEATURES;
-		return r;
-	}
+	return r;	/* the rest of our range: reserved, zero */
+}
+
+/* The exit path: the common leaves go straight to the CPU's answer,
+ * filtered by leaf; ours and the rare ones are out of line. */
+static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
 	if ((leaf & 0xffff0000u) == HV_CPUID_BASE)
-		return r;	/* the rest of our range: reserved, zero */
+		return hv_cpuid(leaf);
 	if (leaf == 0x8000000au || leaf == 0xa)
 		return r;	/* SVM features (hidden with SVM); the PMU (not given) */
 
 	r = cpuid_count(leaf, subleaf);
-	if (leaf == 1) {
+	switch (leaf) {
+	case 1:
 		r.ecx |= 1u << 31;
 		r.ecx &= ~LEAF1_ECX_HIDE;
 		r.edx &= ~LEAF1_EDX_HIDE;
 		if (!lapic_x2apic())
 			r.ecx &= ~LEAF1_ECX_X2APIC;	/* the LAPIC is in xAPIC mode */
-	} else if (leaf == 6) {
+		break;
+	case 6:
 		r = (struct cpuid_regs){ .eax = r.eax & (1u << 2) };	/* ARAT only */
-	} else if (leaf == 0xd && subleaf == 1) {
+		break;
+	case 0xd:
+		if (subleaf != 1)
+			break;
 		/* XSAVES and its supervisor states (IA32_XSS) are not given;
 		 * EBX, the compacted size of what XCR0 enables, is computed
 		 * from the per-component leaves (SDM Vol. 1 13.4.3), as some
@@ -103,11 +116,15 @@ static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 		r.ebx = xsave_compacted_size(xgetbv0());
 		r.ecx = 0;
 		r.edx = 0;
-	} else if (leaf == 7 && subleaf == 0) {
-		r.ebx &= ~(1u << 1);	/* TSC_ADJUST: the TSC is shared with the hypervisor */
-	} else if (leaf == 0x80000001u) {
+		break;
+	case 7:
+		if (subleaf == 0)
+			r.ebx &= ~(1u << 1);	/* TSC_ADJUST: the TSC is shared with the hypervisor */
+		break;
+	case 0x80000001u:
 		/* SVM(2) IBS(10) SKINIT(12) WDT(13) PERFCTR_CORE(23) PERFCTR_NB(24) */
 		r.ecx &= ~((1u << 2) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 23) | (1u << 24));
+		break;
 	}
 	return r;
 }
