@@ -570,9 +570,15 @@ static void dte_write(struct amdvi_dte *slot, struct amdvi_dte v, bool q0_first)
 	__asm__ __volatile__("" ::: "memory");
 }
 
-/* Invalidate `ids` and domain `domid` on every live unit of `seg` (they
- * share the device table), and wait. Caller holds cmd_lock. */
-static int flush_seg(uint16_t seg, const uint16_t *ids, unsigned nids, uint16_t domid)
+/* What a flush invalidates for each of its device IDs, besides the wait. */
+#define FLUSH_DTE	1u	/* the device table entry */
+#define FLUSH_IRT	2u	/* its interrupt table */
+
+/* Invalidate `ids` (what `what` says), then domain `domid` unless it is 0,
+ * on every live unit of `seg` (they share the device table), and wait.
+ * Caller holds cmd_lock. */
+static int flush_ids(uint16_t seg, const uint16_t *ids, unsigned nids, unsigned what,
+		     uint16_t domid)
 {
 	int ret = 0;
 
@@ -582,9 +588,13 @@ static int flush_seg(uint16_t seg, const uint16_t *ids, unsigned nids, uint16_t 
 
 		if (!unit_is_live(u) || u->ivhd.segment != seg)
 			continue;
-		for (unsigned i = 0; i < nids && !err; i++)
-			err = cmd_queue(u, amdvi_cmd_inv_devtab_entry(ids[i]));
-		if (!err)
+		for (unsigned i = 0; i < nids && !err; i++) {
+			if (what & FLUSH_DTE)
+				err = cmd_queue(u, amdvi_cmd_inv_devtab_entry(ids[i]));
+			if (!err && (what & FLUSH_IRT))
+				err = cmd_queue(u, amdvi_cmd_inv_int_table(ids[i]));
+		}
+		if (!err && domid)
 			err = cmd_queue(u, amdvi_cmd_inv_domain(domid));
 		if (!err)
 			err = cmd_wait(u);
@@ -592,6 +602,11 @@ static int flush_seg(uint16_t seg, const uint16_t *ids, unsigned nids, uint16_t 
 			ret = err;
 	}
 	return ret;
+}
+
+static int flush_seg(uint16_t seg, const uint16_t *ids, unsigned nids, uint16_t domid)
+{
+	return flush_ids(seg, ids, nids, FLUSH_DTE, domid);
 }
 
 static struct amdvi_dte *seg_devtab(uint16_t seg)
@@ -714,25 +729,8 @@ static int irt_flush(uint16_t seg, uint16_t rid, bool dte)
 {
 	uint16_t ids[4];
 	unsigned n = rid_devids(seg, rid, ids);
-	int ret = 0;
 
-	for (unsigned k = 0; k < nunits; k++) {
-		struct amdvi_unit *u = &units[k];
-		int err = 0;
-		if (!unit_is_live(u) || u->ivhd.segment != seg)
-			continue;
-		for (unsigned i = 0; i < n && !err; i++) {
-			if (dte)
-				err = cmd_queue(u, amdvi_cmd_inv_devtab_entry(ids[i]));
-			if (!err)
-				err = cmd_queue(u, amdvi_cmd_inv_int_table(ids[i]));
-		}
-		if (!err)
-			err = cmd_wait(u);
-		if (err && !ret)
-			ret = err;
-	}
-	return ret;
+	return flush_ids(seg, ids, n, FLUSH_IRT | (dte ? FLUSH_DTE : 0), 0);
 }
 
 /* rid's table, made (and its DTEs pointed at it) on first use. Caller
