@@ -89,11 +89,15 @@ void iommu_irq_free(uint16_t seg, uint16_t rid, unsigned index, unsigned n)
 		irq[i].taken = irq[i].present = false;
 }
 
+static uint32_t refuse_dest = ~0u;	/* a destination the fake unit cannot name */
+
 int iommu_irq_set(uint16_t seg, uint16_t rid, unsigned index, const struct iommu_irq *i)
 {
 	assert_int_equal(rid, fn.rid);
 	(void)seg;
 	assert_true(index < NIRQ && irq[index].taken);
+	if (i && i->dest == refuse_dest)
+		return -34;	/* -ERANGE: the entry is left as it was */
 	irq[index].present = i != NULL;
 	if (i)
 		irq[index].irq = *i;
@@ -205,6 +209,15 @@ static void test_msi_program(void **state)
 	assert_int_equal(vmsi_cfg_read(&m, CAP_MSI + 4), 0xfee03000);
 	assert_int_equal(vmsi_cfg_read(&m, CAP_MSI + 0xc) & 0xffff, 0x41);
 	assert_int_equal(vmsi_cfg_read(&m, CAP_MSI) >> 16 & 1, 1);
+
+	/* a destination the unit cannot take: the entry must not keep its old one */
+	refuse_dest = 2;
+	cfgw(CAP_MSI + 4, 0xfee02000, ~0u);
+	assert_false(irq[0].present);
+	assert_false(get(CAP_MSI + 2, 2) & 1);
+	assert_true(test_log_has("message 0xfee02000/0x41 cannot be remapped by the IOMMU: blocked"));
+	refuse_dest = ~0u;
+	test_log_clear();
 
 	/* Linux moves it: another CPU of the domain, another vector */
 	cfgw(CAP_MSI + 4, 0xfee02000, ~0u);

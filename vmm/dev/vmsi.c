@@ -77,7 +77,12 @@ static bool fill(struct vmsi *m, unsigned index, uint64_t addr, uint32_t data, c
 	const char *why = translate(m, addr, data, &irq);
 	char name[16];
 
-	iommu_irq_set(m->host->seg, m->host->rid, index, why ? NULL : &irq);
+	if (iommu_irq_set(m->host->seg, m->host->rid, index, why ? NULL : &irq) && !why) {
+		/* The unit cannot take it (an APIC ID above 255 without x2APIC
+		 * remapping, say): the entry must not keep its old target. */
+		iommu_irq_set(m->host->seg, m->host->rid, index, NULL);
+		why = "cannot be remapped by the IOMMU";
+	}
 	if (why && !masked && m->refused++ < 4)
 		pr_info("domain %s: device %s %s %u: message 0x%llx/0x%x %s: blocked\n",
 			m->host->owner ? m->host->owner : "?", bdf(m, name), what, n,
