@@ -148,40 +148,21 @@ static bool ext_irq(const uint8_t *p, uint32_t len, uint32_t *gsi, bool *level, 
 	return false;
 }
 
-/* Every Device() of the table, by the last segment of its name: found
- * in one pass, so that each link look-up does not walk the table again. */
-#define DEVICES_INDEXED 256
-struct dev_index {
-	bool built, overflow;
-	uint32_t n;
-	struct {
-		char name[4];
-		uint32_t body, end;	/* after its name; its end */
-	} d[DEVICES_INDEXED];
-};
-
-static void index_devices(const uint8_t *p, uint32_t len, struct dev_index *x)
+/* Is a Device() at p[i]? Then the last segment of its name, where its
+ * body starts (after the name) and where it ends. */
+static bool device_at(const uint8_t *p, uint32_t len, uint32_t i, char name[4], uint32_t *body,
+		      uint32_t *end)
 {
-	x->built = true;
-	for (uint32_t i = ACPI_HDR_LEN; i + 2 < len; i++) {
-		if (p[i] != AML_EXT_OP || p[i + 1] != AML_DEVICE_OP)
-			continue;
-		struct aml a = { p, i + 2, len };
-		uint32_t end;
-		char name[4];
-		if (!aml_pkg_end(&a, &end) || !aml_name(&a, name))
-			continue;
-		if (x->n == DEVICES_INDEXED) {
-			x->overflow = true;
-			return;
-		}
-		memcpy(x->d[x->n].name, name, 4);
-		x->d[x->n].body = a.off;
-		x->d[x->n++].end = end;
-	}
+	if (i + 2 >= len || p[i] != AML_EXT_OP || p[i + 1] != AML_DEVICE_OP)
+		return false;
+	struct aml a = { p, i + 2, len };
+	if (!aml_pkg_end(&a, end) || !aml_name(&a, name))
+		return false;
+	*body = a.off;
+	return true;
 }
 
-/* Device(seg)'s constant _CRS, searched in its body [body, end). */
+/* Device(body..end)'s constant _CRS: the GSI it names. */
 static bool device_gsi(const uint8_t *p, uint32_t body, uint32_t end, uint32_t *gsi,
 		       bool *level, bool *low)
 {
@@ -199,69 +180,68 @@ static bool device_gsi(const uint8_t *p, uint32_t body, uint32_t end, uint32_t *
 	return false;	/* a _CRS method, or none */
 }
 
+/*
+ * The table's devices, found in one pass on the first link look-up, each
+ * with its link answer once asked: a DSDT names a few links from hundreds
+ * of packages (QEMU's q35: 8 from 256), and a scan per package would walk
+ * the whole table each time. A table with more devices than the index
+ * holds is scanned for the ones beyond it.
+ */
+#define DEVICES_INDEXED 256
+struct dev_index {
+	bool built, overflow;
+	uint32_t n;
+	struct {
+		uint32_t name;		/* its 4 characters, compared as one word */
+		uint32_t body, end;
+		bool asked, ok, level, low;
+		uint32_t gsi;
+	} d[DEVICES_INDEXED];
+};
+
 /* Device(seg): the GSI its constant _CRS names (the first device of that
- * name, as the scan below would find it). */
+ * name in the table). */
 static bool link_gsi(const uint8_t *p, uint32_t len, const char seg[4], uint32_t *gsi,
 		     bool *level, bool *low, struct dev_index *x)
 {
-	if (!x->built)
-		index_devices(p, len, x);
-	for (uint32_t i = 0; i < x->n; i++)
-		if (!memcmp(x->d[i].name, seg, 4))
-			return device_gsi(p, x->d[i].body, x->d[i].end, gsi, level, low);
-	if (!x->overflow)
-		return false;
-	for (uint32_t i = ACPI_HDR_LEN; i + 2 < len; i++) {	/* beyond the index */
-		if (p[i] != AML_EXT_OP || p[i + 1] != AML_DEVICE_OP)
-			continue;
-		struct aml a = { p, i + 2, len };
-		uint32_t end;
-		char name[4];
-		if (!aml_pkg_end(&a, &end) || !aml_name(&a, name) || memcmp(name, seg, 4))
-			continue;
-		return device_gsi(p, a.off, end, gsi, level, low);
-	}
-	return false;
-}
+	char name[4];
+	uint32_t body, end, want;
 
-/* Links already looked up: a DSDT names a few links from hundreds of
- * packages (QEMU's q35: 8 from 256), and each look-up walks the table. */
-#define LINKS_CACHED 32
-struct link_cache {
-	struct dev_index devs;
-	uint32_t n;
-	struct {
-		char name[4];
-		bool ok, level, low;
-		uint32_t gsi;
-	} l[LINKS_CACHED];
-};
-
-static bool link_gsi_cached(const uint8_t *p, uint32_t len, const char seg[4], uint32_t *gsi,
-			    bool *level, bool *low, struct link_cache *c)
-{
-	for (uint32_t i = 0; i < c->n; i++)
-		if (!memcmp(c->l[i].name, seg, 4)) {
-			*gsi = c->l[i].gsi;
-			*level = c->l[i].level;
-			*low = c->l[i].low;
-			return c->l[i].ok;
+	memcpy(&want, seg, 4);
+	for (uint32_t i = ACPI_HDR_LEN; !x->built && i < len; i++) {
+		if (!device_at(p, len, i, name, &body, &end))
+			continue;
+		if (x->n == DEVICES_INDEXED) {
+			x->overflow = true;
+			break;
 		}
-	bool ok = link_gsi(p, len, seg, gsi, level, low, &c->devs);
-	if (c->n < LINKS_CACHED) {
-		memcpy(c->l[c->n].name, seg, 4);
-		c->l[c->n].ok = ok;
-		c->l[c->n].gsi = ok ? *gsi : 0;
-		c->l[c->n].level = ok && *level;
-		c->l[c->n].low = ok && *low;
-		c->n++;
+		memcpy(&x->d[x->n].name, name, 4);
+		x->d[x->n].body = body;
+		x->d[x->n++].end = end;
 	}
-	return ok;
+	x->built = true;
+	for (uint32_t i = 0; i < x->n; i++) {
+		if (x->d[i].name != want)
+			continue;
+		if (!x->d[i].asked) {
+			x->d[i].asked = true;
+			x->d[i].ok = device_gsi(p, x->d[i].body, x->d[i].end, &x->d[i].gsi,
+						&x->d[i].level, &x->d[i].low);
+		}
+		*gsi = x->d[i].gsi;
+		*level = x->d[i].level;
+		*low = x->d[i].low;
+		return x->d[i].ok;
+	}
+	for (uint32_t i = ACPI_HDR_LEN; x->overflow && i < len; i++)	/* beyond the index */
+		if (device_at(p, len, i, name, &body, &end) && !memcmp(name, seg, 4))
+			return device_gsi(p, body, end, gsi, level, low);
+	return false;
 }
 
 /* A routing package at p[off] (PackageOp): its entry, or false. */
 static bool prt_entry(const uint8_t *p, uint32_t len, uint32_t off, struct acpi_prt_entry *e,
-		      struct link_cache *links)
+		      struct dev_index *devs)
 {
 	struct aml a = { p, off + 1, len };
 	uint64_t addr, pin, index;
@@ -292,19 +272,19 @@ static bool prt_entry(const uint8_t *p, uint32_t len, uint32_t off, struct acpi_
 		e->active_low = true;
 		return index <= 0xffffffffu;
 	}
-	return link_gsi_cached(p, len, link, &e->gsi, &e->level, &e->active_low, links);
+	return link_gsi(p, len, link, &e->gsi, &e->level, &e->active_low, devs);
 }
 
 void acpi_dsdt_prt(const uint8_t *p, uint32_t len, struct acpi_prt *out)
 {
 	uint8_t ambiguous[32] = { 0 };	/* per slot, a bit per pin */
-	static struct link_cache links;	/* boot only, one table at a time: 3 KiB off the stack */
+	static struct dev_index devs;	/* boot only, one table at a time: 6 KiB off the stack */
 
-	memset(&links, 0, sizeof(links));
+	memset(&devs, 0, sizeof(devs));
 	memset(out, 0, sizeof(*out));
 	for (uint32_t i = ACPI_HDR_LEN; i < len; i++) {
 		struct acpi_prt_entry e;
-		if (p[i] != AML_PACKAGE_OP || !prt_entry(p, len, i, &e, &links) ||
+		if (p[i] != AML_PACKAGE_OP || !prt_entry(p, len, i, &e, &devs) ||
 		    e.gsi < APIC_MODE_GSI)
 			continue;
 		bool known = false;

@@ -375,7 +375,7 @@ static void setup_intx(struct domain *d, struct vpci_func *vf)
 					 .level = f->gsi_level };
 	struct ioapic_pin at;
 	uint64_t rte;
-	char name[16];
+	char name[16], unit[64];
 	const char *why = NULL;
 	int err = 0;
 
@@ -389,10 +389,12 @@ static void setup_intx(struct domain *d, struct vpci_func *vf)
 		why = "its GSI is beyond the domain's IOAPIC";
 	else if (!ioapic_find_gsi(f->gsi, &at))
 		why = "no IOAPIC has its GSI";
-	else if ((err = iommu_ioapic_route(at.id, at.pin, &probe, &rte)) != 0)
-		why = err == -ENOTSUP ? "IOAPIC lines are not routed through AMD-Vi remapping" :
-		      err == -ENODEV ? "no IOMMU unit lists its IOAPIC" :
+	else if ((err = iommu_ioapic_route(at.id, at.pin, &probe, &rte)) != 0) {
+		hv_snprintf(unit, sizeof(unit), "IOAPIC lines are not routed through %s remapping",
+			    iommu_name());
+		why = err == -ENOTSUP ? unit : err == -ENODEV ? "no IOMMU unit lists its IOAPIC" :
 		      "no remapping entry for its IOAPIC pin";
+	}
 	if (why) {
 		pr_info("domain %s: device %s: INTx not passed through (%s): it has MSI/MSI-X only\n",
 			d->name, bdf(f, name), why);

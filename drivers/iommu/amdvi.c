@@ -289,6 +289,16 @@ static bool unit_program_msi(const struct amdvi_unit *u)
 	return true;
 }
 
+/* Does the IVHD name an IOAPIC (special device entry, 5.2.2.5): the one
+ * with APIC ID id, or any when id < 0? */
+static bool ivhd_names_ioapic(const struct acpi_ivhd *h, int id)
+{
+	for (uint32_t r = 0; r < h->nranges && r < ACPI_MAX_SCOPES; r++)
+		if (h->ranges[r].special == ACPI_IVHD_IOAPIC && (id < 0 || h->ranges[r].handle == id))
+			return true;
+	return false;
+}
+
 /* The device table of segment seg: shared if a unit already has it. */
 static int unit_get_devtab(struct amdvi_unit *u)
 {
@@ -481,10 +491,7 @@ static int amdvi_init(const struct acpi_info *acpi)
 	for (unsigned i = 0; i < nunits; i++) {
 		if ((err = unit_probe(&units[i], &efr_reg[i])))
 			goto fail;
-		bool ioapic = false;
-		for (uint32_t r = 0; r < units[i].ivhd.nranges && r < ACPI_MAX_SCOPES; r++)
-			ioapic |= units[i].ivhd.ranges[r].special == ACPI_IVHD_IOAPIC;
-		ir.on &= ioapic;
+		ir.on &= ivhd_names_ioapic(&units[i].ivhd, -1);
 		ir.ga &= !!(units[i].efr & AMDVI_EFR_GA);
 		ir.xt &= !!(units[i].efr & AMDVI_EFR_XT);
 	}
@@ -604,11 +611,6 @@ static int flush_ids(uint16_t seg, const uint16_t *ids, unsigned nids, unsigned 
 	return ret;
 }
 
-static int flush_seg(uint16_t seg, const uint16_t *ids, unsigned nids, uint16_t domid)
-{
-	return flush_ids(seg, ids, nids, FLUSH_DTE, domid);
-}
-
 static struct amdvi_dte *seg_devtab(uint16_t seg)
 {
 	for (unsigned k = 0; k < nunits; k++)
@@ -634,7 +636,7 @@ static int amdvi_attach(struct iommu_domain *d, const struct pci_func *f)
 		v.q[2] = dt[ids[i]].q[2];	/* its interrupts stay as they are */
 		dte_write(&dt[ids[i]], v, false);
 	}
-	err = flush_seg(f->seg, ids, n, d->id);
+	err = flush_ids(f->seg, ids, n, FLUSH_DTE, d->id);
 	spin_unlock(&cmd_lock);
 	return err;
 }
@@ -653,7 +655,7 @@ static void amdvi_detach(struct iommu_domain *d, const struct pci_func *f)
 		v.q[2] = dt[ids[i]].q[2];
 		dte_write(&dt[ids[i]], v, true);
 	}
-	if (flush_seg(f->seg, ids, n, d->id))
+	if (flush_ids(f->seg, ids, n, FLUSH_DTE, d->id))
 		pr_err("amdvi: detach of device %04x: invalidation did not complete\n",
 		       f->rid);
 	spin_unlock(&cmd_lock);
@@ -768,29 +770,20 @@ static bool irt_used(const struct amdvi_irt *t, unsigned i)
 
 static int amdvi_irq_alloc(uint16_t seg, uint16_t rid, unsigned n)
 {
-	int found = -ENOSPC;
-
 	if (!amdvi_ir_on())
 		return trace_error(-ENODEV);
 	if (!n || n > 32 || (n & (n - 1)))
 		return trace_error(-EINVAL);
 	spin_lock(&cmd_lock);
 	struct amdvi_irt *t = irt_get(seg, rid);
-	for (unsigned i = 0; t && i < AMDVI_IRT_ENTRIES && found < 0; i += n) {
-		unsigned k = 0;
-		while (k < n && !irt_used(t, i + k))
-			k++;
-		if (k < n)
-			continue;
-		for (k = 0; k < n; k++)
-			t->used[(i + k) / 8] |= (uint8_t)(1u << ((i + k) % 8));
-		found = (int)i;
-	}
+	int first = t ? iommu_take_aligned(t->used, AMDVI_IRT_ENTRIES, n) : -1;
 	spin_unlock(&cmd_lock);
-	if (!t)
+	if (!t) {
 		pr_err("amdvi: device %04x: no interrupt remapping table (%u in use, or no memory)\n",
 		       rid, ir.nirt);
-	return t ? found : -ENOMEM;
+		return trace_error(-ENOMEM);
+	}
+	return first < 0 ? trace_error(-ENOSPC) : first;
 }
 
 /* Write entry i of t: RemapEn last when making it valid, first when not. */
@@ -875,9 +868,7 @@ static int amdvi_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iom
 	if (!amdvi_ir_on())
 		return trace_error(-ENODEV);
 	for (unsigned k = 0; k < nunits && !known; k++)
-		for (uint32_t r = 0; r < units[k].ivhd.nranges && r < ACPI_MAX_SCOPES; r++)
-			known |= units[k].ivhd.ranges[r].special == ACPI_IVHD_IOAPIC &&
-				 units[k].ivhd.ranges[r].handle == ioapic_id;
+		known = ivhd_names_ioapic(&units[k].ivhd, (int)ioapic_id);
 	if (!known)
 		return -ENODEV;
 	if (!irq->nmi)

@@ -173,6 +173,24 @@ int iommu_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu_irq 
  * limited with the DMA faults, counted in the owner's dma_faults. */
 void iommu_report_irq_fault(uint16_t seg, uint16_t rid, const char *what);
 
+/* For the unit drivers: take n free bits (n a power of two) of the bitmap
+ * map of total bits, the first aligned to n, and set them: the first's
+ * index, or -1 when there is no such run. */
+static inline int iommu_take_aligned(uint8_t *map, unsigned total, unsigned n)
+{
+	for (unsigned i = 0; i + n <= total; i += n) {
+		unsigned k = 0;
+		while (k < n && !(map[(i + k) / 8] & (1u << ((i + k) % 8))))
+			k++;
+		if (k < n)
+			continue;
+		for (k = 0; k < n; k++)
+			map[(i + k) / 8] |= (uint8_t)(1u << ((i + k) % 8));
+		return (int)i;
+	}
+	return -1;
+}
+
 /* For the unit drivers: the MSI address and data that deliver a fault
  * interrupt as an NMI to the boot CPU (xAPIC-format destination). */
 void iommu_fault_msi(uint32_t *addr, uint32_t *data);

@@ -88,9 +88,9 @@ static struct {
 	/* Interrupt remapping: one table for every unit; who owns each entry. */
 	bool ir, eim;
 	struct vtd_entry *irt;
+	uint8_t irt_used[VTD_IRT_ENTRIES / 8];
 	struct {
 		uint16_t seg, rid;
-		bool used;
 	} irt_owner[VTD_IRT_ENTRIES];
 	struct {
 		uint32_t ioapic_id;
@@ -668,51 +668,36 @@ static bool vtd_ir_x2apic(void)
 
 static bool vtd_irt_owned(uint16_t seg, uint16_t rid, unsigned index)
 {
-	return index < VTD_IRT_ENTRIES && vtd.irt_owner[index].used &&
+	return index < VTD_IRT_ENTRIES && (vtd.irt_used[index / 8] & (1u << (index % 8))) &&
 	       vtd.irt_owner[index].seg == seg && vtd.irt_owner[index].rid == rid;
+}
+
+/* n entries for rid, the first aligned to n; caller holds vtd.lock. */
+static int vtd_irt_take(uint16_t seg, uint16_t rid, unsigned n)
+{
+	int first = iommu_take_aligned(vtd.irt_used, VTD_IRT_ENTRIES, n);
+
+	if (first < 0) {
+		pr_err("iommu: VT-d: interrupt remapping table full (%u entries)\n", VTD_IRT_ENTRIES);
+		return trace_error(-ENOSPC);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		vtd.irt_owner[first + k].seg = seg;
+		vtd.irt_owner[first + k].rid = rid;
+	}
+	return first;
 }
 
 static int vtd_irq_alloc(uint16_t seg, uint16_t rid, unsigned n)
 {
-	int found = -ENOSPC;
-
 	if (!vtd_ir_on())
 		return trace_error(-ENODEV);
 	if (!n || n > 32 || (n & (n - 1)))
 		return trace_error(-EINVAL);
 	spin_lock(&vtd.lock);
-	for (unsigned i = 0; i < VTD_IRT_ENTRIES && found < 0; i += n) {
-		unsigned k = 0;
-		while (k < n && !vtd.irt_owner[i + k].used)
-			k++;
-		if (k < n)
-			continue;
-		for (k = 0; k < n; k++)
-			vtd.irt_owner[i + k].seg = seg, vtd.irt_owner[i + k].rid = rid,
-			vtd.irt_owner[i + k].used = true;
-		found = (int)i;
-	}
+	int first = vtd_irt_take(seg, rid, n);
 	spin_unlock(&vtd.lock);
-	if (found < 0)
-		pr_err("iommu: VT-d: interrupt remapping table full (%u entries)\n", VTD_IRT_ENTRIES);
-	return found;
-}
-
-static void vtd_irq_free(uint16_t seg, uint16_t rid, unsigned index, unsigned n)
-{
-	if (!vtd_ir_on())
-		return;
-	spin_lock(&vtd.lock);
-	for (unsigned i = index; i < index + n && i < VTD_IRT_ENTRIES; i++) {
-		if (!vtd_irt_owned(seg, rid, i))
-			continue;
-		if (vtd.irt[i].lo & 1) {
-			vtd_irte_write(i, (struct vtd_entry){ 0, 0 });
-			vtd_iec(false, i, 0);
-		}
-		vtd.irt_owner[i].used = false;
-	}
-	spin_unlock(&vtd.lock);
+	return first;
 }
 
 /* Fill (or clear) one entry; caller holds vtd.lock and checked ownership. */
@@ -730,6 +715,20 @@ static int vtd_irte_set(unsigned index, uint16_t sid, const struct iommu_irq *ir
 		return 0;
 	vtd_irte_write(index, v);
 	return vtd_iec(false, index, 0);
+}
+
+static void vtd_irq_free(uint16_t seg, uint16_t rid, unsigned index, unsigned n)
+{
+	if (!vtd_ir_on())
+		return;
+	spin_lock(&vtd.lock);
+	for (unsigned i = index; i < index + n && i < VTD_IRT_ENTRIES; i++) {
+		if (!vtd_irt_owned(seg, rid, i))
+			continue;
+		vtd_irte_set(i, 0, NULL);
+		vtd.irt_used[i / 8] &= (uint8_t)~(1u << (i % 8));
+	}
+	spin_unlock(&vtd.lock);
 }
 
 static int vtd_irq_set(uint16_t seg, uint16_t rid, unsigned index, const struct iommu_irq *irq)
@@ -778,28 +777,30 @@ static int vtd_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu
 			    uint64_t *rte)
 {
 	uint16_t seg, sid;
-	int index = -1, err;
+	int index = -1, err = 0;
 
 	if (!vtd_ir_on())
 		return trace_error(-ENODEV);
 	if (!vtd_ioapic_sid(ioapic_id, &seg, &sid))
 		return -ENODEV;
+	spin_lock(&vtd.lock);	/* the pin's entry: found or taken, then set, at once */
 	for (unsigned i = 0; i < vtd.npins && index < 0; i++)
 		if (vtd.pins[i].ioapic_id == ioapic_id && vtd.pins[i].pin == pin)
 			index = (int)vtd.pins[i].index;
 	if (index < 0) {
 		if (vtd.npins == VTD_IR_PINS)
-			return trace_error(-ENOSPC);
-		index = vtd_irq_alloc(seg, sid, 1);
-		if (index < 0)
-			return index;
-		spin_lock(&vtd.lock);
-		vtd.pins[vtd.npins].ioapic_id = ioapic_id;
-		vtd.pins[vtd.npins].pin = pin;
-		vtd.pins[vtd.npins++].index = (unsigned)index;
-		spin_unlock(&vtd.lock);
+			err = trace_error(-ENOSPC);
+		else if ((index = vtd_irt_take(seg, sid, 1)) < 0)
+			err = index;
+		else {
+			vtd.pins[vtd.npins].ioapic_id = ioapic_id;
+			vtd.pins[vtd.npins].pin = pin;
+			vtd.pins[vtd.npins++].index = (unsigned)index;
+		}
 	}
-	err = vtd_irq_set(seg, sid, (unsigned)index, irq);
+	if (!err)
+		err = vtd_irte_set((unsigned)index, sid, irq);
+	spin_unlock(&vtd.lock);
 	if (err)
 		return err;
 	*rte = vtd_irte_ioapic_rte((unsigned)index, irq->nmi ? 0 : irq->vector,

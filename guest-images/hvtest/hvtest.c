@@ -590,89 +590,60 @@ static void check_pm_timer(void)
 	pass("(advanced %u ticks over 2000 reads)", advanced);
 }
 
+static inline void cpuid_leaf0(void)
+{
+	uint32_t a = 0, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+}
+
+/* 1000 round trips of `op`, timed and reported as `what`. */
+#define BENCH_1000(what, op)                                    \
+	do {                                                    \
+		uint64_t t0_ = bench_rdtsc();                   \
+		for (unsigned i_ = 0; i_ < 1000; i_++) {        \
+			op;                                     \
+		}                                               \
+		bench_report(what, t0_, bench_rdtsc());         \
+	} while (0)
+
 static void run_bench(void)
 {
-	uint64_t t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++) {
-		uint32_t a = 0, b, c = 0, d;
-		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	}
-	uint64_t t1 = bench_rdtsc();
-	bench_report("cpuid", t0, t1);
-
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		(void)inb(0x510);	/* a refused port */
-	t1 = bench_rdtsc();
-	bench_report("in-refused-port", t0, t1);
-
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		(void)inw(0x510);
-	t1 = bench_rdtsc();
-	bench_report("in16-refused-port", t0, t1);
-
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		(void)inl(0x510);
-	t1 = bench_rdtsc();
-	bench_report("in32-refused-port", t0, t1);
-
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		outb(0x510, 0);
-	t1 = bench_rdtsc();
-	bench_report("out-refused-port", t0, t1);
+	BENCH_1000("cpuid", cpuid_leaf0());
+	BENCH_1000("in-refused-port", (void)inb(0x510));	/* a refused port */
+	BENCH_1000("in16-refused-port", (void)inw(0x510));
+	BENCH_1000("in32-refused-port", (void)inl(0x510));
+	BENCH_1000("out-refused-port", outb(0x510, 0));
 
 	/* String I/O: a rep outsb of 1000 bytes to a refused port, which the
 	 * hypervisor finishes in one exit: one round trip for all of it. */
 	static const uint8_t zeros[1000];
 	const uint8_t *src = zeros;
 	uint32_t count = 1000;
-	t0 = bench_rdtsc();
+	uint64_t t0 = bench_rdtsc();
 	__asm__ volatile("rep outsb" : "+S"(src), "+c"(count) : "d"((uint16_t)0x510) : "memory");
-	t1 = bench_rdtsc();
+	uint64_t t1 = bench_rdtsc();
 	con_printf("hvtest: bench outsb1000-refused-port: %u ticks per round trip\n",
 		   (uint32_t)(t1 - t0));
 
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		(void)inb(0x3f8 + 7);	/* the virtual UART's scratch register */
-	t1 = bench_rdtsc();
-	bench_report("in-uart", t0, t1);
+	/* The virtual UART's scratch register. */
+	BENCH_1000("in-uart", (void)inb(0x3f8 + 7));
 
 	/* An intercepted MSR: IA32_APIC_BASE, read and written back as it is. */
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		(void)rdmsr(0x1b);
-	t1 = bench_rdtsc();
-	bench_report("rdmsr", t0, t1);
 	uint64_t base = rdmsr(0x1b);
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		wrmsr(0x1b, base);
-	t1 = bench_rdtsc();
-	bench_report("wrmsr", t0, t1);
+	BENCH_1000("rdmsr", (void)rdmsr(0x1b));
+	BENCH_1000("wrmsr", wrmsr(0x1b, base));
 
 	/* The virtual IOAPIC: a read of its version register (IOWIN after
 	 * IOREGSEL = 1), an emulated MMIO access each. */
 	volatile uint32_t *ioapic = (volatile uint32_t *)(uintptr_t)0xfec00000u;
 	ioapic[0] = 1;
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		(void)ioapic[4];
-	t1 = bench_rdtsc();
-	bench_report("mmio-ioapic", t0, t1);
+	BENCH_1000("mmio-ioapic", (void)ioapic[4]);
 
 	/* A fixed IPI to itself through the x2APIC ICR (the one intercepted
 	 * register): the exit, and the interrupt taken and EOI'd. */
 	uint32_t self = lapic_start();
-	t0 = bench_rdtsc();
-	for (unsigned i = 0; i < 1000; i++)
-		wrmsr(0x830, (uint64_t)self << 32 | 0xf0);
-	t1 = bench_rdtsc();
+	BENCH_1000("ipi-self", wrmsr(0x830, (uint64_t)self << 32 | 0xf0));
 	__asm__ volatile("cli");
-	bench_report("ipi-self", t0, t1);
 	con_printf("hvtest: bench ipi-self: %u of 1000 interrupts taken\n", irq_count[0xf0]);
 }
 

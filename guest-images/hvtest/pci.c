@@ -765,8 +765,9 @@ static void msi_program(unsigned cap, uint32_t apic, uint32_t vector, bool on)
 		cf8_write(edu.at, cap, (ctl & ~(7u << 20)) | MSI_ENABLE);	/* one message */
 }
 
-/* Raise edu's interrupt and wait for `vector` to count one more; true if it did. */
-static bool msi_raise(uint32_t vector)
+/* Raise edu's interrupt, wait for `vector` to count one more (true if it
+ * did), then acknowledge it at edu (a no-op when the stub already did). */
+static bool edu_raise(uint32_t vector)
 {
 	uint32_t before = irq_count[vector];
 	bool came = false;
@@ -815,7 +816,7 @@ static void check_edu_msi(void)
 	if (!hv_hypercall(HC_EXIT_COUNT, &before))
 		return;
 	for (unsigned i = 0; i < MSI_COUNT; i++)
-		if (!msi_raise(MSI_VECTOR)) {
+		if (!edu_raise(MSI_VECTOR)) {
 			fail("interrupt %u of %u (vector 0x%x to APIC ID %u) did not arrive", i + 1,
 			     MSI_COUNT, MSI_VECTOR, apic);
 			return;
@@ -829,7 +830,7 @@ static void check_edu_msi(void)
 	}
 	msi_program(cap, apic, MSI_VECTOR2, true);
 	since = irq_count[MSI_VECTOR];
-	if (!msi_raise(MSI_VECTOR2) || irq_count[MSI_VECTOR] != since) {
+	if (!edu_raise(MSI_VECTOR2) || irq_count[MSI_VECTOR] != since) {
 		fail("after moving the MSI to vector 0x%x: 0x%x counted %u, 0x%x %u more",
 		     MSI_VECTOR2, MSI_VECTOR2, irq_count[MSI_VECTOR2], MSI_VECTOR,
 		     irq_count[MSI_VECTOR] - since);
@@ -837,7 +838,7 @@ static void check_edu_msi(void)
 	}
 	msi_program(cap, apic, MSI_VECTOR, false);
 	since = irq_total();
-	(void)msi_raise(MSI_VECTOR);
+	(void)edu_raise(MSI_VECTOR);
 	if (!irq_quiet(since)) {
 		fail("with MSI off, raising edu's interrupt still delivered %u interrupts",
 		     irq_total() - since);
@@ -875,7 +876,7 @@ static void check_msi_hostile(void)
 	con_printf("hvtest: hostile msi: edu's MSI to APIC ID %u, vector 0x%x\n", (uint32_t)target,
 		   MSI_HOSTILE_VEC);
 	msi_program(cap, (uint32_t)target, MSI_HOSTILE_VEC, true);
-	(void)msi_raise(MSI_HOSTILE_VEC);
+	(void)edu_raise(MSI_HOSTILE_VEC);
 	msi_program(cap, (uint32_t)target, MSI_HOSTILE_VEC, false);
 	if (!cmdline_value(boot->cmdline, "msi-forge", list, sizeof(list)))
 		list[0] = '\0';
@@ -906,7 +907,7 @@ static void check_msi_hostile(void)
 	}
 	/* Its own interrupts still work. */
 	msi_program(cap, own, MSI_VECTOR, true);
-	bool came = msi_raise(MSI_VECTOR);
+	bool came = edu_raise(MSI_VECTOR);
 	msi_program(cap, own, MSI_VECTOR, false);
 	if (!came)
 		fail("after the attempts, edu's MSI to our own CPU (APIC ID %u) did not arrive", own);
@@ -927,27 +928,13 @@ static void intx_route(unsigned gsi, uint32_t apic, bool masked)
 	ioapic_write(0x10 + 2 * gsi, INTX_VECTOR | IOAPIC_RTE_LEVEL | (masked ? IOAPIC_RTE_MASK : 0));
 }
 
-/* Raise edu's line and wait for INTX_VECTOR (acked in the stub); true if it came. */
-static bool intx_raise(void)
-{
-	uint32_t before = irq_count[INTX_VECTOR];
-	bool came = false;
-
-	edu_write(EDU_REG_IRQ_RAISE, 1);
-	for (unsigned i = 0; i < MSI_SPINS && !came; i++) {
-		came = irq_count[INTX_VECTOR] != before;
-		__asm__ volatile("pause");
-	}
-	return came;
-}
-
 /*
  * edu-intx=GSI: MSI off, the pin reads INTA, the domain's IOAPIC entry
  * for GSI (what its DSDT's _PRT names) aimed at us, level-triggered. The
- * stub acknowledges edu before its EOI, so each raise is one interrupt:
- * 1,000 of them, then the entry masked (nothing comes), then unmasked
- * (the line, still up, comes at once). The guest's EOI ends each, with
- * no exit.
+ * stub acknowledges edu before its EOI, so each raise is one interrupt.
+ * It raises 1,000, then masks the entry (nothing may come), then unmasks
+ * it with the line still up (the interrupt comes at once). The guest's
+ * EOI ends each, with no exit.
  */
 static void check_edu_intx(void)
 {
@@ -975,7 +962,7 @@ static void check_edu_intx(void)
 	if (!hv_hypercall(HC_EXIT_COUNT, &before))
 		return;
 	for (unsigned i = 0; i < INTX_COUNT; i++)
-		if (!intx_raise()) {
+		if (!edu_raise(INTX_VECTOR)) {
 			fail("interrupt %u of %u (GSI %u, vector 0x%x) did not arrive", i + 1,
 			     INTX_COUNT, (uint32_t)gsi, INTX_VECTOR);
 			return;

@@ -612,7 +612,7 @@ static const struct legacy_port legacy_ports[] = {
 
 /* Which ports any of them takes, a bit each: io.c asks before it takes
  * the domain's lock, so a refused port costs no table walk (the exit
- * path). Filled by the first legacy_init, before any domain runs. */
+ * path). Every legacy_init sets the same bits, before its domain runs. */
 static uint64_t claimed[65536 / 64];
 
 bool legacy_claims(uint16_t port)
