@@ -16,9 +16,7 @@
 #include "kernel/console_irq.h"
 #include "kernel/printk.h"
 
-static bool irq_on;
-
-bool console_irq_on(void) { return irq_on; }
+bool console_irq_enabled;
 
 static int isa_irq_of(const struct uart *u)
 {
@@ -57,7 +55,7 @@ void console_irq_setup(const struct acpi_info *acpi)
 			ioapic_route_nmi(io->addr, pin, this_cpu()->apic_id);
 		}
 		uart_enable_rx_irq(u);
-		irq_on = true;
+		console_irq_enabled = true;
 		pr_debug("console: input interrupt (IRQ %d) as an NMI to CPU %u\n", irq,
 			 this_cpu()->cpu_id);
 		return;

@@ -6,7 +6,9 @@
 
 /* On the boot CPU, before the domains start. */
 void console_irq_setup(const struct acpi_info *acpi);
-/* Does input arrive by interrupt (else only when someone polls)? */
-bool console_irq_on(void);
+/* Does input arrive by interrupt (else only when someone polls)? Set
+ * once at boot; inline for the UART's exit path. */
+extern bool console_irq_enabled;
+static inline bool console_irq_on(void) { return console_irq_enabled; }
 
 #endif

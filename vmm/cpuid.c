@@ -82,8 +82,19 @@ __attribute__((noinline)) static struct cpuid_regs hv_cpuid(uint32_t leaf)
 	return r;	/* the rest of our range: reserved, zero */
 }
 
-/* The exit path: the common leaves go straight to the CPU's answer,
- * filtered by leaf; ours and the rare ones are out of line. */
+/* The leaves the guest does not get as the CPU answers them: ours, the
+ * hidden ones, and those filtered below. Bit n: basic leaf n. */
+#define FILTERED_BASIC ((1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xd))
+
+static bool cpuid_filtered(uint32_t leaf)
+{
+	if (leaf < 32)
+		return (FILTERED_BASIC >> leaf) & 1;
+	return (leaf & 0xffff0000u) == HV_CPUID_BASE || leaf == 0x80000001u ||
+	       leaf == 0x8000000au;
+}
+
+/* The CPU's answer with what the domain is not given filtered out. */
 static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 {
 	struct cpuid_regs r = { 0, 0, 0, 0 };
@@ -131,7 +142,16 @@ static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 
 #define CR4_PKE     (1ull << 22)
 
-void cpuid_exit(struct vcpu *v, const struct vm_exit *e)
+static void cpuid_answer(struct vcpu *v, const struct vm_exit *e, struct cpuid_regs r)
+{
+	v->regs.rax = r.eax;
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+	vcpu_skip_insn(v, e);
+}
+
+__attribute__((noinline)) static void cpuid_exit_filtered(struct vcpu *v, const struct vm_exit *e)
 {
 	uint32_t leaf = (uint32_t)v->regs.rax;
 	struct cpuid_regs r = guest_cpuid(leaf, (uint32_t)v->regs.rcx);
@@ -146,10 +166,23 @@ void cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 		if (vcpu_ops->get_cr(v, 4) & CR4_PKE)
 			r.ecx |= 1u << 4;
 	}
+	cpuid_answer(v, e, r);
+}
 
-	v->regs.rax = r.eax;
-	v->regs.rbx = r.ebx;
-	v->regs.rcx = r.ecx;
-	v->regs.rdx = r.edx;
+/* The exit path: a leaf the domain sees as the CPU answers it costs one
+ * CPUID and the stores (no frame for the rare leaves' calls); the rest
+ * are out of line. In 64-bit mode CPUID zero-extends its results into
+ * RAX/RBX/RCX/RDX, so they are stored as the CPU left them. */
+void cpuid_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	uint32_t leaf = (uint32_t)v->regs.rax;
+
+	if (cpuid_filtered(leaf)) {
+		cpuid_exit_filtered(v, e);
+		return;
+	}
+	__asm__ volatile("cpuid"
+			 : "=a"(v->regs.rax), "=b"(v->regs.rbx), "=c"(v->regs.rcx), "=d"(v->regs.rdx)
+			 : "a"(leaf), "c"((uint32_t)v->regs.rcx));
 	vcpu_skip_insn(v, e);
 }

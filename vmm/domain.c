@@ -12,6 +12,7 @@
 #include "vmm/domain.h"
 #include "vmm/acpi_guest.h"
 #include "vmm/conin.h"
+#include "vmm/exits.h"
 #include "vmm/load/loader.h"
 #include "vmm/passthrough.h"
 #include "vmm/dev/vlapic.h"
@@ -237,6 +238,7 @@ static void reset_devices(struct domain *d)
 	d->uart_line = false;
 	vioapic_init(&d->ioapic, 0);
 	legacy_init(&d->legacy, &host);
+	io_init();
 	d->mtrr_def_type = 0xc06;	/* MTRRs enabled, default type write-back */
 	d->pm1_enable = 0;
 	d->kvmclock_wall_msr = 0;
@@ -436,8 +438,8 @@ void domain_uart_input(struct domain *d, uint8_t byte)
 void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *val)
 {
 	spin_lock(&d->lock);
-	vuart_access(&d->uart, offset, in, val);
-	domain_uart_sync(d);
+	if (vuart_access(&d->uart, offset, in, val))
+		domain_uart_sync(d);
 	spin_unlock(&d->lock);
 }
 

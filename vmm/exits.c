@@ -33,14 +33,9 @@ const char *const exit_reason_names[EXIT_REASONS] = {
 };
 
 
-void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e)
+void vcpu_insn_len_unknown(struct vcpu *v)
 {
-	if (!e->insn_len) {
-		/* The vendor code always knows it for the exits that skip. */
-		domain_stop(v->dom, "internal error: unknown instruction length");
-		return;
-	}
-	v->regs.rip += e->insn_len;
+	domain_stop(v->dom, "internal error: unknown instruction length");
 }
 
 static void mem_violation_exit(struct vcpu *v, const struct vm_exit *e)
@@ -113,11 +108,15 @@ static void fatal_exit(struct vcpu *v, const struct vm_exit *e)
 	if (e->reason == EXIT_ENTRY_FAILED)
 		hv_snprintf(why, sizeof(why), "VM entry failed (%s exit 0x%llx)",
 			    vcpu_ops->name, (unsigned long long)e->vendor_code);
-	else
+	else if (e->reason == EXIT_OTHER)
 		hv_snprintf(why, sizeof(why),
 			    "unexpected exit (%s 0x%llx, info 0x%llx 0x%llx) at RIP 0x%llx",
 			    vcpu_ops->name, (unsigned long long)e->vendor_code,
 			    (unsigned long long)e->other.info1, (unsigned long long)e->other.info2,
+			    (unsigned long long)v->regs.rip);
+	else	/* the decoders fill `other` only for EXIT_OTHER */
+		hv_snprintf(why, sizeof(why), "unexpected exit (%s 0x%llx) at RIP 0x%llx",
+			    vcpu_ops->name, (unsigned long long)e->vendor_code,
 			    (unsigned long long)v->regs.rip);
 	vcpu_ops->dump(v);
 	domain_crash(v->dom, why);
@@ -148,9 +147,7 @@ void vcpu_loop(struct vcpu *v)
 	struct vm_exit e;
 
 	while (v->state == VCPU_RUNNING) {
-		vcpu_ops->vcpu_run(v, &e);
-		if (e.reason >= EXIT_REASONS)
-			e.reason = EXIT_OTHER;
+		vcpu_ops->vcpu_run(v, &e);	/* e.reason < EXIT_REASONS: the decoders' */
 		/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
 		__atomic_add_fetch(&v->dom->exits[e.reason], 1, __ATOMIC_RELAXED);
 		exit_handlers[e.reason](v, &e);

@@ -4,11 +4,25 @@
 
 #include "vmm/vcpu.h"
 
-/* Move RIP past the exiting instruction (e->insn_len bytes). */
-void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e);
+/* Stops the domain: an exit that skips its instruction came without the
+ * instruction's length (the vendor code always knows it for those). */
+void vcpu_insn_len_unknown(struct vcpu *v);
+
+/* Move RIP past the exiting instruction (e->insn_len bytes). Inline: it
+ * ends most exits. */
+static inline void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e)
+{
+	if (__builtin_expect(e->insn_len == 0, 0)) {
+		vcpu_insn_len_unknown(v);
+		return;
+	}
+	v->regs.rip += e->insn_len;
+}
 
 void cpuid_exit(struct vcpu *v, const struct vm_exit *e);
 void io_exit(struct vcpu *v, const struct vm_exit *e);
+/* Port ownership for io_exit, after legacy_init (idempotent). */
+void io_init(void);
 
 /* The hypercall ABI: RAX = number in, result out. */
 #define HC_VERSION  0		/* returns HC_ABI_VERSION */

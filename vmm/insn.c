@@ -20,34 +20,35 @@
 #define OP_SIGN		(1u << 7)	/* MOVSX */
 #define OP_REG0		(1u << 8)	/* ModRM.reg must be 0 (the /0 forms) */
 
-struct opcode {
-	uint16_t code;		/* the opcode byte; TWO(byte) after the 0f escape */
-	uint16_t flags;
-};
-
 #define TWO(b) ((uint16_t)(0x100 | (b)))
 
-static const struct opcode opcodes[] = {
-	{ 0x88, OP_MODRM | OP_WRITE | OP_BYTE },
-	{ 0x89, OP_MODRM | OP_WRITE },
-	{ 0x8a, OP_MODRM | OP_BYTE },
-	{ 0x8b, OP_MODRM },
-	{ 0xa0, OP_MOFFS | OP_BYTE },
-	{ 0xa1, OP_MOFFS },
-	{ 0xa2, OP_MOFFS | OP_WRITE | OP_BYTE },
-	{ 0xa3, OP_MOFFS | OP_WRITE },
-	{ 0xc6, OP_MODRM | OP_REG0 | OP_IMM | OP_WRITE | OP_BYTE },
-	{ 0xc7, OP_MODRM | OP_REG0 | OP_IMM | OP_WRITE },
-	{ TWO(0xb6), OP_MODRM | OP_EXTEND | OP_BYTE },
-	{ TWO(0xb7), OP_MODRM | OP_EXTEND | OP_WORD_SRC },
-	{ TWO(0xbe), OP_MODRM | OP_EXTEND | OP_BYTE | OP_SIGN },
-	{ TWO(0xbf), OP_MODRM | OP_EXTEND | OP_WORD_SRC | OP_SIGN },
-};
+/* What the opcode byte (TWO(byte) after the 0f escape) needs; 0 for one
+ * we do not emulate. A switch: the compiler makes it one table jump. */
+static uint16_t opcode_flags(uint16_t code)
+{
+	switch (code) {
+	case 0x88: return OP_MODRM | OP_WRITE | OP_BYTE;
+	case 0x89: return OP_MODRM | OP_WRITE;
+	case 0x8a: return OP_MODRM | OP_BYTE;
+	case 0x8b: return OP_MODRM;
+	case 0xa0: return OP_MOFFS | OP_BYTE;
+	case 0xa1: return OP_MOFFS;
+	case 0xa2: return OP_MOFFS | OP_WRITE | OP_BYTE;
+	case 0xa3: return OP_MOFFS | OP_WRITE;
+	case 0xc6: return OP_MODRM | OP_REG0 | OP_IMM | OP_WRITE | OP_BYTE;
+	case 0xc7: return OP_MODRM | OP_REG0 | OP_IMM | OP_WRITE;
+	case TWO(0xb6): return OP_MODRM | OP_EXTEND | OP_BYTE;
+	case TWO(0xb7): return OP_MODRM | OP_EXTEND | OP_WORD_SRC;
+	case TWO(0xbe): return OP_MODRM | OP_EXTEND | OP_BYTE | OP_SIGN;
+	case TWO(0xbf): return OP_MODRM | OP_EXTEND | OP_WORD_SRC | OP_SIGN;
+	default: return 0;
+	}
+}
 
 #define REX_W 0x8
 #define REX_R 0x4
 
-/* The bytes seen so far. Every read goes through cursor_take, which
+/* The bytes seen so far. Every read goes through cursor_room, which
  * enforces both the 15-byte limit and the buffer's end; the limit comes
  * first so that -ENODATA always means "more bytes could still decode". */
 struct cursor {
@@ -55,41 +56,49 @@ struct cursor {
 	size_t n, pos;
 };
 
-static int cursor_take(struct cursor *c, size_t k, uint64_t *val)
+/* Can k more bytes be taken? 0, or why not. */
+static inline int cursor_room(const struct cursor *c, size_t k)
 {
 	if (c->pos + k > INSN_MAX_LEN)
 		return trace_error(-EINVAL);
 	if (c->pos + k > c->n)
 		return -ENODATA;	/* normal: the caller fetches more */
+	return 0;
+}
+
+/* k bytes, little-endian, into *val. */
+static int cursor_take(struct cursor *c, size_t k, uint64_t *val)
+{
+	int rc = cursor_room(c, k);
+
+	if (rc)
+		return rc;
 	uint64_t v = 0;
 	for (size_t i = 0; i < k; i++)
 		v |= (uint64_t)c->buf[c->pos + i] << (8 * i);
 	c->pos += k;
-	if (val)
-		*val = v;
+	*val = v;
 	return 0;
 }
 
-static int cursor_byte(struct cursor *c, uint8_t *b)
+/* k bytes passed over (a displacement or an offset: the fault gave the
+ * address). */
+static inline int cursor_skip(struct cursor *c, size_t k)
 {
-	uint64_t v = 0;
-	int rc = cursor_take(c, 1, &v);
+	int rc = cursor_room(c, k);
 
-	*b = (uint8_t)v;
+	if (!rc)
+		c->pos += k;
 	return rc;
 }
 
-static const struct opcode *opcode_find(uint16_t code)
+static inline int cursor_byte(struct cursor *c, uint8_t *b)
 {
-	for (size_t i = 0; i < sizeof(opcodes) / sizeof(opcodes[0]); i++)
-		if (opcodes[i].code == code)
-			return &opcodes[i];
-	return NULL;
-}
+	int rc = cursor_room(c, 1);
 
-static bool is_segment_prefix(uint8_t b)
-{
-	return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;
+	if (!rc)
+		*b = c->buf[c->pos++];
+	return rc;
 }
 
 /* Bytes of displacement after a memory ModRM (and the SIB it announces). */
@@ -129,20 +138,26 @@ int insn_decode_mmio(const uint8_t *buf, size_t n, int cpu_mode, struct mmio_ins
 	for (;;) {
 		if ((rc = cursor_byte(&c, &b)))
 			return rc;
-		if (b == 0x66)
+		switch (b) {
+		case 0x66:
 			opsize_prefix = true;
-		else if (b == 0x67)
+			rex = 0;
+			continue;
+		case 0x67:
 			addrsize_prefix = true;
-		else if (is_segment_prefix(b))
-			;
-		else if (b == 0xf0 || b == 0xf2 || b == 0xf3)
+			rex = 0;
+			continue;
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:	/* segments */
+			rex = 0;
+			continue;
+		case 0xf0: case 0xf2: case 0xf3:
 			return trace_error(-EINVAL);	/* LOCK, REPNE, REP */
-		else if (cpu_mode == 64 && (b & 0xf0) == 0x40) {
+		}
+		if (cpu_mode == 64 && (b & 0xf0) == 0x40) {
 			rex = b;
 			continue;
-		} else
-			break;
-		rex = 0;
+		}
+		break;
 	}
 
 	uint16_t code = b;
@@ -151,8 +166,8 @@ int insn_decode_mmio(const uint8_t *buf, size_t n, int cpu_mode, struct mmio_ins
 			return rc;
 		code = TWO(b);
 	}
-	const struct opcode *op = opcode_find(code);
-	if (!op)
+	const uint16_t flags = opcode_flags(code);
+	if (!flags)
 		return trace_error(-EINVAL);
 
 	/* Operand and address size, SDM Vol. 2A 3.6 table 3-4, 2.2.1.2. */
@@ -166,12 +181,12 @@ int insn_decode_mmio(const uint8_t *buf, size_t n, int cpu_mode, struct mmio_ins
 		addr_size = cpu_mode == 64 ? 4 : cpu_mode == 32 ? 2 : 4;
 
 	struct mmio_insn d = { 0 };
-	d.write = op->flags & OP_WRITE;
-	d.size = op->flags & OP_BYTE ? 1 : op->flags & OP_WORD_SRC ? 2 : (uint8_t)opsize;
-	d.dst_size = op->flags & OP_EXTEND ? (uint8_t)opsize : d.size;
-	d.sign_extend = op->flags & OP_SIGN;
+	d.write = flags & OP_WRITE;
+	d.size = flags & OP_BYTE ? 1 : flags & OP_WORD_SRC ? 2 : (uint8_t)opsize;
+	d.dst_size = flags & OP_EXTEND ? (uint8_t)opsize : d.size;
+	d.sign_extend = flags & OP_SIGN;
 
-	if (op->flags & OP_MODRM) {
+	if (flags & OP_MODRM) {
 		uint8_t modrm;
 		size_t disp;
 		if ((rc = cursor_byte(&c, &modrm)))
@@ -179,27 +194,27 @@ int insn_decode_mmio(const uint8_t *buf, size_t n, int cpu_mode, struct mmio_ins
 		if (modrm >> 6 == 3)
 			return trace_error(-EINVAL);	/* a register, not memory */
 		unsigned reg = (modrm >> 3) & 7;
-		if ((op->flags & OP_REG0) && reg != 0)
+		if ((flags & OP_REG0) && reg != 0)
 			return trace_error(-EINVAL);
 		if ((rc = modrm_disp_len(&c, modrm, addr_size, &disp)))
 			return rc;
-		if ((rc = cursor_take(&c, disp, NULL)))
+		if ((rc = cursor_skip(&c, disp)))
 			return rc;
 		if (rex & REX_R)
 			reg += 8;
 		/* Byte registers 4-7 are AH/CH/DH/BH unless a REX is present
 		 * (then SPL/BPL/SIL/DIL), SDM Vol. 2A 3.7.2.1 table 3-2. */
-		if ((op->flags & OP_BYTE) && !(op->flags & OP_EXTEND) && !rex && reg >= 4) {
+		if ((flags & OP_BYTE) && !(flags & OP_EXTEND) && !rex && reg >= 4) {
 			d.high8 = true;
 			reg -= 4;
 		}
 		d.reg = (uint8_t)reg;
-	} else if (op->flags & OP_MOFFS) {
-		if ((rc = cursor_take(&c, addr_size, NULL)))
+	} else if (flags & OP_MOFFS) {
+		if ((rc = cursor_skip(&c, addr_size)))
 			return rc;
 	}
 
-	if (op->flags & OP_IMM) {
+	if (flags & OP_IMM) {
 		unsigned imm_len = d.size == 8 ? 4 : d.size;
 		uint64_t imm = 0;
 		if ((rc = cursor_take(&c, imm_len, &imm)))

@@ -128,20 +128,40 @@ static const struct port_range owned_ports[] = {
 	{ RESET_CTRL, 1, reset_access },
 };
 
-/* The legacy PC devices of vmm/dev/legacy.c, which take scattered ports:
- * false if the port is none of theirs. */
+/* The legacy PC devices of vmm/dev/legacy.c, which take scattered ports
+ * (port_owner below knows which). */
 static bool legacy_access(struct vcpu *v, const struct vm_exit *e, uint32_t *val)
 {
 	enum legacy_result r;
 
-	if (!legacy_claims(e->io.port))
-		return false;
 	spin_lock(&v->dom->lock);
 	r = legacy_io(&v->dom->legacy, e->io.port, e->io.size, e->io.in, val);
 	spin_unlock(&v->dom->lock);
 	if (r == LEGACY_RESET)
 		domain_reboot(v->dom, "reboot");
 	return r != LEGACY_UNHANDLED;
+}
+
+/* Who takes each port below 0x1000 (no owned port is above): the index
+ * of its owned_ports range plus one, PORT_LEGACY for the legacy devices',
+ * 0 for none. One load on the exit path instead of a walk of the ranges;
+ * a refused port costs no more. Filled by io_init. */
+#define PORT_LEGACY 0xff
+static uint8_t port_owner[0x1000];
+_Static_assert(sizeof(owned_ports) / sizeof(owned_ports[0]) < PORT_LEGACY, "port_owner");
+
+void io_init(void)
+{
+	/* Each entry written once with its final value: a domain that
+	 * reboots calls this while others run (the same values again). */
+	for (unsigned port = 0; port < sizeof(port_owner); port++) {
+		uint8_t owner = legacy_claims((uint16_t)port) ? PORT_LEGACY : 0;
+
+		for (unsigned i = 0; i < sizeof(owned_ports) / sizeof(owned_ports[0]); i++)
+			if (port - owned_ports[i].base < owned_ports[i].count)
+				owner = (uint8_t)(i + 1);
+		port_owner[port] = owner;
+	}
 }
 
 static void io_refuse(struct vcpu *v, const struct vm_exit *e)
@@ -161,19 +181,17 @@ static void io_refuse(struct vcpu *v, const struct vm_exit *e)
 
 void io_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	const struct port_range *owner = NULL;
-
-	for (unsigned i = 0; i < sizeof(owned_ports) / sizeof(owned_ports[0]); i++)
-		if (e->io.port >= owned_ports[i].base &&
-		    e->io.port < owned_ports[i].base + owned_ports[i].count) {
-			owner = &owned_ports[i];
-			break;
-		}
-
+	uint16_t port = e->io.port;
+	unsigned owner = port < sizeof(port_owner) ? port_owner[port] : 0;
 	uint32_t val = (uint32_t)v->regs.rax;
-	bool taken = !e->io.string &&
-		     (owner ? owner->access(v, e->io.port - owner->base, e, &val)
-			    : legacy_access(v, e, &val));
+	bool taken;
+
+	if (owner == 0 || e->io.string)
+		taken = false;
+	else if (owner == PORT_LEGACY)
+		taken = legacy_access(v, e, &val);
+	else
+		taken = owned_ports[owner - 1].access(v, port - owned_ports[owner - 1].base, e, &val);
 	if (!taken) {
 		io_refuse(v, e);
 	} else if (e->io.in) {

@@ -23,15 +23,17 @@ static bool read_gpa(void *opaque, uint64_t gpa, void *buf, size_t len)
 /* The instruction at CS:RIP. */
 static int fetch_and_decode(struct vcpu *v, struct mmio_insn *in)
 {
+	struct vcpu_fetch_state f;
+
+	vcpu_ops->fetch_state(v, &f);
 	const struct gwalk w = {
-		.cr0 = vcpu_ops->get_cr(v, 0), .cr3 = vcpu_ops->get_cr(v, 3),
-		.cr4 = vcpu_ops->get_cr(v, 4), .efer = vcpu_ops->get_efer(v),
+		.cr0 = f.cr0, .cr3 = f.cr3, .cr4 = f.cr4, .efer = f.efer,
 		.read_gpa = read_gpa, .opaque = v->dom,
 	};
 	uint8_t buf[INSN_MAX_LEN];
-	int mode = vcpu_ops->cpu_mode(v);
+	int mode = f.mode;
 	uint64_t rip = mode == 64 ? v->regs.rip :
-		       (uint32_t)(vcpu_ops->cs_base(v) +
+		       (uint32_t)(f.cs_base +
 				  (mode == 16 ? (uint16_t)v->regs.rip : (uint32_t)v->regs.rip));
 	/* Up to the end of the page first: the next one may not be mapped. */
 	size_t n = PAGE_BYTES - (rip & (PAGE_BYTES - 1));

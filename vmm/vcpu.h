@@ -11,6 +11,7 @@
 #define VMM_VCPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/pgtable.h"
@@ -31,10 +32,15 @@ struct guest_regs {
  * not the field order above. */
 static inline uint64_t *guest_gpr(struct guest_regs *r, unsigned n)
 {
-	uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
-				    &r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11,
-				    &r->r12, &r->r13, &r->r14, &r->r15 };
-	return map[n & 15];
+	/* Field index by x86 number: one load (a table of pointers built on
+	 * the stack would cost a store each, and this is the MMIO path). */
+#define GPR_AT(f) ((uint8_t)offsetof(struct guest_regs, f))
+	static const uint8_t at[16] = { GPR_AT(rax), GPR_AT(rcx), GPR_AT(rdx), GPR_AT(rbx),
+					GPR_AT(rsp), GPR_AT(rbp), GPR_AT(rsi), GPR_AT(rdi),
+					GPR_AT(r8), GPR_AT(r9), GPR_AT(r10), GPR_AT(r11),
+					GPR_AT(r12), GPR_AT(r13), GPR_AT(r14), GPR_AT(r15) };
+#undef GPR_AT
+	return (uint64_t *)((char *)r + at[n & 15]);
 }
 
 enum exit_reason {
@@ -117,6 +123,14 @@ struct vcpu {
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
 
+/* The guest's paging registers as it sees them, its code size and its
+ * CS base: where its instruction is and how to read it. */
+struct vcpu_fetch_state {
+	uint64_t cr0, cr3, cr4, efer;
+	uint64_t cs_base;	/* where RIP counts from outside 64-bit mode */
+	int mode;		/* code size: 64 (long mode, CS.L), 32 or 16 */
+};
+
 struct vcpu_ops {
 	const char *name;		/* "svm" or "vmx" */
 	/* The format of this vendor's second-level page tables. */
@@ -140,10 +154,9 @@ struct vcpu_ops {
 	void (*set_efer)(struct vcpu *v, uint64_t efer);
 	/* CR0, CR3 or CR4 as the guest sees it (for emulation decisions). */
 	uint64_t (*get_cr)(struct vcpu *v, unsigned cr);
-	/* The code size the guest runs at: 64 (long mode, CS.L), 32 or 16. */
-	int (*cpu_mode)(struct vcpu *v);
-	/* Its CS base (where RIP counts from outside 64-bit mode). */
-	uint64_t (*cs_base)(struct vcpu *v);
+	/* What fetching the guest's current instruction needs, in one call
+	 * (the MMIO exit's path). */
+	void (*fetch_state)(struct vcpu *v, struct vcpu_fetch_state *f);
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

@@ -2,7 +2,8 @@
  * Assembly helpers shared by the SVM and VMX entry code: loading and
  * saving the guest's general-purpose registers from/to struct guest_regs
  * (vmm/vcpu.h; the offsets below are checked by _Static_assert in svm.c
- * and vmx.c). RAX and RSP are the vendor's business and not touched.
+ * and vmx.c). RAX and RSP are the vendor's business and not touched by
+ * the macros.
  */
 #ifndef ARCH_X86_64_GUEST_REGS_H
 #define ARCH_X86_64_GUEST_REGS_H
@@ -22,6 +23,9 @@
 #define R_R13 96
 #define R_R14 104
 #define R_R15 112
+#define R_RSP 120
+#define R_RIP 128
+#define R_RFLAGS 136
 
 #ifdef __ASSEMBLER__
 /* All but RAX/RSP from the struct at \base (a register other than those loaded). */

@@ -153,10 +153,12 @@ static void vuart_write(struct vuart *u, uint16_t reg, uint8_t v)
 	}
 }
 
-void vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val)
+bool vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val)
 {
-	if (in)
-		*val = vuart_read(u, offset);
-	else
+	if (!in) {
 		vuart_write(u, offset, (uint8_t)*val);
+		return true;
+	}
+	*val = vuart_read(u, offset);
+	return offset == THR || offset == IIR;
 }

@@ -34,8 +34,10 @@ struct vuart {
 };
 
 void vuart_init(struct vuart *u, const char *name);
-/* An access to port VUART_BASE + offset; *val in or out. */
-void vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val);
+/* An access to port VUART_BASE + offset; *val in or out. True when it
+ * may have changed the interrupt line (vuart_irq_line): a write, or a
+ * read of RBR or IIR; the other reads leave the state as it was. */
+bool vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val);
 /* Queue a received byte; false (byte dropped) when the FIFO is full. */
 bool vuart_receive(struct vuart *u, uint8_t byte);
 /* Print what is buffered (when the domain stops mid-line). */

@@ -33,6 +33,13 @@ _Static_assert(offsetof(struct guest_regs, rbx) == 8, "svm_run.S");
 _Static_assert(offsetof(struct guest_regs, rbp) == 48, "svm_run.S");
 _Static_assert(offsetof(struct guest_regs, r8) == 56, "svm_run.S");
 _Static_assert(offsetof(struct guest_regs, r15) == 112, "svm_run.S");
+_Static_assert(offsetof(struct guest_regs, rsp) == 120, "svm_run.S");
+_Static_assert(offsetof(struct guest_regs, rip) == 128, "svm_run.S");
+_Static_assert(offsetof(struct guest_regs, rflags) == 136, "svm_run.S");
+_Static_assert(offsetof(struct vmcb, save.rflags) == 0x570, "svm_run.S");
+_Static_assert(offsetof(struct vmcb, save.rip) == 0x578, "svm_run.S");
+_Static_assert(offsetof(struct vmcb, save.rsp) == 0x5d8, "svm_run.S");
+_Static_assert(offsetof(struct vmcb, save.rax) == 0x5f8, "svm_run.S");
 
 struct svm_cpu {
 	uint64_t hsave_pa;	/* VM_HSAVE_PA: where VMRUN keeps host state */
@@ -40,8 +47,9 @@ struct svm_cpu {
 };
 
 struct svm_vcpu {
-	struct vmcb *vmcb;
+	struct vmcb *vmcb;	/* identity-mapped: its address is vmcb_pa */
 	uint64_t vmcb_pa;
+	uint64_t host_vmcb_pa;	/* its CPU's (svm_cpu): a vCPU stays on its CPU */
 };
 
 static struct svm_cpu svm_cpus[MAX_CPUS];
@@ -178,6 +186,7 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	if (!sv->vmcb_pa)
 		return trace_error(-ENOMEM);
 	sv->vmcb = (struct vmcb *)(uintptr_t)sv->vmcb_pa;
+	sv->host_vmcb_pa = svm_cpus[v->cpu].host_vmcb_pa;
 	memset(sv->vmcb, 0, PAGE_SIZE);
 	v->arch = sv;
 
@@ -203,9 +212,13 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 
 /* ---- running ---- */
 
+/* SZ8/SZ16/SZ32 are bits 4/5/6 and the CPU sets one (15.10.2): the
+ * three bits read as the size, 1, 2 or 4 bytes. */
+_Static_assert(SVM_IOIO_SZ8 == 1u << 4 && SVM_IOIO_SZ16 == 2u << 4 && SVM_IOIO_SZ32 == 4u << 4,
+	       "io_size");
 static uint8_t io_size(uint64_t info1)
 {
-	return info1 & SVM_IOIO_SZ32 ? 4 : info1 & SVM_IOIO_SZ16 ? 2 : 1;
+	return (uint8_t)((info1 >> 4) & 7);
 }
 
 /* Without next-RIP saving (QEMU's TCG has none), the length of the few
@@ -223,37 +236,49 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 {
 	const struct vmcb_control *c = &vmcb->control;
 
-	*e = (struct vm_exit){ 0 };	/* stores, not a rep stosb: this is the exit path */
-	e->vendor_code = c->exitcode;
-	switch (c->exitcode) {
-	case SVM_EXIT_CPUID:
+	/* Each case fills the fields of its reason: no zeroing of the
+	 * whole struct on the exit path. */
+	const uint64_t code = c->exitcode;	/* once: e's stores may alias the VMCB for the compiler */
+
+	e->vendor_code = code;
+	e->insn_len = 0;
+	/* The common exits ahead of the switch (a compare each, not its
+	 * range checks and table jump). */
+	if (code == SVM_EXIT_CPUID) {
 		e->reason = EXIT_CPUID;
 		e->insn_len = insn_len(vmcb, 2);
-		break;
-	case SVM_EXIT_MSR:
+		return;
+	}
+	if (code == SVM_EXIT_IOIO) {
+		const uint64_t info = c->exitinfo1;
+
+		e->reason = EXIT_IO;
+		e->io.port = (uint16_t)(info >> 16);
+		e->io.size = io_size(info);
+		e->io.in = info & SVM_IOIO_IN;
+		e->io.string = info & SVM_IOIO_STR;
+		e->io.rep = info & SVM_IOIO_REP;
+		e->insn_len = (uint8_t)(c->exitinfo2 - vmcb->save.rip);	/* EXITINFO2 = next RIP */
+		return;
+	}
+	if (code == SVM_EXIT_MSR) {
 		e->reason = c->exitinfo1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
 		e->msr.index = (uint32_t)r->rcx;
 		e->insn_len = insn_len(vmcb, 2);
-		break;
-	case SVM_EXIT_IOIO:
-		e->reason = EXIT_IO;
-		e->io.port = (uint16_t)(c->exitinfo1 >> 16);
-		e->io.size = io_size(c->exitinfo1);
-		e->io.in = c->exitinfo1 & SVM_IOIO_IN;
-		e->io.string = c->exitinfo1 & SVM_IOIO_STR;
-		e->io.rep = c->exitinfo1 & SVM_IOIO_REP;
-		e->insn_len = (uint8_t)(c->exitinfo2 - vmcb->save.rip);	/* EXITINFO2 = next RIP */
-		break;
-	case SVM_EXIT_HLT:
-		e->reason = EXIT_HLT;
-		e->insn_len = insn_len(vmcb, 1);
-		break;
-	case SVM_EXIT_NPF:
+		return;
+	}
+	if (code == SVM_EXIT_NPF) {
 		e->reason = EXIT_MEM_VIOLATION;
 		e->mem.gpa = c->exitinfo2;
 		e->mem.write = c->exitinfo1 & SVM_NPF_WRITE;
 		e->mem.exec = c->exitinfo1 & SVM_NPF_EXEC;
 		e->mem.read = !e->mem.write && !e->mem.exec;
+		return;
+	}
+	switch (code) {
+	case SVM_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		e->insn_len = insn_len(vmcb, 1);
 		break;
 	case SVM_EXIT_VMMCALL:
 		e->reason = EXIT_HYPERCALL;
@@ -281,34 +306,32 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *sv = v->arch;
-	struct vmcb *vmcb = sv->vmcb;
 
-again:
-	vmcb->save.rax = v->regs.rax;
-	vmcb->save.rsp = v->regs.rsp;
-	vmcb->save.rip = v->regs.rip;
-	vmcb->save.rflags = v->regs.rflags;
+	svm_vmrun(sv->vmcb, &v->regs, sv->host_vmcb_pa, v, e);	/* on in svm_vcpu_exited */
+}
 
-	__asm__ volatile("clgi" ::: "memory");
-	svm_vmrun(sv->vmcb_pa, &v->regs, svm_cpus[v->cpu].host_vmcb_pa);
-	__asm__ volatile("stgi" ::: "memory");
+/* INVD becomes WBINVD, settled here (0f 08: 2 bytes). */
+__attribute__((noinline, cold)) static void svm_invd(struct vcpu *v, const struct vmcb *vmcb)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+	v->regs.rip += insn_len(vmcb, 2);
+}
 
-	v->regs.rax = vmcb->save.rax;
-	v->regs.rsp = vmcb->save.rsp;
-	v->regs.rip = vmcb->save.rip;
-	v->regs.rflags = vmcb->save.rflags;
+/* Where svm_vmrun goes after the exit; returns to svm_vcpu_run's caller. */
+void svm_vcpu_exited(struct vcpu *v, struct vm_exit *e)
+{
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+	uint64_t intinfo = vmcb->control.exitintinfo;
+
 	vmcb->control.tlb_control = SVM_TLB_NOTHING;
-	vmcb->control.eventinj = 0;
-
-	/* An event the exit interrupted (e.g. an exception whose delivery hit
-	 * a nested page fault) is delivered again at the next entry (15.7.2). */
-	if (vmcb->control.exitintinfo & SVM_EVT_VALID)
-		vmcb->control.eventinj = vmcb->control.exitintinfo;
-	/* INVD becomes WBINVD, settled here (0f 08: 2 bytes). */
-	if (vmcb->control.exitcode == SVM_EXIT_INVD) {
-		__asm__ volatile("wbinvd" ::: "memory");
-		v->regs.rip += insn_len(vmcb, 2);
-		goto again;
+	/* An event the exit interrupted (e.g. an exception whose delivery
+	 * hit a nested page fault) is delivered again at the next entry
+	 * (15.7.2). */
+	vmcb->control.eventinj = intinfo & SVM_EVT_VALID ? intinfo : 0;
+	if (__builtin_expect(vmcb->control.exitcode == SVM_EXIT_INVD, 0)) {
+		svm_invd(v, vmcb);
+		svm_vcpu_run(v, e);
+		return;
 	}
 	svm_decode_exit(vmcb, &v->regs, e);
 }
@@ -345,20 +368,21 @@ static uint64_t svm_get_cr(struct vcpu *v, unsigned cr)
 	return cr == 0 ? s->cr0 : cr == 3 ? s->cr3 : cr == 4 ? s->cr4 : 0;
 }
 
-static uint64_t svm_cs_base(struct vcpu *v)
-{
-	return ((struct svm_vcpu *)v->arch)->vmcb->save.cs.base;
-}
-
-static int svm_cpu_mode(struct vcpu *v)
+static void svm_fetch_state(struct vcpu *v, struct vcpu_fetch_state *f)
 {
 	const struct vmcb_save *s = &((struct svm_vcpu *)v->arch)->vmcb->save;
 
+	f->cr0 = s->cr0;
+	f->cr3 = s->cr3;
+	f->cr4 = s->cr4;
+	f->efer = s->efer & ~EFER_SVME;
+	f->cs_base = s->cs.base;
 	if (!(s->cr0 & 1))
-		return 16;
-	if ((s->efer & (1ull << 10)) && (s->cs.attrib & 0x200))	/* LMA, CS.L */
-		return 64;
-	return s->cs.attrib & 0x400 ? 32 : 16;			/* CS.D */
+		f->mode = 16;
+	else if ((s->efer & (1ull << 10)) && (s->cs.attrib & 0x200))	/* LMA, CS.L */
+		f->mode = 64;
+	else
+		f->mode = s->cs.attrib & 0x400 ? 32 : 16;		/* CS.D */
 }
 
 static uint64_t svm_get_pat(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat; }
@@ -397,8 +421,7 @@ const struct vcpu_ops svm_ops = {
 	.get_efer = svm_get_efer,
 	.set_efer = svm_set_efer,
 	.get_cr = svm_get_cr,
-	.cpu_mode = svm_cpu_mode,
-	.cs_base = svm_cs_base,
+	.fetch_state = svm_fetch_state,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

@@ -9,6 +9,13 @@
 extern const struct pt_format pt_format_npt;	/* 1 GiB leaves */
 extern const struct pt_format pt_format_npt_2m;	/* CPUs without 1 GiB pages */
 
-void svm_vmrun(uint64_t guest_vmcb_pa, void *regs, uint64_t host_vmcb_pa);
+struct vmcb;
+struct vmcb;
+struct vcpu;
+struct vm_exit;
+/* svm_run.S: enter, and at the exit continue in svm_vcpu_exited(v, e). */
+void svm_vmrun(struct vmcb *vmcb, void *regs, uint64_t host_vmcb_pa, struct vcpu *v,
+	       struct vm_exit *e);
+void svm_vcpu_exited(struct vcpu *v, struct vm_exit *e);
 
 #endif

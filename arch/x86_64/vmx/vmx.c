@@ -487,24 +487,57 @@ static void vmx_decode_io(uint64_t q, struct vm_exit *e)
 	e->io.port = (uint16_t)(q >> 16);
 }
 
-static void vmx_decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
+/* Exits the vendor code settles itself without the generic handlers:
+ * CR0/CR4 shadowing, XSETBV, GETSEC, and INVD (it always exits; the
+ * hypervisor's own dirty cache lines must not be dropped, so it becomes
+ * WBINVD). False: not one of those after all (a CR access other than a
+ * MOV to CR0/CR4), reported as an unexpected exit. */
+__attribute__((noinline, cold)) static bool vmx_handled_here(struct vcpu *v, struct vmx_vcpu *xv,
+							     uint32_t reason)
 {
-	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+	if (reason == VMX_EXIT_CR_ACCESS)
+		return vmx_cr_write(v, xv, vmread(VMCS_EXIT_QUALIFICATION));
+	if (reason == VMX_EXIT_XSETBV)
+		vmx_xsetbv(v, xv);
+	else if (reason == VMX_EXIT_GETSEC)	/* SMX is not the guest's */
+		vmx_queue_exception(xv, X86_EXC_UD, false, 0);
+	else {
+		__asm__ volatile("wbinvd" ::: "memory");
+		v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+	}
+	return true;
+}
+
+/* The exit as the generic handlers see it; true when it was settled here
+ * (vmx_handled_here) and the guest is to be entered again. Each case
+ * fills the fields of its reason: no zeroing of the whole struct on the
+ * exit path. */
+static bool vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason,
+			    struct vm_exit *e)
+{
+	uint64_t q;
 
 	e->insn_len = (uint8_t)vmread(VMCS_EXIT_INSN_LEN);
-	switch (reason & 0xffff) {
-	case VMX_EXIT_CPUID: e->reason = EXIT_CPUID; break;
-	case VMX_EXIT_RDMSR:
-		e->reason = EXIT_MSR_READ;
+	reason &= 0xffff;
+	/* The common exits ahead of the switch (a compare each, not its
+	 * range check and table jump). */
+	if (reason == VMX_EXIT_CPUID) {
+		e->reason = EXIT_CPUID;
+		return false;
+	}
+	if (reason == VMX_EXIT_IO) {
+		vmx_decode_io(vmread(VMCS_EXIT_QUALIFICATION), e);
+		return false;
+	}
+	if (reason == VMX_EXIT_RDMSR || reason == VMX_EXIT_WRMSR) {
+		e->reason = reason == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
 		e->msr.index = (uint32_t)v->regs.rcx;
-		break;
-	case VMX_EXIT_WRMSR:
-		e->reason = EXIT_MSR_WRITE;
-		e->msr.index = (uint32_t)v->regs.rcx;
-		break;
-	case VMX_EXIT_IO: vmx_decode_io(q, e); break;
+		return false;
+	}
+	switch (reason) {
 	case VMX_EXIT_HLT: e->reason = EXIT_HLT; break;
 	case VMX_EXIT_EPT_VIOLATION:
+		q = vmread(VMCS_EXIT_QUALIFICATION);
 		e->reason = EXIT_MEM_VIOLATION;
 		e->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 		e->mem.read = q & 1;
@@ -516,7 +549,7 @@ static void vmx_decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 	case VMX_EXIT_INIT: e->reason = EXIT_INIT; break;
 	case VMX_EXIT_SIPI:
 		e->reason = EXIT_SIPI;
-		e->sipi.vector = (uint8_t)q;
+		e->sipi.vector = (uint8_t)vmread(VMCS_EXIT_QUALIFICATION);
 		break;
 	case VMX_EXIT_EXTINT: e->reason = EXIT_INTR; break;
 	case VMX_EXIT_EXCEPTION_NMI:
@@ -536,34 +569,16 @@ static void vmx_decode_exit(struct vcpu *v, uint32_t reason, struct vm_exit *e)
 	case VMX_EXIT_INVVPID:
 		e->reason = EXIT_VIRT_INSN;
 		break;
+	case VMX_EXIT_CR_ACCESS: case VMX_EXIT_XSETBV: case VMX_EXIT_GETSEC: case VMX_EXIT_INVD:
+		if (vmx_handled_here(v, xv, reason))
+			return true;
+		goto other;
 	default:
 	other:
 		e->reason = EXIT_OTHER;
-		e->other.info1 = q;
+		e->other.info1 = vmread(VMCS_EXIT_QUALIFICATION);
 		e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
 		break;
-	}
-}
-
-/* Exits the vendor code settles itself without the generic handlers:
- * CR0/CR4 shadowing, and INVD (it always exits; the hypervisor's own
- * dirty cache lines must not be dropped, so it becomes WBINVD). */
-static bool vmx_handled_here(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason)
-{
-	if (reason == VMX_EXIT_CR_ACCESS)
-		return vmx_cr_write(v, xv, vmread(VMCS_EXIT_QUALIFICATION));
-	if (reason == VMX_EXIT_XSETBV) {
-		vmx_xsetbv(v, xv);
-		return true;
-	}
-	if (reason == VMX_EXIT_GETSEC) {	/* SMX is not the guest's */
-		vmx_queue_exception(xv, X86_EXC_UD, false, 0);
-		return true;
-	}
-	if (reason == VMX_EXIT_INVD) {
-		__asm__ volatile("wbinvd" ::: "memory");
-		v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
-		return true;
 	}
 	return false;
 }
@@ -572,44 +587,51 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *xv = v->arch;
 
-	for (;;) {
-		vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
-		vmwrite(VMCS_GUEST_RIP, v->regs.rip);
-		vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+	vmwrite(VMCS_GUEST_RSP, v->regs.rsp);
+	vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+	vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+	/* Every VM exit clears the valid bit of the entry's event (SDM Vol.
+	 * 3C 28.2): it is written only when there is one. */
+	if (xv->pending_event) {
 		vmwrite(VMCS_ENTRY_INTR_INFO, xv->pending_event);
 		if (xv->pending_event & (1u << 11))
 			vmwrite(VMCS_ENTRY_EXC_ERROR, xv->pending_error);
 		xv->pending_event = 0;
-
-		*e = (struct vm_exit){ 0 };	/* stores, not a rep stosb: the exit path */
-		if (vmx_enter(&v->regs, xv->launched)) {
-			e->reason = EXIT_ENTRY_FAILED;
-			e->vendor_code = vmread(VMCS_VM_INSN_ERROR);
-			return;
-		}
-		xv->launched = true;
-		v->regs.rsp = vmread(VMCS_GUEST_RSP);
-		v->regs.rip = vmread(VMCS_GUEST_RIP);
-		v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
-
-		uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-		e->vendor_code = reason;
-		if (reason & VMX_EXIT_ENTRY_FAILURE) {
-			e->reason = EXIT_ENTRY_FAILED;
-			return;
-		}
-		/* An event whose delivery the exit interrupted is delivered
-		 * again at the next entry (SDM Vol. 3C 28.2.4). */
-		uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-		if (idt & (1u << 31)) {
-			xv->pending_event = idt & ~(1u << 12);
-			xv->pending_error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR);
-		}
-		if (!vmx_handled_here(v, xv, reason & 0xffff)) {
-			vmx_decode_exit(v, reason, e);
-			return;
-		}
 	}
+	vmx_enter(&v->regs, xv->launched, v, e);	/* on in vmx_vcpu_exited */
+}
+
+/* Where vmx_enter goes after the exit; returns to vmx_vcpu_run's caller. */
+void vmx_vcpu_exited(struct vcpu *v, struct vm_exit *e, int failed)
+{
+	struct vmx_vcpu *xv = v->arch;
+
+	e->insn_len = 0;
+	if (failed) {
+		e->reason = EXIT_ENTRY_FAILED;
+		e->vendor_code = vmread(VMCS_VM_INSN_ERROR);
+		return;
+	}
+	xv->launched = true;
+	v->regs.rsp = vmread(VMCS_GUEST_RSP);
+	v->regs.rip = vmread(VMCS_GUEST_RIP);
+	v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+
+	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	e->vendor_code = reason;
+	if (reason & VMX_EXIT_ENTRY_FAILURE) {
+		e->reason = EXIT_ENTRY_FAILED;
+		return;
+	}
+	/* An event whose delivery the exit interrupted is delivered again at
+	 * the next entry (SDM Vol. 3C 28.2.4). */
+	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+	if (idt & (1u << 31)) {
+		xv->pending_event = idt & ~(1u << 12);
+		xv->pending_error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR);
+	}
+	if (vmx_decode_exit(v, xv, reason, e))
+		vmx_vcpu_run(v, e);	/* settled here: enter again */
 }
 
 static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -647,21 +669,21 @@ static uint64_t vmx_get_cr(struct vcpu *v, unsigned cr)
 	return 0;
 }
 
-static uint64_t vmx_cs_base(struct vcpu *v)
-{
-	(void)v;
-	return vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS);
-}
-
-static int vmx_cpu_mode(struct vcpu *v)
+static void vmx_fetch_state(struct vcpu *v, struct vcpu_fetch_state *f)
 {
 	uint64_t cs_ar = vmread(VMCS_GUEST_ES_AR + 2 * SEG_CS);
 
-	if (!(vmx_get_cr(v, 0) & CR0_PE))
-		return 16;
-	if ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && (cs_ar & (1u << 13)))	/* CS.L */
-		return 64;
-	return cs_ar & (1u << 14) ? 32 : 16;					/* CS.D */
+	f->cr0 = vmx_get_cr(v, 0);
+	f->cr3 = vmread(VMCS_GUEST_CR3);
+	f->cr4 = vmx_get_cr(v, 4);
+	f->efer = vmread(VMCS_GUEST_EFER);
+	f->cs_base = vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS);
+	if (!(f->cr0 & CR0_PE))
+		f->mode = 16;
+	else if ((f->efer & EFER_LMA) && (cs_ar & (1u << 13)))	/* CS.L */
+		f->mode = 64;
+	else
+		f->mode = cs_ar & (1u << 14) ? 32 : 16;			/* CS.D */
 }
 
 static uint64_t vmx_get_pat(struct vcpu *v)
@@ -759,8 +781,7 @@ const struct vcpu_ops vmx_ops = {
 	.get_efer = vmx_get_efer,
 	.set_efer = vmx_set_efer,
 	.get_cr = vmx_get_cr,
-	.cpu_mode = vmx_cpu_mode,
-	.cs_base = vmx_cs_base,
+	.fetch_state = vmx_fetch_state,
 	.get_pat = vmx_get_pat,
 	.set_pat = vmx_set_pat,
 	.dump = vmx_dump,

@@ -12,6 +12,11 @@ extern const struct pt_format pt_format_ept_4k;	/* no large EPT pages */
 
 /* Enter the guest (launched: VMRESUME, else VMLAUNCH). Returns 0 after a
  * VM exit, non-zero when the instruction itself failed (VMfail). */
-int vmx_enter(void *regs, int launched);
+struct vcpu;
+struct vm_exit;
+/* vmx_run.S: enter, and at the exit (or a VMfail) continue in
+ * vmx_vcpu_exited(v, e, failed). */
+void vmx_enter(void *regs, int launched, struct vcpu *v, struct vm_exit *e);
+void vmx_vcpu_exited(struct vcpu *v, struct vm_exit *e, int failed);
 
 #endif
