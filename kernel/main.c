@@ -167,7 +167,7 @@ void kernel_main(uint32_t magic, uint64_t info_phys);
 
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
-	uint64_t t_entry = rdtsc();
+	uint64_t t_entry = tsc_at_entry = rdtsc();
 
 	console_early_init();
 	pic_disable();

@@ -16,6 +16,8 @@ static inline void spin_lock(struct spinlock *l)
 {
 	uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 
+	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) == me, 1))
+		return;		/* uncontended: straight through, no loop entry */
 	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
 		__asm__ volatile("pause" ::: "memory");
 }

@@ -170,19 +170,25 @@ __attribute__((noinline)) static void cpuid_exit_filtered(struct vcpu *v, const 
 }
 
 /* The exit path: a leaf the domain sees as the CPU answers it costs one
- * CPUID and the stores (no frame for the rare leaves' calls); the rest
- * are out of line. In 64-bit mode CPUID zero-extends its results into
+ * CPUID and the stores, without a frame (the rare leaves' calls are out
+ * of line, and RBX, callee-saved, is kept aside in RSI around the CPUID
+ * rather than pushed). In 64-bit mode CPUID zero-extends its results into
  * RAX/RBX/RCX/RDX, so they are stored as the CPU left them. */
 void cpuid_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	uint32_t leaf = (uint32_t)v->regs.rax;
+	uint64_t a, b, c, d;
 
 	if (cpuid_filtered(leaf)) {
 		cpuid_exit_filtered(v, e);
 		return;
 	}
-	__asm__ volatile("cpuid"
-			 : "=a"(v->regs.rax), "=b"(v->regs.rbx), "=c"(v->regs.rcx), "=d"(v->regs.rdx)
+	__asm__ volatile("movq %%rbx, %1\n\tcpuid\n\txchgq %%rbx, %1"
+			 : "=a"(a), "=&S"(b), "=c"(c), "=d"(d)
 			 : "a"(leaf), "c"((uint32_t)v->regs.rcx));
+	v->regs.rax = a;
+	v->regs.rbx = b;
+	v->regs.rcx = c;
+	v->regs.rdx = d;
 	vcpu_skip_insn(v, e);
 }

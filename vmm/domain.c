@@ -324,7 +324,7 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 
 /* With d->lock held: a rising edge of the UART's line is an interrupt on
  * the virtual IOAPIC's pin, sent where the guest routed it. */
-static void domain_uart_sync(struct domain *d)
+void domain_uart_sync(struct domain *d)
 {
 	bool line = vuart_irq_line(&d->uart);
 	struct vioapic_msg m;
@@ -404,6 +404,11 @@ void domain_vcpu_run(struct vcpu *v)
 					    v->cpu, err);
 				domain_stop(d, why);
 			} else {
+				if (v == &d->vcpus[0] && !d->entered) {
+					d->entered = true;	/* Under -icount: instructions (scripts/bench) */
+					pr_info("boot: domain %s enters its kernel %llu TSC ticks after the hypervisor's entry\n",
+						d->name, (unsigned long long)(rdtsc() - tsc_at_entry));
+				}
 				vcpu_loop(v);
 				lapic_reset_after_guest();
 			}
@@ -432,14 +437,6 @@ void domain_uart_input(struct domain *d, uint8_t byte)
 	spin_lock(&d->lock);
 	vuart_receive(&d->uart, byte);	/* a full FIFO drops it, as a UART does */
 	domain_uart_sync(d);
-	spin_unlock(&d->lock);
-}
-
-void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *val)
-{
-	spin_lock(&d->lock);
-	if (vuart_access(&d->uart, offset, in, val))
-		domain_uart_sync(d);
 	spin_unlock(&d->lock);
 }
 

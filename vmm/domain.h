@@ -37,6 +37,7 @@ struct domain {
 	struct pgtable slat;		/* guest-physical -> host-physical */
 	bool running;
 	bool restarting;		/* between its reboot and its restart */
+	bool entered;			/* its first vCPU has entered the guest once */
 	uint32_t parked;		/* vCPUs out of the guest for the restart */
 	const struct boot_info *bi;	/* where its kernel is reloaded from */
 	uint32_t nvcpus;
@@ -102,8 +103,19 @@ void domain_vcpu_run(struct vcpu *v);
 /* Console input for the domain: queue it in the virtual UART (dropped
  * when its FIFO is full) and raise the UART's interrupt as needed. */
 void domain_uart_input(struct domain *d, uint8_t byte);
-/* A guest access to the virtual UART (port offset 0-7). */
-void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *val);
+/* Raise the UART's interrupt if its line has just risen.
+ * @pre d->lock held */
+void domain_uart_sync(struct domain *d);
+
+/* A guest access to the virtual UART (port offset 0-7). Inline: the
+ * UART's exit path. */
+static inline void domain_uart_access(struct domain *d, uint16_t offset, bool in, uint32_t *val)
+{
+	spin_lock(&d->lock);
+	if (vuart_access(&d->uart, offset, in, val))
+		domain_uart_sync(d);
+	spin_unlock(&d->lock);
+}
 
 /* The hypervisor's pointer to len bytes of the domain's RAM at
  * guest-physical gpa, or NULL if that is not all within one RAM range. */

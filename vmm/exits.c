@@ -147,10 +147,11 @@ void vcpu_loop(struct vcpu *v)
 	struct vm_exit e;
 
 	while (v->state == VCPU_RUNNING) {
-		vcpu_ops->vcpu_run(v, &e);	/* e.reason < EXIT_REASONS: the decoders' */
+		enum exit_reason r = vcpu_ops->vcpu_run(v, &e);	/* < EXIT_REASONS: the decoders' */
+
 		/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
-		__atomic_add_fetch(&v->dom->exits[e.reason], 1, __ATOMIC_RELAXED);
-		exit_handlers[e.reason](v, &e);
+		__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);
+		exit_handlers[r](v, &e);
 		if (nmi_noted(v->cpu))	/* a load, then a call only when one came */
 			conin_on_nmi();
 	}

@@ -41,19 +41,6 @@ struct port_range {
 	bool (*access)(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val);
 };
 
-static bool uart_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
-{
-	if (e->io.size != 1)
-		return false;
-	/* A guest reading its UART may be waiting for input: poll the
-	 * console, unless its input comes by interrupt anyway (then this
-	 * would only cost every UART read a look at the real UART). */
-	if (e->io.in && !console_irq_on())
-		conin_poll();
-	domain_uart_access(v->dom, offset, e->io.in, val);
-	return true;
-}
-
 static bool pm1_access(struct vcpu *v, uint16_t offset, const struct vm_exit *e, uint32_t *val)
 {
 	if (offset != 0 || e->io.size != 2)
@@ -121,7 +108,6 @@ static bool reset_access(struct vcpu *v, uint16_t offset, const struct vm_exit *
 }
 
 static const struct port_range owned_ports[] = {
-	{ VUART_BASE, VUART_PORTS, uart_access },
 	{ PM1A_EVT, 4, pm1_evt_access },
 	{ PM1A_CNT, 2, pm1_access },
 	{ PM_TMR, 4, pm_timer_access },
@@ -143,12 +129,14 @@ static bool legacy_access(struct vcpu *v, const struct vm_exit *e, uint32_t *val
 }
 
 /* Who takes each port below 0x1000 (no owned port is above): the index
- * of its owned_ports range plus one, PORT_LEGACY for the legacy devices',
- * 0 for none. One load on the exit path instead of a walk of the ranges;
- * a refused port costs no more. Filled by io_init. */
+ * of its owned_ports range plus one, PORT_UART for the virtual UART,
+ * PORT_LEGACY for the legacy devices', 0 for none. One load on the exit
+ * path instead of a walk of the ranges; a refused port costs no more.
+ * Filled by io_init. */
 #define PORT_LEGACY 0xff
+#define PORT_UART   0xfe
 static uint8_t port_owner[0x1000];
-_Static_assert(sizeof(owned_ports) / sizeof(owned_ports[0]) < PORT_LEGACY, "port_owner");
+_Static_assert(sizeof(owned_ports) / sizeof(owned_ports[0]) < PORT_UART, "port_owner");
 
 void io_init(void)
 {
@@ -157,6 +145,9 @@ void io_init(void)
 	for (unsigned port = 0; port < sizeof(port_owner); port++) {
 		uint8_t owner = legacy_claims((uint16_t)port) ? PORT_LEGACY : 0;
 
+		if (port - VUART_BASE < VUART_PORTS)
+			owner = PORT_UART;
+
 		for (unsigned i = 0; i < sizeof(owned_ports) / sizeof(owned_ports[0]); i++)
 			if (port - owned_ports[i].base < owned_ports[i].count)
 				owner = (uint8_t)(i + 1);
@@ -164,39 +155,87 @@ void io_init(void)
 	}
 }
 
-static void io_refuse(struct vcpu *v, const struct vm_exit *e)
+/* The first few refusals of a domain, as debug lines; out of line. */
+__attribute__((noinline, cold)) static void io_refuse_note(const struct domain *d,
+							   const struct vm_exit *e)
+{
+	pr_debug("domain %s: %s%u port 0x%x refused\n", d->name, e->io.in ? "in" : "out",
+		 e->io.size * 8, e->io.port);
+}
+
+/* Reads return all ones, writes are dropped; counted, the first few
+ * noted. The note is the last thing done, a tail call: no frame. */
+static inline void io_refuse(struct vcpu *v, const struct vm_exit *e)
 {
 	struct domain *d = v->dom;
 
-	if (d->io_refused++ < 8)
-		pr_debug("domain %s: %s%u port 0x%x refused\n", d->name,
-			e->io.in ? "in" : "out", e->io.size * 8, e->io.port);
 	if (e->io.in && !e->io.string) {
 		uint64_t ones = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
 		v->regs.rax = (v->regs.rax & ~ones) | ones;
 		if (e->io.size == 4)
 			v->regs.rax = (uint32_t)v->regs.rax;	/* 32-bit writes zero-extend */
 	}
+	if (d->io_refused++ < 8)
+		io_refuse_note(d, e);
 }
 
-void io_exit(struct vcpu *v, const struct vm_exit *e)
+/* A port someone owns (port_owner), for an access that is not string I/O. */
+__attribute__((noinline)) static void io_owned(struct vcpu *v, const struct vm_exit *e,
+					       unsigned owner)
 {
 	uint16_t port = e->io.port;
-	unsigned owner = port < sizeof(port_owner) ? port_owner[port] : 0;
 	uint32_t val = (uint32_t)v->regs.rax;
 	bool taken;
 
-	if (owner == 0 || e->io.string)
-		taken = false;
-	else if (owner == PORT_LEGACY)
+	if (owner == PORT_LEGACY)
 		taken = legacy_access(v, e, &val);
 	else
 		taken = owned_ports[owner - 1].access(v, port - owned_ports[owner - 1].base, e, &val);
+	vcpu_skip_insn(v, e);
 	if (!taken) {
 		io_refuse(v, e);
 	} else if (e->io.in) {
 		uint64_t mask = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
 		v->regs.rax = e->io.size == 4 ? val : (v->regs.rax & ~mask) | (val & mask);
 	}
+}
+
+/* The UART's byte accesses (a driver polls LSR, a console writes THR):
+ * the busiest owned ports, straight to the device. */
+__attribute__((noinline)) static void uart_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	uint32_t val = (uint8_t)v->regs.rax;
+
+	/* A guest reading its UART may be waiting for input: poll the
+	 * console, unless its input comes by interrupt anyway (then this
+	 * would only cost every UART read a look at the real UART). */
+	if (e->io.in && !console_irq_on())
+		conin_poll();
+	domain_uart_access(v->dom, e->io.port - VUART_BASE, e->io.in, &val);
+	if (e->io.in)
+		v->regs.rax = (v->regs.rax & ~0xffull) | (uint8_t)val;
 	vcpu_skip_insn(v, e);
+}
+
+/* A refused port costs a look at port_owner and the refusal, no frame. */
+void io_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	uint16_t port = e->io.port;
+	unsigned owner = port < sizeof(port_owner) ? port_owner[port] : 0;
+
+	if (owner == PORT_UART && e->io.size == 1 && !e->io.string) {
+		uart_exit(v, e);	/* wider accesses are refused, as below */
+		return;
+	}
+	if (owner && owner != PORT_UART && !e->io.string) {
+		io_owned(v, e, owner);
+		return;
+	}
+	/* vcpu_skip_insn with its error a tail call, then the refusal */
+	if (__builtin_expect(e->insn_len == 0, 0)) {
+		vcpu_insn_len_unknown(v);
+		return;
+	}
+	v->regs.rip += e->insn_len;
+	io_refuse(v, e);
 }

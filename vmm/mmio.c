@@ -35,14 +35,23 @@ static int fetch_and_decode(struct vcpu *v, struct mmio_insn *in)
 	uint64_t rip = mode == 64 ? v->regs.rip :
 		       (uint32_t)(f.cs_base +
 				  (mode == 16 ? (uint16_t)v->regs.rip : (uint32_t)v->regs.rip));
-	/* Up to the end of the page first: the next one may not be mapped. */
+	/* Up to the end of the page first: the next one may not be mapped.
+	 * Those bytes are decoded where they are, in the domain's RAM: the
+	 * decoder reads each byte once and checks every length itself, so a
+	 * byte another vCPU changes meanwhile makes at worst a wrong decode
+	 * for this domain. An instruction that runs on into the next page is
+	 * copied together first. */
 	size_t n = PAGE_BYTES - (rip & (PAGE_BYTES - 1));
+	uint64_t gpa;
+	const uint8_t *code = NULL;
 
 	if (n > sizeof(buf))
 		n = sizeof(buf);
-	int err = gwalk_read(&w, rip, buf, n);
+	int err = gwalk_translate(&w, rip, &gpa);
+	if (!err && !(code = domain_gpa_to_hva(v->dom, gpa, n)))
+		err = trace_error(-EFAULT);
 	if (!err)
-		err = insn_decode_mmio(buf, n, mode, in);
+		err = insn_decode_mmio(code, n, mode, in);
 	if (err == -ENODATA) {
 		err = gwalk_read(&w, rip, buf, sizeof(buf));
 		if (!err)

@@ -144,8 +144,9 @@ struct vcpu_ops {
 	 * IP 0 (an AP after INIT-SIPI, SDM Vol. 3A 9.4.4). May be called
 	 * again for the same vCPU (it reuses its control block). */
 	int (*vcpu_init)(struct vcpu *v, uint64_t slat_root, uint32_t tag);
-	/* Enter the guest; return at the next exit, decoded into *e. */
-	void (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
+	/* Enter the guest; return at the next exit, decoded into *e, with
+	 * e->reason as the result (a register, not a load, for the loop). */
+	enum exit_reason (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
 	/* Make the guest take exception `vector` at its next entry. */
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 	/* The guest's EFER as the guest sees it (for MSR emulation), and its

@@ -11,6 +11,10 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* The TSC at the hypervisor's entry (kernel_main): boot figures count
+ * from it. */
+extern uint64_t tsc_at_entry;
+
 void tsc_calibrate(void);
 uint64_t tsc_hz(void);
 /* TSC ticks the calibration spent waiting (0 when CPUID gave the rate). */

@@ -3,7 +3,8 @@
 #include "kernel/string.h"
 #include "vmm/dev/vuart.h"
 
-enum { THR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
+enum { THR = 0, IER = 1, IIR = 2,	/* vuart_access (vuart.h) knows THR and IIR */
+       LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
 #define LCR_DLAB   0x80
 #define LSR_DR     0x01
@@ -89,7 +90,7 @@ bool vuart_irq_line(const struct vuart *u)
 	return (u->mcr & MCR_OUT2) && vuart_iir(u) != IIR_NONE;
 }
 
-static uint8_t vuart_read(struct vuart *u, uint16_t reg)
+uint8_t vuart_read(struct vuart *u, uint16_t reg)
 {
 	bool dlab = u->lcr & LCR_DLAB;
 
@@ -114,7 +115,7 @@ static uint8_t vuart_read(struct vuart *u, uint16_t reg)
 	}
 }
 
-static void vuart_write(struct vuart *u, uint16_t reg, uint8_t v)
+void vuart_write(struct vuart *u, uint16_t reg, uint8_t v)
 {
 	bool dlab = u->lcr & LCR_DLAB;
 
@@ -151,14 +152,4 @@ static void vuart_write(struct vuart *u, uint16_t reg, uint8_t v)
 	case SCR: u->scr = v; break;
 	default: break;	/* LSR, MSR: read-only */
 	}
-}
-
-bool vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val)
-{
-	if (!in) {
-		vuart_write(u, offset, (uint8_t)*val);
-		return true;
-	}
-	*val = vuart_read(u, offset);
-	return offset == THR || offset == IIR;
 }

@@ -34,10 +34,23 @@ struct vuart {
 };
 
 void vuart_init(struct vuart *u, const char *name);
+/* A read or a write of register `reg` (port VUART_BASE + reg). */
+uint8_t vuart_read(struct vuart *u, uint16_t reg);
+void vuart_write(struct vuart *u, uint16_t reg, uint8_t v);
+
 /* An access to port VUART_BASE + offset; *val in or out. True when it
  * may have changed the interrupt line (vuart_irq_line): a write, or a
- * read of RBR or IIR; the other reads leave the state as it was. */
-bool vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val);
+ * read of RBR (offset 0) or IIR (offset 2); the other reads leave the
+ * state as it was. Inline: the UART's exit path. */
+static inline bool vuart_access(struct vuart *u, uint16_t offset, bool in, uint32_t *val)
+{
+	if (!in) {
+		vuart_write(u, offset, (uint8_t)*val);
+		return true;
+	}
+	*val = vuart_read(u, offset);
+	return offset == 0 || offset == 2;
+}
 /* Queue a received byte; false (byte dropped) when the FIFO is full. */
 bool vuart_receive(struct vuart *u, uint8_t byte);
 /* Print what is buffered (when the domain stops mid-line). */

@@ -241,7 +241,6 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 	const uint64_t code = c->exitcode;	/* once: e's stores may alias the VMCB for the compiler */
 
 	e->vendor_code = code;
-	e->insn_len = 0;
 	/* The common exits ahead of the switch (a compare each, not its
 	 * range checks and table jump). */
 	if (code == SVM_EXIT_CPUID) {
@@ -267,6 +266,7 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 		e->insn_len = insn_len(vmcb, 2);
 		return;
 	}
+	e->insn_len = 0;	/* the rest that skip set it again */
 	if (code == SVM_EXIT_NPF) {
 		e->reason = EXIT_MEM_VIOLATION;
 		e->mem.gpa = c->exitinfo2;
@@ -303,11 +303,11 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 	}
 }
 
-static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
+static enum exit_reason svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *sv = v->arch;
 
-	svm_vmrun(sv->vmcb, &v->regs, sv->host_vmcb_pa, v, e);	/* on in svm_vcpu_exited */
+	return svm_vmrun(sv->vmcb, &v->regs, sv->host_vmcb_pa, v, e);	/* on in svm_vcpu_exited */
 }
 
 /* INVD becomes WBINVD, settled here (0f 08: 2 bytes). */
@@ -318,7 +318,7 @@ __attribute__((noinline, cold)) static void svm_invd(struct vcpu *v, const struc
 }
 
 /* Where svm_vmrun goes after the exit; returns to svm_vcpu_run's caller. */
-void svm_vcpu_exited(struct vcpu *v, struct vm_exit *e)
+enum exit_reason svm_vcpu_exited(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
 	uint64_t intinfo = vmcb->control.exitintinfo;
@@ -330,10 +330,10 @@ void svm_vcpu_exited(struct vcpu *v, struct vm_exit *e)
 	vmcb->control.eventinj = intinfo & SVM_EVT_VALID ? intinfo : 0;
 	if (__builtin_expect(vmcb->control.exitcode == SVM_EXIT_INVD, 0)) {
 		svm_invd(v, vmcb);
-		svm_vcpu_run(v, e);
-		return;
+		return svm_vcpu_run(v, e);
 	}
 	svm_decode_exit(vmcb, &v->regs, e);
+	return e->reason;
 }
 
 static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)

@@ -508,12 +508,41 @@ __attribute__((noinline, cold)) static bool vmx_handled_here(struct vcpu *v, str
 	return true;
 }
 
-/* The exit as the generic handlers see it; true when it was settled here
- * (vmx_handled_here) and the guest is to be entered again. Each case
- * fills the fields of its reason: no zeroing of the whole struct on the
- * exit path. */
-static bool vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason,
-			    struct vm_exit *e)
+static enum exit_reason vmx_vcpu_run(struct vcpu *v, struct vm_exit *e);
+
+/* Exits settled here, after which the guest is entered again: the trip's
+ * result is the next exit's. Out of line and a tail call, so the exit
+ * path keeps no registers for it. */
+__attribute__((noinline, cold)) static enum exit_reason vmx_settle(struct vcpu *v,
+								     struct vmx_vcpu *xv,
+								     uint32_t reason,
+								     struct vm_exit *e)
+{
+	if (!vmx_handled_here(v, xv, reason)) {
+		e->reason = EXIT_OTHER;
+		e->other.info1 = vmread(VMCS_EXIT_QUALIFICATION);
+		e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
+		return EXIT_OTHER;
+	}
+	return vmx_vcpu_run(v, e);
+}
+
+/* The NMI is consumed by the exit and NMIs stay blocked until the next
+ * IRET (SDM Vol. 3C 28.2.3): note it as the host's NMI handler would, then
+ * unblock. Out of line and a tail call, as vmx_settle. */
+__attribute__((noinline, cold)) static enum exit_reason vmx_nmi_exit(struct vm_exit *e)
+{
+	e->reason = EXIT_NMI;
+	nmi_note();
+	nmi_unblock();
+	return EXIT_NMI;
+}
+
+/* The exit as the generic handlers see it (its reason is the result), or
+ * the next one's after vmx_settle. Each case fills the fields of its
+ * reason: no zeroing of the whole struct on the exit path. */
+static enum exit_reason vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason,
+					struct vm_exit *e)
 {
 	uint64_t q;
 
@@ -521,18 +550,24 @@ static bool vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason
 	reason &= 0xffff;
 	/* The common exits ahead of the switch (a compare each, not its
 	 * range check and table jump). */
-	if (reason == VMX_EXIT_CPUID) {
-		e->reason = EXIT_CPUID;
-		return false;
-	}
+	if (reason == VMX_EXIT_CPUID)
+		return e->reason = EXIT_CPUID;
 	if (reason == VMX_EXIT_IO) {
 		vmx_decode_io(vmread(VMCS_EXIT_QUALIFICATION), e);
-		return false;
+		return EXIT_IO;
 	}
 	if (reason == VMX_EXIT_RDMSR || reason == VMX_EXIT_WRMSR) {
-		e->reason = reason == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
 		e->msr.index = (uint32_t)v->regs.rcx;
-		return false;
+		return e->reason = reason == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
+	}
+	/* An event whose delivery the exit interrupted is delivered again at
+	 * the next entry (SDM Vol. 3C 28.2.4). The field is valid only for an
+	 * exit during event delivery, which the instruction exits above never
+	 * are: only the others read it. */
+	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+	if (idt & (1u << 31)) {
+		xv->pending_event = idt & ~(1u << 12);
+		xv->pending_error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR);
 	}
 	switch (reason) {
 	case VMX_EXIT_HLT: e->reason = EXIT_HLT; break;
@@ -553,15 +588,8 @@ static bool vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason
 		break;
 	case VMX_EXIT_EXTINT: e->reason = EXIT_INTR; break;
 	case VMX_EXIT_EXCEPTION_NMI:
-		if (((vmread(VMCS_EXIT_INTR_INFO) >> 8) & 7) == 2) {
-			/* The NMI is consumed by the exit and NMIs stay blocked
-			 * until the next IRET (SDM Vol. 3C 28.2.3): note it as
-			 * the host's NMI handler would, then unblock. */
-			e->reason = EXIT_NMI;
-			nmi_note();
-			nmi_unblock();
-			break;
-		}
+		if (((vmread(VMCS_EXIT_INTR_INFO) >> 8) & 7) == 2)
+			return vmx_nmi_exit(e);
 		goto other;
 	case 19: case 20: case 21: case 22: case 23:	/* VMCLEAR .. VMRESUME */
 	case 24: case 25: case 26: case 27:		/* .. VMWRITE VMXOFF VMXON */
@@ -570,9 +598,7 @@ static bool vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason
 		e->reason = EXIT_VIRT_INSN;
 		break;
 	case VMX_EXIT_CR_ACCESS: case VMX_EXIT_XSETBV: case VMX_EXIT_GETSEC: case VMX_EXIT_INVD:
-		if (vmx_handled_here(v, xv, reason))
-			return true;
-		goto other;
+		return vmx_settle(v, xv, reason, e);
 	default:
 	other:
 		e->reason = EXIT_OTHER;
@@ -580,10 +606,10 @@ static bool vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason
 		e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
 		break;
 	}
-	return false;
+	return e->reason;
 }
 
-static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
+static enum exit_reason vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct vmx_vcpu *xv = v->arch;
 
@@ -598,19 +624,19 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 			vmwrite(VMCS_ENTRY_EXC_ERROR, xv->pending_error);
 		xv->pending_event = 0;
 	}
-	vmx_enter(&v->regs, xv->launched, v, e);	/* on in vmx_vcpu_exited */
+	return vmx_enter(&v->regs, xv->launched, v, e);	/* on in vmx_vcpu_exited */
 }
 
 /* Where vmx_enter goes after the exit; returns to vmx_vcpu_run's caller. */
-void vmx_vcpu_exited(struct vcpu *v, struct vm_exit *e, int failed)
+enum exit_reason vmx_vcpu_exited(struct vcpu *v, struct vm_exit *e, int failed)
 {
 	struct vmx_vcpu *xv = v->arch;
 
-	e->insn_len = 0;
 	if (failed) {
+		e->insn_len = 0;
 		e->reason = EXIT_ENTRY_FAILED;
 		e->vendor_code = vmread(VMCS_VM_INSN_ERROR);
-		return;
+		return EXIT_ENTRY_FAILED;
 	}
 	xv->launched = true;
 	v->regs.rsp = vmread(VMCS_GUEST_RSP);
@@ -620,18 +646,11 @@ void vmx_vcpu_exited(struct vcpu *v, struct vm_exit *e, int failed)
 	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	e->vendor_code = reason;
 	if (reason & VMX_EXIT_ENTRY_FAILURE) {
+		e->insn_len = 0;
 		e->reason = EXIT_ENTRY_FAILED;
-		return;
+		return EXIT_ENTRY_FAILED;
 	}
-	/* An event whose delivery the exit interrupted is delivered again at
-	 * the next entry (SDM Vol. 3C 28.2.4). */
-	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-	if (idt & (1u << 31)) {
-		xv->pending_event = idt & ~(1u << 12);
-		xv->pending_error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR);
-	}
-	if (vmx_decode_exit(v, xv, reason, e))
-		vmx_vcpu_run(v, e);	/* settled here: enter again */
+	return vmx_decode_exit(v, xv, reason, e);
 }
 
 static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
