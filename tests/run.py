@@ -822,6 +822,11 @@ def all_tests(build):
     tests.append(("build-clang", lambda b: run_cmd("build-clang", [
         "make", "-s", "CC=clang", f"BUILD={os.path.join(b, 'clang')}",
         f"{os.path.join(b, 'clang')}/hv.elf", f"{os.path.join(b, 'clang')}/BOOTX64.EFI"], b)))
+    # The exit-path and boot figures against tests/budgets.toml: instruction
+    # counts (QEMU -icount shift=0, Bochs sync=none), the same on every run.
+    if not KVM:
+        tests.append(("bench-budgets", lambda b: run_cmd("bench-budgets", [
+            "python3", "scripts/bench", "--check", "--build", b], b)))
     for case in integration_cases():
         if KVM and case.emulator == "qemu":
             if case.cpu != "max":

@@ -26,6 +26,7 @@ struct percpu {
 	uint32_t apic_id;
 	volatile uint32_t state;	/* enum cpu_state */
 	void (*volatile work)(void);	/* what a parked AP runs next */
+	volatile uint32_t work_posted;	/* 1 once work is set (the AP halts on it) */
 	struct stack_range stack;
 	struct stack_range ist[IST_COUNT + 1];	/* [1..3] used */
 	struct tss64 tss;

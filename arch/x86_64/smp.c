@@ -9,6 +9,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
@@ -71,11 +72,17 @@ void ap_main(uint32_t cpu)
 	write_cr0(read_cr0() | CR0_WP);
 	int err = ap_virt_enable ? ap_virt_enable() : 0;
 	__atomic_store_n(&c->state, err ? CPU_FAILED : CPU_ONLINE, __ATOMIC_RELEASE);
+	/* Parked, halted, until smp_run_on posts work and wakes it with an
+	 * NMI: a CPU without a domain costs no cycles (and, under an emulator
+	 * that counts instructions, adds none to the others' figures). */
 	for (;;) {
 		void (*fn)(void);
-		while (!(fn = __atomic_load_n(&c->work, __ATOMIC_ACQUIRE)))
-			cpu_relax();
+		while (!(fn = __atomic_load_n(&c->work, __ATOMIC_ACQUIRE))) {
+			nmi_wait(&c->work_posted, 0);
+			nmi_take();	/* a parked CPU has no other use for one */
+		}
 		c->work = NULL;
+		c->work_posted = 0;
 		fn();
 	}
 }
@@ -85,6 +92,8 @@ void smp_run_on(uint32_t cpu, void (*fn)(void))
 	struct percpu *c = percpu_of(cpu);
 
 	__atomic_store_n(&c->work, fn, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->work_posted, 1, __ATOMIC_RELEASE);
+	lapic_send_ipi(c->apic_id, ICR_NMI | ICR_ASSERT);
 }
 
 void smp_park_forever(void)
@@ -96,10 +105,30 @@ static bool wait_online(struct percpu *c)
 {
 	uint64_t end = rdtsc() + AP_WAIT_US * (tsc_hz() / 1000000);
 
-	while (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CPU_STARTING)
+	while (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CPU_STARTING) {
 		if (rdtsc() > end)
 			return false;
+		cpu_relax();	/* PAUSE: also lets an emulator run the AP (QEMU's TCG yields) */
+	}
 	return true;
+}
+
+/* The wait after INIT: 10 ms in the MP protocol (SDM Vol. 3A 9.4.4.1),
+ * which only old CPUs need; Intel family 6 (and the families after 0xf)
+ * take the SIPI at once (Linux waits nothing for them either), and so
+ * does every AMD CPU with AMD-V (family 0xf and later; QEMU's TCG CPU
+ * says AMD family 6). 10 us then: with many CPUs the 10 ms add up. */
+static uint64_t init_wait_us(void)
+{
+	uint32_t vendor = cpuid(0).ebx, sig = cpuid(1).eax;
+	uint32_t family = (sig >> 8) & 0xf;
+
+	if (family == 0xf)
+		family += (sig >> 20) & 0xff;
+	if ((vendor == 0x756e6547u && (family == 6 || family > 0xf)) ||	/* "Genu"ineIntel */
+	    (vendor == 0x68747541u && (cpuid(0x80000001).ecx & (1u << 2))))	/* "Auth"enticAMD, SVM */
+		return 10;
+	return 10000;
 }
 
 static bool start_ap(uint64_t tramp, uint32_t cpu, uint32_t apic_id)
@@ -113,7 +142,7 @@ static bool start_ap(uint64_t tramp, uint32_t cpu, uint32_t apic_id)
 	trampoline_setup(tramp, cpu, c->stack.top);
 	c->state = CPU_STARTING;
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
-	udelay(10000);
+	udelay(init_wait_us());
 	for (int i = 0; i < 2 && c->state == CPU_STARTING; i++) {
 		lapic_send_ipi(apic_id, ICR_STARTUP | (uint32_t)(tramp >> 12));
 		udelay(200);

@@ -32,6 +32,11 @@
 #define CHECK_PCT 2u		/* how far CPUID's rate may be from the PIT's */
 #define CAL_MAX_HALVES 1000u	/* ~50 ms */
 #define CAL_TRIES 3
+/* Polls of OUT2 before a flip counts as missing: a flip comes every ~50
+ * us, a poll takes ~1 us on hardware and tens of ns under an emulator;
+ * a PIT that does not count (clock-gated on some recent chipsets) costs
+ * about a second, once. */
+#define EDGE_POLLS 1000000u
 
 uint64_t tsc_at_entry;
 static uint64_t hz;
@@ -64,7 +69,7 @@ static bool pit_edge(bool level, uint64_t *mid, uint64_t *half)
 {
 	uint64_t before = rdtsc();
 
-	for (uint32_t spin = 0; spin < 20000000u; spin++) {
+	for (uint32_t spin = 0; spin < EDGE_POLLS; spin++) {
 		uint64_t start = rdtsc();
 		bool now = pit_out2();
 		uint64_t end = rdtsc();
@@ -79,20 +84,25 @@ static bool pit_edge(bool level, uint64_t *mid, uint64_t *half)
 	return false;
 }
 
-/* One measure: 0 when OUT2 does not move, or when a half period is seen
- * far from the first (a poll missed a flip: an SMI, a slow emulator). */
-static uint64_t pit_measure(uint32_t goal_ppm, uint32_t *ppm)
+/* One measure: 0 when a half period is seen far from the first (a poll
+ * missed a flip: an SMI, a slow emulator), or when OUT2 does not move
+ * (then *dead). */
+static uint64_t pit_measure(uint32_t goal_ppm, uint32_t *ppm, bool *dead)
 {
 	uint64_t t0, e0, t, e, prev, first = 0;
 	bool level = pit_out2();
 
-	if (!pit_edge(level, &t0, &e0))
+	if (!pit_edge(level, &t0, &e0)) {
+		*dead = true;
 		return 0;
+	}
 	prev = t0;
 	for (uint32_t n = 1; n <= CAL_MAX_HALVES; n++) {
 		level = !level;
-		if (!pit_edge(level, &t, &e))
+		if (!pit_edge(level, &t, &e)) {
+			*dead = true;
 			return 0;
+		}
 		uint64_t step = t - prev, span = t - t0, err = e0 + e;
 
 		if (n == 1)
@@ -119,8 +129,10 @@ static uint64_t tsc_from_pit(uint32_t goal_ppm, uint32_t *ppm)
 	outb(0x43, 0xb6);				/* channel 2, lo/hi, mode 3 */
 	outb(0x42, (uint8_t)(2 * PIT_HALF));
 	outb(0x42, (uint8_t)((2 * PIT_HALF) >> 8));
-	for (int i = 0; i < CAL_TRIES && !rate; i++)
-		rate = pit_measure(goal_ppm, ppm);
+	bool dead = false;
+
+	for (int i = 0; i < CAL_TRIES && !rate && !dead; i++)
+		rate = pit_measure(goal_ppm, ppm, &dead);
 	outb(0x61, gate);
 	cal_ticks += rdtsc() - t0;
 	return rate;
