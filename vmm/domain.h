@@ -65,7 +65,7 @@ struct domain {
 	uint64_t ecam_gpa;
 	uint64_t dma_faults;		/* DMA its devices tried outside its memory */
 
-	uint64_t exits[EXIT_REASONS];
+	uint64_t exits[EXIT_REASONS + 1];	/* [EXIT_SETTLED]: the vendor-settled ones */
 	uint64_t io_refused;		/* port accesses to ports it does not own */
 	uint64_t msr_refused;		/* MSR accesses answered with #GP */
 	uint64_t ipi_refused;		/* IPIs to CPUs it does not own, or not allowed */

@@ -124,7 +124,13 @@ static void fatal_exit(struct vcpu *v, const struct vm_exit *e)
 
 typedef void (*exit_handler)(struct vcpu *v, const struct vm_exit *e);
 
-static const exit_handler exit_handlers[EXIT_REASONS] = {
+static void settled_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;	/* settled by the vendor code: back into the guest */
+}
+
+static const exit_handler exit_handlers[EXIT_REASONS + 1] = {
 	[EXIT_CPUID] = cpuid_exit,
 	[EXIT_MSR_READ] = msr_read_exit,
 	[EXIT_MSR_WRITE] = msr_write_exit,
@@ -140,6 +146,7 @@ static const exit_handler exit_handlers[EXIT_REASONS] = {
 	[EXIT_VIRT_INSN] = virt_insn_exit,
 	[EXIT_ENTRY_FAILED] = fatal_exit,
 	[EXIT_OTHER] = fatal_exit,
+	[EXIT_SETTLED] = settled_exit,
 };
 
 void vcpu_loop(struct vcpu *v)
@@ -147,7 +154,7 @@ void vcpu_loop(struct vcpu *v)
 	struct vm_exit e;
 
 	while (v->state == VCPU_RUNNING) {
-		enum exit_reason r = vcpu_ops->vcpu_run(v, &e);	/* < EXIT_REASONS: the decoders' */
+		enum exit_reason r = vcpu_ops->vcpu_run(v, &e);	/* <= EXIT_SETTLED */
 
 		/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
 		__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);

@@ -59,7 +59,11 @@ enum exit_reason {
 	EXIT_VIRT_INSN,		/* the guest tried VMRUN/VMLAUNCH & co. */
 	EXIT_ENTRY_FAILED,	/* the CPU refused the guest state */
 	EXIT_OTHER,		/* anything not expected: stops the domain */
-	EXIT_REASONS
+	EXIT_REASONS,
+	/* Not an exit to handle: the vendor code settled it itself (CR0/CR4
+	 * shadowing, INVD, ...), and the loop only checks for a stop or an
+	 * NMI before entering again. Counted apart, not printed. */
+	EXIT_SETTLED = EXIT_REASONS
 };
 
 /* Counter names as printed in "hv: domain NAME exits: ..." */
@@ -145,7 +149,8 @@ struct vcpu_ops {
 	 * again for the same vCPU (it reuses its control block). */
 	int (*vcpu_init)(struct vcpu *v, uint64_t slat_root, uint32_t tag);
 	/* Enter the guest; return at the next exit, decoded into *e, with
-	 * e->reason as the result (a register, not a load, for the loop). */
+	 * e->reason as the result (a register, not a load, for the loop),
+	 * or EXIT_SETTLED (then *e is not filled). */
 	enum exit_reason (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
 	/* Make the guest take exception `vector` at its next entry. */
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);

@@ -330,7 +330,7 @@ enum exit_reason svm_vcpu_exited(struct vcpu *v, struct vm_exit *e)
 	vmcb->control.eventinj = intinfo & SVM_EVT_VALID ? intinfo : 0;
 	if (__builtin_expect(vmcb->control.exitcode == SVM_EXIT_INVD, 0)) {
 		svm_invd(v, vmcb);
-		return svm_vcpu_run(v, e);
+		return EXIT_SETTLED;	/* no re-entry from here: the stack must not grow */
 	}
 	svm_decode_exit(vmcb, &v->regs, e);
 	return e->reason;

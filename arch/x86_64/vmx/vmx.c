@@ -508,11 +508,9 @@ __attribute__((noinline, cold)) static bool vmx_handled_here(struct vcpu *v, str
 	return true;
 }
 
-static enum exit_reason vmx_vcpu_run(struct vcpu *v, struct vm_exit *e);
-
-/* Exits settled here, after which the guest is entered again: the trip's
- * result is the next exit's. Out of line and a tail call, so the exit
- * path keeps no registers for it. */
+/* Exits settled here: EXIT_SETTLED, and vcpu_loop enters again (not
+ * from here: a guest repeating them must not grow the stack). Out of
+ * line, so the exit path keeps no registers for it. */
 __attribute__((noinline, cold)) static enum exit_reason vmx_settle(struct vcpu *v,
 								     struct vmx_vcpu *xv,
 								     uint32_t reason,
@@ -524,7 +522,7 @@ __attribute__((noinline, cold)) static enum exit_reason vmx_settle(struct vcpu *
 		e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
 		return EXIT_OTHER;
 	}
-	return vmx_vcpu_run(v, e);
+	return EXIT_SETTLED;
 }
 
 /* The NMI is consumed by the exit and NMIs stay blocked until the next
@@ -539,7 +537,7 @@ __attribute__((noinline, cold)) static enum exit_reason vmx_nmi_exit(struct vm_e
 }
 
 /* The exit as the generic handlers see it (its reason is the result), or
- * the next one's after vmx_settle. Each case fills the fields of its
+ * EXIT_SETTLED after vmx_settle. Each case fills the fields of its
  * reason: no zeroing of the whole struct on the exit path. */
 static enum exit_reason vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uint32_t reason,
 					struct vm_exit *e)
