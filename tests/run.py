@@ -296,6 +296,16 @@ def integration_cases():
                           expect=[r"\[acpi\] hvtest: PASS pm-timer \(advanced [1-9]\d* ticks",
                                   r"hv: domain acpi stopped: poweroff"]))
 
+    # MSRs a real CPU has: AMD's legacy performance counters (AMD-V: read
+    # 0, writes dropped; VT-x: #GP, as on an Intel CPU).
+    for emu, what in (("qemu", r"\(AMD: 8 counter MSRs read 0, writes dropped\)"),
+                      ("bochs", r"\(Intel: #GP, as on hardware\)")):
+        cases.append(Case(f"msr-k7-perf-{emu}", image="iso", firmware="bios", smp=1, mem=256,
+                          emulator=emu, config="tests/configs/cpu-msrs.toml",
+                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
+                          expect=[r"\[msrs\] hvtest: PASS msr-k7-perf " + what,
+                                  r"hv: domain msrs stopped: poweroff"]))
+
     # A bad image beside a good one: only the bad domain is left out.
     cases.append(Case("bad-kernel-beside-good", image="iso", firmware="bios", smp=2,
                       config="tests/configs/bad-kernel-beside-good.toml", files=["README.md"],

@@ -175,3 +175,30 @@ hypercall_vmcall:
 	.previous
 
 	.section .note.GNU-stack, "", @progbits
+
+/* ---- MSRs that may fault: uint64_t msr_read_fixup(uint32_t msr), ------
+ * uint32_t msr_write_fixup(uint32_t msr, uint32_t lo, uint32_t hi). A #GP
+ * resumes after the instruction (the .extable entry) with fixup_vector
+ * set; the read's result is then 0. */
+	.section .text
+	.globl msr_read_fixup
+msr_read_fixup:
+	mov 4(%esp), %ecx
+	xor %eax, %eax
+	xor %edx, %edx
+1:	rdmsr
+2:	ret
+	.section .extable, "a"
+	.long 1b, 2b
+	.previous
+
+	.globl msr_write_fixup
+msr_write_fixup:
+	mov 4(%esp), %ecx
+	mov 8(%esp), %eax
+	mov 12(%esp), %edx
+1:	wrmsr
+2:	ret
+	.section .extable, "a"
+	.long 1b, 2b
+	.previous

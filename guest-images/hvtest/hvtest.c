@@ -593,6 +593,53 @@ static void check_pm_timer(void)
 
 static void run_compute(void);
 
+/* ---- msr=check: MSRs a real CPU of the vendor has ---------------------------------------
+ * AMD's legacy performance counters (PERF_CTL0-3 at 0xc0010000, PERF_CTR0-3
+ * at 0xc0010004), which every AMD CPU since the K7 has: with no virtual
+ * PMU a domain reads 0 and its writes are dropped, as under KVM. On Intel
+ * they do not exist: #GP, as on the hardware. */
+#define MSR_K7_PERF_FIRST 0xc0010000u
+#define MSR_K7_PERF_COUNT 8u
+
+static void check_k7_perf(void)
+{
+	bool amd = cpuid(0).ebx == 0x68747541u;	/* "Auth"enticAMD */
+
+	for (uint32_t i = 0; i < MSR_K7_PERF_COUNT; i++) {
+		uint32_t msr = MSR_K7_PERF_FIRST + i;
+
+		fixup_vector = -1;
+		uint64_t val = msr_read_fixup(msr);
+		bool faulted = fixup_vector >= 0;
+		if (amd && faulted) {
+			fail("read of MSR 0x%x raised %s", msr, vector_name((uint32_t)fixup_vector));
+			return;
+		}
+		if (amd && val) {
+			fail("MSR 0x%x reads 0x%x%08x, not 0", msr, (uint32_t)(val >> 32), (uint32_t)val);
+			return;
+		}
+		if (!amd && !faulted) {
+			fail("read of MSR 0x%x on Intel did not raise #GP", msr);
+			return;
+		}
+	}
+	/* PERF_CTL0: event 0x76 (cycles), user and OS, enabled. */
+	fixup_vector = -1;
+	msr_write_fixup(MSR_K7_PERF_FIRST, 0x00430076u, 0);
+	if (amd != (fixup_vector < 0)) {
+		fail("write of MSR 0x%x: %s", MSR_K7_PERF_FIRST,
+		     amd ? "raised an exception" : "no #GP on Intel");
+		return;
+	}
+	fixup_vector = -1;
+	if (amd && msr_read_fixup(MSR_K7_PERF_FIRST + 4) != 0) {
+		fail("PERF_CTR0 counts after a write to PERF_CTL0: the write was not dropped");
+		return;
+	}
+	pass(amd ? "(AMD: 8 counter MSRs read 0, writes dropped)" : "(Intel: #GP, as on hardware)");
+}
+
 static inline void cpuid_leaf0(void)
 {
 	uint32_t a = 0, b, c = 0, d;
@@ -776,6 +823,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 			run_bench();
 	} else if (boot.valid && cmdline_value(boot.cmdline, "pmtimer", what, sizeof(what))) {
 		run_check("pm-timer", check_pm_timer);
+	} else if (boot.valid && cmdline_value(boot.cmdline, "msr", what, sizeof(what))) {
+		run_check("msr-k7-perf", check_k7_perf);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "input", what, sizeof(what))) {
 		run_check("console-input", check_console_input);
 	} else if (boot.valid && pci_tests_wanted(boot.cmdline)) {

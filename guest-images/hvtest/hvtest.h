@@ -134,6 +134,8 @@ extern const char irq_stubs32[];
 
 /* Return RAX, or the argument if the instruction faulted (fixup_vector). */
 uint32_t hypercall_vmmcall(uint32_t nr);
+uint64_t msr_read_fixup(uint32_t msr);
+uint32_t msr_write_fixup(uint32_t msr, uint32_t lo, uint32_t hi);
 uint32_t hypercall_vmcall(uint32_t nr);
 
 #define LM_FAIL_LMA    1u	/* EFER.LMA clear in 64-bit code */
