@@ -160,7 +160,7 @@ static uint64_t bring_up_cpus(void)
 	err = vmm_cpu_enable();
 	if (err)
 		pr_err("cpu: the boot CPU cannot enable %s (error %d)\n", vcpu_ops->name, err);
-	return smp_start(&acpi, &hv_memmap, vmm_cpu_enable, err == 0);
+	return smp_start(&acpi, &boot_cpu, &hv_memmap, vmm_cpu_enable, err == 0);
 }
 
 void kernel_main(uint32_t magic, uint64_t info_phys);

@@ -1,5 +1,6 @@
-"""Build QEMU command lines for booting the hypervisor (shared by
-scripts/run-qemu and tests/run.py). Python standard library only.
+"""Build QEMU command lines for booting the hypervisor, and drain its
+console socket (shared by scripts/run-qemu, scripts/bench and
+tests/run.py). Python standard library only.
 
 Firmware: "uefi" (OVMF, package ovmf) or "bios" (SeaBIOS, QEMU's default).
 Images: an ESP folder (our EFI loader; UEFI only) or a GRUB ISO (either).
@@ -74,3 +75,14 @@ def build_cmd(*, esp=None, iso=None, firmware=None, machine="q35", smp=2, mem=51
     else:
         cmd += ["-serial", f"file:{serial}", "-monitor", "none"]
     return cmd + list(extra)
+
+
+def drain(sock):
+    """Read and drop everything a console socket sends (run in a thread):
+    a socket nobody reads fills, QEMU then stops taking the UART's output
+    and the guest's console stalls. The log file keeps a copy."""
+    try:
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass

@@ -739,14 +739,7 @@ class ConsoleTypist:
                 s.close()
                 return
             self.sock = s
-            threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self):
-        try:
-            while self.sock and self.sock.recv(4096):
-                pass
-        except OSError:
-            pass
+            threading.Thread(target=hvqemu.drain, args=(s,), daemon=True).start()
 
     def step(self, text):
         self._connect()

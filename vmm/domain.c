@@ -12,7 +12,6 @@
 #include "vmm/domain.h"
 #include "vmm/acpi_guest.h"
 #include "vmm/conin.h"
-#include "vmm/exits.h"
 #include "vmm/load/loader.h"
 #include "vmm/passthrough.h"
 #include "vmm/dev/vlapic.h"
@@ -238,7 +237,6 @@ static void reset_devices(struct domain *d)
 	d->uart_line = false;
 	vioapic_init(&d->ioapic, 0);
 	legacy_init(&d->legacy, &host);
-	io_init();
 	d->mtrr_def_type = 0xc06;	/* MTRRs enabled, default type write-back */
 	d->pm1_enable = 0;
 	d->kvmclock_wall_msr = 0;

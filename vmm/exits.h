@@ -21,7 +21,7 @@ static inline void vcpu_skip_insn(struct vcpu *v, const struct vm_exit *e)
 
 void cpuid_exit(struct vcpu *v, const struct vm_exit *e);
 void io_exit(struct vcpu *v, const struct vm_exit *e);
-/* Port ownership for io_exit, after legacy_init (idempotent). */
+/* Which device takes each port, for io_exit: once, before the domains. */
 void io_init(void);
 
 /* The hypercall ABI: RAX = number in, result out. */

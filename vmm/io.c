@@ -140,8 +140,6 @@ _Static_assert(sizeof(owned_ports) / sizeof(owned_ports[0]) < PORT_UART, "port_o
 
 void io_init(void)
 {
-	/* Each entry written once with its final value: a domain that
-	 * reboots calls this while others run (the same values again). */
 	for (unsigned port = 0; port < sizeof(port_owner); port++) {
 		uint8_t owner = legacy_claims((uint16_t)port) ? PORT_LEGACY : 0;
 

@@ -72,18 +72,11 @@ const struct msr_passthrough msr_passthrough_list[] = {
 };
 const unsigned msr_passthrough_count = sizeof(msr_passthrough_list) / sizeof(msr_passthrough_list[0]);
 
-/* AMD's legacy performance counters, PERF_CTL0-3 and PERF_CTR0-3 (APM
- * Vol. 2 13.2.1), which every AMD CPU since the K7 has and guests program
- * without asking CPUID. There is no virtual PMU (and the domain's cores'
- * own counters are not given: the hypervisor does not switch them), so
- * reads return 0 and writes are dropped, as KVM does without a PMU. Only
- * on AMD: an Intel CPU has no such MSRs and raises #GP. */
-#define MSR_K7_PERF_FIRST   0xc0010000u
-#define MSR_K7_PERF_COUNT   8u
-
-static bool k7_perf_msr(uint32_t msr)
+/* The vendor's counters with no virtual PMU behind them (vcpu_ops):
+ * reads return 0 and writes are dropped, as KVM does without a PMU. */
+static bool zero_msr(uint32_t msr)
 {
-	return msr - MSR_K7_PERF_FIRST < MSR_K7_PERF_COUNT && vcpu_ops == &svm_ops;
+	return msr - vcpu_ops->zero_msr_first < vcpu_ops->zero_msr_count;
 }
 
 static bool pat_valid(uint64_t pat)
@@ -144,7 +137,7 @@ void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
 		val = kvmclock_rdmsr(v, e->msr.index);
 		break;
 	default:
-		if (!k7_perf_msr(e->msr.index)) {
+		if (!zero_msr(e->msr.index)) {
 			msr_refuse(v, e, false);
 			return;
 		}
@@ -203,7 +196,7 @@ void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
 			goto refuse;
 		break;
 	default:
-		if (!k7_perf_msr(e->msr.index))
+		if (!zero_msr(e->msr.index))
 			goto refuse;
 		break;	/* dropped: no virtual PMU */
 	}

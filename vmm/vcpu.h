@@ -163,6 +163,10 @@ struct vcpu_ops {
 	/* What fetching the guest's current instruction needs, in one call
 	 * (the MMIO exit's path). */
 	void (*fetch_state)(struct vcpu *v, struct vcpu_fetch_state *f);
+	/* MSRs this vendor's CPUs have that a domain reads as 0 and whose
+	 * writes are dropped (counters with no virtual PMU; vmm/msr.c):
+	 * [zero_msr_first, zero_msr_first + zero_msr_count). */
+	uint32_t zero_msr_first, zero_msr_count;
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

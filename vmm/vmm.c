@@ -12,6 +12,7 @@
 #include "kernel/printk.h"
 #include "vmm/conin.h"
 #include "vmm/domain.h"
+#include "vmm/exits.h"
 #include "vmm/vmm.h"
 
 static struct domain domains[CONFIG_MAX_DOMAINS];
@@ -65,6 +66,7 @@ int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t 
 		return err;
 	}
 	domain_all_stopped = all_stopped;
+	io_init();
 	for (uint32_t i = 0; i < cfg->ndomains; i++) {
 		if (domain_create(&domains[i], i, &cfg->domains[i], bi))
 			continue;

@@ -118,18 +118,15 @@ static bool wait_online(struct percpu *c)
  * take the SIPI at once (Linux waits nothing for them either), and so
  * does every AMD CPU with AMD-V (family 0xf and later; QEMU's TCG CPU
  * says AMD family 6). 10 us then: with many CPUs the 10 ms add up. */
-static uint64_t init_wait_us(void)
+static uint64_t init_wait_us(const struct cpu_info *ci)
 {
-	uint32_t vendor = cpuid(0).ebx, sig = cpuid(1).eax;
-	uint32_t family = (sig >> 8) & 0xf;
-
-	if (family == 0xf)
-		family += (sig >> 20) & 0xff;
-	if ((vendor == 0x756e6547u && (family == 6 || family > 0xf)) ||	/* "Genu"ineIntel */
-	    (vendor == 0x68747541u && (cpuid(0x80000001).ecx & (1u << 2))))	/* "Auth"enticAMD, SVM */
+	if ((ci->vendor == CPU_VENDOR_INTEL && (ci->family == 6 || ci->family > 0xf)) ||
+	    (ci->vendor == CPU_VENDOR_AMD && ci->svm))
 		return 10;
 	return 10000;
 }
+
+static uint64_t init_wait;	/* init_wait_us of the boot CPU, for every AP */
 
 static bool start_ap(uint64_t tramp, uint32_t cpu, uint32_t apic_id)
 {
@@ -142,7 +139,7 @@ static bool start_ap(uint64_t tramp, uint32_t cpu, uint32_t apic_id)
 	trampoline_setup(tramp, cpu, c->stack.top);
 	c->state = CPU_STARTING;
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
-	udelay(init_wait_us());
+	udelay(init_wait);
 	for (int i = 0; i < 2 && c->state == CPU_STARTING; i++) {
 		lapic_send_ipi(apic_id, ICR_STARTUP | (uint32_t)(tramp >> 12));
 		udelay(200);
@@ -192,14 +189,15 @@ uint32_t smp_number_boot_cpu(const struct acpi_info *acpi)
 	return boot_index;
 }
 
-uint64_t smp_start(const struct acpi_info *acpi, struct memmap *m,
-		   int (*virt_enable)(void), int boot_virt_ok)
+uint64_t smp_start(const struct acpi_info *acpi, const struct cpu_info *boot_cpu,
+		   struct memmap *m, int (*virt_enable)(void), int boot_virt_ok)
 {
 	uint32_t boot_index, n = count_cpus(acpi, lapic_id(), &boot_index);
 	uint64_t online = boot_virt_ok ? 1ull << boot_index : 0;
 	uint64_t tramp;
 
 	ap_virt_enable = virt_enable;
+	init_wait = init_wait_us(boot_cpu);
 	if (n <= 1)
 		return online;
 	tramp = take_trampoline_page(m);

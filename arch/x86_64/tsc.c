@@ -41,8 +41,6 @@
 uint64_t tsc_at_entry;
 static uint64_t hz;
 static uint64_t cal_ticks;	/* spent calibrating: the PIT window */
-static uint32_t cal_ppm;	/* the error bound the PIT window reached */
-static uint64_t cpuid_hz;	/* what CPUID claimed, when the PIT disagreed */
 
 static uint64_t tsc_from_cpuid(void)
 {
@@ -55,9 +53,8 @@ static uint64_t tsc_from_cpuid(void)
 		return 0;
 	if (r.ecx)
 		return (uint64_t)r.ecx * r.ebx / r.eax;
-	if (max >= 0x16 && (cpuid(0x16).eax & 0xffff))
-		return (uint64_t)(cpuid(0x16).eax & 0xffff) * 1000000ull;
-	return 0;
+	uint32_t base_mhz = max >= 0x16 ? cpuid(0x16).eax & 0xffff : 0;
+	return base_mhz * 1000000ull;
 }
 
 static inline bool pit_out2(void) { return inb(0x61) & 0x20; }
@@ -140,10 +137,10 @@ static uint64_t tsc_from_pit(uint32_t goal_ppm, uint32_t *ppm)
 
 void tsc_calibrate(void)
 {
-	uint64_t claimed = tsc_from_cpuid();
+	uint64_t claimed = tsc_from_cpuid();	/* kept for the PIT's line when wrong */
+	uint32_t ppm;
 
 	if (claimed) {
-		uint32_t ppm;
 		uint64_t seen = tsc_from_pit(CHECK_PPM, &ppm);
 		uint64_t off = claimed > seen ? claimed - seen : seen - claimed;
 
@@ -152,21 +149,20 @@ void tsc_calibrate(void)
 			pr_info("tsc: %llu kHz from CPUID 0x15/0x16\n", (unsigned long long)(hz / 1000));
 			return;
 		}
-		cpuid_hz = claimed;	/* named in the PIT's line */
 	}
-	hz = tsc_from_pit(CAL_PPM, &cal_ppm);
+	hz = tsc_from_pit(CAL_PPM, &ppm);
 	if (!hz) {
 		hz = 1000000000ull;
 		pr_warn("tsc: cannot calibrate (no CPUID 0x15, the PIT does not count); assuming 1 GHz\n");
 		return;
 	}
-	if (cpuid_hz)
+	if (claimed)
 		pr_warn("tsc: %llu kHz from the PIT in %llu ticks, within %u ppm (CPUID 0x15/0x16 says %llu kHz)\n",
-			(unsigned long long)(hz / 1000), (unsigned long long)cal_ticks, cal_ppm,
-			(unsigned long long)(cpuid_hz / 1000));
+			(unsigned long long)(hz / 1000), (unsigned long long)cal_ticks, ppm,
+			(unsigned long long)(claimed / 1000));
 	else
 		pr_info("tsc: %llu kHz from the PIT in %llu ticks, within %u ppm\n",
-			(unsigned long long)(hz / 1000), (unsigned long long)cal_ticks, cal_ppm);
+			(unsigned long long)(hz / 1000), (unsigned long long)cal_ticks, ppm);
 }
 
 uint64_t tsc_hz(void) { return hz; }

@@ -174,13 +174,10 @@ hypercall_vmcall:
 	.long 1b, 2b
 	.previous
 
-	.section .note.GNU-stack, "", @progbits
-
 /* ---- MSRs that may fault: uint64_t msr_read_fixup(uint32_t msr), ------
- * uint32_t msr_write_fixup(uint32_t msr, uint32_t lo, uint32_t hi). A #GP
+ * void msr_write_fixup(uint32_t msr, uint32_t lo, uint32_t hi). A #GP
  * resumes after the instruction (the .extable entry) with fixup_vector
  * set; the read's result is then 0. */
-	.section .text
 	.globl msr_read_fixup
 msr_read_fixup:
 	mov 4(%esp), %ecx
@@ -202,3 +199,5 @@ msr_write_fixup:
 	.section .extable, "a"
 	.long 1b, 2b
 	.previous
+
+	.section .note.GNU-stack, "", @progbits

@@ -20,7 +20,6 @@
 
 #define HYPERCALL_VERSION 0
 #define HYPERCALL_ABI     1
-#define HYPERCALL_EXIT_COUNT 1	/* the domain's exits so far */
 #define ENOSYS_RESULT     0xffffffdau	/* -38 in EAX */
 
 const char *current_check = "";
@@ -512,11 +511,44 @@ static inline uint64_t bench_rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+static void bench_print(const char *what, uint32_t ticks)
+{
+	con_printf("hvtest: bench %s: %u ticks per round trip\n", what, ticks);
+}
+
 static void bench_report(const char *what, uint64_t t0, uint64_t t1)
 {
 	/* 32-bit division: no 64-bit helpers in a freestanding 32-bit build,
 	 * and 1000 round trips stay far below 2^32 ticks. */
-	con_printf("hvtest: bench %s: %u ticks per round trip\n", what, (uint32_t)(t1 - t0) / 1000u);
+	bench_print(what, (uint32_t)(t1 - t0) / 1000u);
+}
+
+/* The domain's exits over a stretch, by hypercall HC_EXIT_COUNT, less
+ * what reading the count costs (two readings back to back): exits_start
+ * before, exits_since after. False without the hypercall (after a FAIL). */
+struct exit_meter {
+	uint32_t start, cost;
+};
+
+static bool exits_start(struct exit_meter *m)
+{
+	uint32_t a, b;
+
+	if (!hv_hypercall(HC_EXIT_COUNT, &a) || !hv_hypercall(HC_EXIT_COUNT, &b) ||
+	    !hv_hypercall(HC_EXIT_COUNT, &m->start))
+		return false;
+	m->cost = b - a;
+	return true;
+}
+
+static bool exits_since(const struct exit_meter *m, uint32_t *exits)
+{
+	uint32_t now;
+
+	if (!hv_hypercall(HC_EXIT_COUNT, &now))
+		return false;
+	*exits = (now - m->start) - m->cost;
+	return true;
 }
 
 /* ---- input=line: read a line typed on the console -------------------------------------------
@@ -591,8 +623,6 @@ static void check_pm_timer(void)
 	pass("(advanced %u ticks over 2000 reads)", advanced);
 }
 
-static void run_compute(void);
-
 /* ---- msr=check: MSRs a real CPU of the vendor has ---------------------------------------
  * AMD's legacy performance counters (PERF_CTL0-3 at 0xc0010000, PERF_CTR0-3
  * at 0xc0010004), which every AMD CPU since the K7 has: with no virtual
@@ -603,7 +633,10 @@ static void run_compute(void);
 
 static void check_k7_perf(void)
 {
-	bool amd = cpuid(0).ebx == 0x68747541u;	/* "Auth"enticAMD */
+	char vendor[13];
+
+	cpu_vendor(vendor);
+	bool amd = str_eq(vendor, "AuthenticAMD");
 
 	for (uint32_t i = 0; i < MSR_K7_PERF_COUNT; i++) {
 		uint32_t msr = MSR_K7_PERF_FIRST + i;
@@ -638,85 +671,6 @@ static void check_k7_perf(void)
 		return;
 	}
 	pass(amd ? "(AMD: 8 counter MSRs read 0, writes dropped)" : "(Intel: #GP, as on hardware)");
-}
-
-static inline void cpuid_leaf0(void)
-{
-	uint32_t a = 0, b, c = 0, d;
-	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-}
-
-/* 1000 round trips of `op`, timed and reported as `what`. */
-#define BENCH_1000(what, op)                                    \
-	do {                                                    \
-		uint64_t t0_ = bench_rdtsc();                   \
-		for (unsigned i_ = 0; i_ < 1000; i_++) {        \
-			op;                                     \
-		}                                               \
-		bench_report(what, t0_, bench_rdtsc());         \
-	} while (0)
-
-static void run_bench(void)
-{
-	BENCH_1000("cpuid", cpuid_leaf0());
-	BENCH_1000("in-refused-port", (void)inb(0x510));	/* a refused port */
-	BENCH_1000("in16-refused-port", (void)inw(0x510));
-	BENCH_1000("in32-refused-port", (void)inl(0x510));
-	BENCH_1000("out-refused-port", outb(0x510, 0));
-
-	/* String I/O: a rep outsb of 1000 bytes to a refused port, which the
-	 * hypervisor finishes in one exit: one round trip for all of it. */
-	static const uint8_t zeros[1000];
-	const uint8_t *src = zeros;
-	uint32_t count = 1000;
-	uint64_t t0 = bench_rdtsc();
-	__asm__ volatile("rep outsb" : "+S"(src), "+c"(count) : "d"((uint16_t)0x510) : "memory");
-	uint64_t t1 = bench_rdtsc();
-	con_printf("hvtest: bench outsb1000-refused-port: %u ticks per round trip\n",
-		   (uint32_t)(t1 - t0));
-
-	/* The virtual UART's scratch register. */
-	BENCH_1000("in-uart", (void)inb(0x3f8 + 7));
-
-	/* An intercepted MSR: IA32_APIC_BASE, read and written back as it is. */
-	uint64_t base = rdmsr(0x1b);
-	BENCH_1000("rdmsr", (void)rdmsr(0x1b));
-	BENCH_1000("wrmsr", wrmsr(0x1b, base));
-
-	/* The virtual IOAPIC: a read of its version register (IOWIN after
-	 * IOREGSEL = 1), an emulated MMIO access each. */
-	volatile uint32_t *ioapic = (volatile uint32_t *)(uintptr_t)0xfec00000u;
-	ioapic[0] = 1;
-	BENCH_1000("mmio-ioapic", (void)ioapic[4]);
-
-	/* A fixed IPI to itself through the x2APIC ICR (the one intercepted
-	 * register): the exit, and the interrupt taken and EOI'd. */
-	uint32_t self = lapic_start();
-	BENCH_1000("ipi-self", wrmsr(0x830, (uint64_t)self << 32 | 0xf0));
-	__asm__ volatile("cli");
-	con_printf("hvtest: bench ipi-self: %u of 1000 interrupts taken\n", irq_count[0xf0]);
-
-	/* HLT, woken by the domain's own LAPIC timer (one-shot, x2APIC
-	 * MSRs): neither the halt nor the timer should exit. The domain's
-	 * exit count (hypercall 1) before and after, less what reading it
-	 * costs (two readings back to back). */
-	uint32_t base0 = 0, base1 = 0, before = 0, after = 0;
-	if (hv_hypercall(HYPERCALL_EXIT_COUNT, &base0) && hv_hypercall(HYPERCALL_EXIT_COUNT, &base1) &&
-	    hv_hypercall(HYPERCALL_EXIT_COUNT, &before)) {
-		wrmsr(0x83e, 0xb);		/* divide by 1 */
-		wrmsr(0x832, 0xf1);		/* LVT timer: one-shot, vector 0xf1 */
-		for (unsigned i = 0; i < 1000; i++) {
-			__asm__ volatile("cli");
-			wrmsr(0x838, 2000);	/* initial count */
-			__asm__ volatile("sti; hlt" ::: "memory");
-		}
-		__asm__ volatile("cli");
-		wrmsr(0x832, 1u << 16);	/* masked */
-		hv_hypercall(HYPERCALL_EXIT_COUNT, &after);
-		con_printf("hvtest: bench hlt-timer: %u exits per 1000 halts (%u timer interrupts)\n",
-			   (after - before) - (base1 - base0), irq_count[0xf1]);
-	}
-	run_compute();
 }
 
 /* ---- bench=compute: a fixed CPU- and memory-bound workload ------------------------------
@@ -773,7 +727,8 @@ static bool under_this_hypervisor(void)
 static void run_compute(void)
 {
 	bool domain = under_this_hypervisor();
-	uint32_t base0 = 0, base1 = 0, before = 0, after = 0;
+	struct exit_meter m;
+	uint32_t exits;
 	uint8_t *area = compute_area();
 
 	if (!area) {
@@ -781,19 +736,92 @@ static void run_compute(void)
 		return;
 	}
 
-	if (domain)
-		domain = hv_hypercall(HYPERCALL_EXIT_COUNT, &base0) &&
-			 hv_hypercall(HYPERCALL_EXIT_COUNT, &base1) &&
-			 hv_hypercall(HYPERCALL_EXIT_COUNT, &before);
+	domain = domain && exits_start(&m);
 	uint64_t t0 = bench_rdtsc();
 	uint32_t sum = compute_workload(area, area + COMPUTE_BYTES);
 	uint64_t t1 = bench_rdtsc();
-	if (domain && hv_hypercall(HYPERCALL_EXIT_COUNT, &after))
+	if (domain && exits_since(&m, &exits))
 		con_printf("hvtest: bench compute: %u ticks, %u exits (in a domain, checksum 0x%x)\n",
-			   (uint32_t)(t1 - t0), (after - before) - (base1 - base0), sum);
+			   (uint32_t)(t1 - t0), exits, sum);
 	else
 		con_printf("hvtest: bench compute: %u ticks (bare, checksum 0x%x)\n",
 			   (uint32_t)(t1 - t0), sum);
+}
+
+static inline void cpuid_leaf0(void)
+{
+	uint32_t a = 0, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+}
+
+/* 1000 round trips of `op`, timed and reported as `what`. */
+#define BENCH_1000(what, op)                                    \
+	do {                                                    \
+		uint64_t t0_ = bench_rdtsc();                   \
+		for (unsigned i_ = 0; i_ < 1000; i_++) {        \
+			op;                                     \
+		}                                               \
+		bench_report(what, t0_, bench_rdtsc());         \
+	} while (0)
+
+static void run_bench(void)
+{
+	BENCH_1000("cpuid", cpuid_leaf0());
+	BENCH_1000("in-refused-port", (void)inb(0x510));	/* a refused port */
+	BENCH_1000("in16-refused-port", (void)inw(0x510));
+	BENCH_1000("in32-refused-port", (void)inl(0x510));
+	BENCH_1000("out-refused-port", outb(0x510, 0));
+
+	/* String I/O: a rep outsb of 1000 bytes to a refused port, which the
+	 * hypervisor finishes in one exit: one round trip for all of it. */
+	static const uint8_t zeros[1000];
+	const uint8_t *src = zeros;
+	uint32_t count = 1000;
+	uint64_t t0 = bench_rdtsc();
+	__asm__ volatile("rep outsb" : "+S"(src), "+c"(count) : "d"((uint16_t)0x510) : "memory");
+	uint64_t t1 = bench_rdtsc();
+	bench_print("outsb1000-refused-port", (uint32_t)(t1 - t0));
+
+	/* The virtual UART's scratch register. */
+	BENCH_1000("in-uart", (void)inb(0x3f8 + 7));
+
+	/* An intercepted MSR: IA32_APIC_BASE, read and written back as it is. */
+	uint64_t base = rdmsr(0x1b);
+	BENCH_1000("rdmsr", (void)rdmsr(0x1b));
+	BENCH_1000("wrmsr", wrmsr(0x1b, base));
+
+	/* The virtual IOAPIC: a read of its version register (IOWIN after
+	 * IOREGSEL = 1), an emulated MMIO access each. */
+	volatile uint32_t *ioapic = (volatile uint32_t *)(uintptr_t)0xfec00000u;
+	ioapic[0] = 1;
+	BENCH_1000("mmio-ioapic", (void)ioapic[4]);
+
+	/* A fixed IPI to itself through the x2APIC ICR (the one intercepted
+	 * register): the exit, and the interrupt taken and EOI'd. */
+	uint32_t self = lapic_start();
+	BENCH_1000("ipi-self", wrmsr(0x830, (uint64_t)self << 32 | 0xf0));
+	__asm__ volatile("cli");
+	con_printf("hvtest: bench ipi-self: %u of 1000 interrupts taken\n", irq_count[0xf0]);
+
+	/* HLT, woken by the domain's own LAPIC timer (one-shot, x2APIC
+	 * MSRs): neither the halt nor the timer should exit. */
+	struct exit_meter m;
+	uint32_t exits;
+	if (exits_start(&m)) {
+		wrmsr(0x83e, 0xb);		/* divide by 1 */
+		wrmsr(0x832, 0xf1);		/* LVT timer: one-shot, vector 0xf1 */
+		for (unsigned i = 0; i < 1000; i++) {
+			__asm__ volatile("cli");
+			wrmsr(0x838, 2000);	/* initial count */
+			__asm__ volatile("sti; hlt" ::: "memory");
+		}
+		__asm__ volatile("cli");
+		wrmsr(0x832, 1u << 16);	/* masked */
+		if (exits_since(&m, &exits))
+			con_printf("hvtest: bench hlt-timer: %u exits per 1000 halts (%u timer interrupts)\n",
+				   exits, irq_count[0xf1]);
+	}
+	run_compute();
 }
 
 static void start(uint32_t magic, uint32_t info_addr)

@@ -53,6 +53,7 @@ void run_check(const char *name, void (*check)(void));
 /* Hypercall nr with the vendor's instruction; false after a FAIL (#UD,
  * unknown vendor). */
 bool hv_hypercall(uint32_t nr, uint32_t *ret);
+#define HC_EXIT_COUNT 1		/* hypercall: the domain's exits so far */
 /* One line from COM1 (polling LSR.DR), without its end; false if none
  * came for a long while (*len: the bytes that did). */
 bool console_read_line(char *line, size_t cap, uint32_t *len);
@@ -134,9 +135,11 @@ extern const char irq_stubs32[];
 
 /* Return RAX, or the argument if the instruction faulted (fixup_vector). */
 uint32_t hypercall_vmmcall(uint32_t nr);
-uint64_t msr_read_fixup(uint32_t msr);
-uint32_t msr_write_fixup(uint32_t msr, uint32_t lo, uint32_t hi);
 uint32_t hypercall_vmcall(uint32_t nr);
+/* RDMSR/WRMSR; a fault resumes after them with fixup_vector set (a
+ * faulted read returns 0). */
+uint64_t msr_read_fixup(uint32_t msr);
+void msr_write_fixup(uint32_t msr, uint32_t lo, uint32_t hi);
 
 #define LM_FAIL_LMA    1u	/* EFER.LMA clear in 64-bit code */
 #define LM_FAIL_REG64  2u	/* a 64-bit register lost its upper half */

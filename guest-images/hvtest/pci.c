@@ -71,7 +71,6 @@
 #define DMA_TIMEOUT   (3u * PM_TIMER_HZ)
 #define DMA_SPINS_MAX 100000000u	/* if the PM timer does not move */
 
-#define HC_EXIT_COUNT     1
 #define ENOSYS_RESULT     0xffffffdau
 #define BAR_READS         10000u
 #define BAR_READS_EXITS   10u

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "drivers/iommu/iommu.h"
+#include "kernel/errno.h"
 #include "drivers/pci.h"
 #include "tests/unit/host_stubs.h"
 #include "vmm/dev/vmsi.h"
@@ -97,7 +98,7 @@ int iommu_irq_set(uint16_t seg, uint16_t rid, unsigned index, const struct iommu
 	(void)seg;
 	assert_true(index < NIRQ && irq[index].taken);
 	if (i && i->dest == refuse_dest)
-		return -34;	/* -ERANGE: the entry is left as it was */
+		return -EINVAL;	/* the entry is left as it was */
 	irq[index].present = i != NULL;
 	if (i)
 		irq[index].irq = *i;

@@ -610,23 +610,16 @@ static const struct legacy_port legacy_ports[] = {
 	{ 0x80, 1, SIZE_1, post_access },
 };
 
-/* Which ports any of them takes, a bit each: io.c asks before it takes
- * the domain's lock, so a refused port costs no table walk (the exit
- * path). Every legacy_init sets the same bits, before its domain runs. */
-static uint64_t claimed[65536 / 64];
-
 bool legacy_claims(uint16_t port)
 {
-	return claimed[port / 64] & (1ull << (port % 64));
+	for (unsigned i = 0; i < sizeof(legacy_ports) / sizeof(legacy_ports[0]); i++)
+		if ((unsigned)port - legacy_ports[i].base < legacy_ports[i].count)
+			return true;
+	return false;
 }
 
 void legacy_init(struct legacy *l, const struct legacy_host *host)
 {
-	for (unsigned i = 0; i < sizeof(legacy_ports) / sizeof(legacy_ports[0]); i++)
-		for (unsigned k = 0; k < legacy_ports[i].count; k++) {
-			unsigned port = legacy_ports[i].base + k;
-			claimed[port / 64] |= 1ull << (port % 64);
-		}
 	memset(l, 0, sizeof(*l));
 	l->host = *host;
 	l->pic[0].imr = 0xff;

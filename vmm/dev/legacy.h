@@ -116,7 +116,7 @@ void legacy_init(struct legacy *l, const struct legacy_host *host);
  * @pre the caller serializes the accesses to one struct legacy.
  */
 enum legacy_result legacy_io(struct legacy *l, uint16_t port, unsigned size, bool in, uint32_t *val);
-/* Is port one of theirs (after legacy_init)? A cheap test for the exit path. */
+/* Is port one of theirs? (io.c's table of owners is built from it once.) */
 bool legacy_claims(uint16_t port);
 
 #endif

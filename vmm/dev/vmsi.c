@@ -78,8 +78,8 @@ static bool fill(struct vmsi *m, unsigned index, uint64_t addr, uint32_t data, c
 	char name[16];
 
 	if (iommu_irq_set(m->host->seg, m->host->rid, index, why ? NULL : &irq) && !why) {
-		/* The unit cannot take it (an APIC ID above 255 without x2APIC
-		 * remapping, say): the entry must not keep its old target. */
+		/* The unit refused it, or its invalidation did not complete:
+		 * the entry must not keep its old target. */
 		iommu_irq_set(m->host->seg, m->host->rid, index, NULL);
 		why = "cannot be remapped by the IOMMU";
 	}

@@ -47,8 +47,7 @@ struct svm_cpu {
 };
 
 struct svm_vcpu {
-	struct vmcb *vmcb;	/* identity-mapped: its address is vmcb_pa */
-	uint64_t vmcb_pa;
+	struct vmcb *vmcb;	/* identity-mapped: its address is its physical address */
 	uint64_t host_vmcb_pa;	/* its CPU's (svm_cpu): a vCPU stays on its CPU */
 };
 
@@ -181,11 +180,10 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 		pr_err("svm: no ASID for domain tag %u (the CPU has %u)\n", tag, nasids);
 		return trace_error(-ENOSPC);
 	}
-	if (!sv->vmcb_pa)
-		sv->vmcb_pa = alloc_page();
-	if (!sv->vmcb_pa)
+	if (!sv->vmcb)
+		sv->vmcb = (struct vmcb *)(uintptr_t)alloc_page();
+	if (!sv->vmcb)
 		return trace_error(-ENOMEM);
-	sv->vmcb = (struct vmcb *)(uintptr_t)sv->vmcb_pa;
 	sv->host_vmcb_pa = svm_cpus[v->cpu].host_vmcb_pa;
 	memset(sv->vmcb, 0, PAGE_SIZE);
 	v->arch = sv;
@@ -375,7 +373,7 @@ static void svm_fetch_state(struct vcpu *v, struct vcpu_fetch_state *f)
 	f->cr0 = s->cr0;
 	f->cr3 = s->cr3;
 	f->cr4 = s->cr4;
-	f->efer = s->efer & ~EFER_SVME;
+	f->efer = svm_get_efer(v);
 	f->cs_base = s->cs.base;
 	if (!(s->cr0 & 1))
 		f->mode = 16;
@@ -422,6 +420,13 @@ const struct vcpu_ops svm_ops = {
 	.set_efer = svm_set_efer,
 	.get_cr = svm_get_cr,
 	.fetch_state = svm_fetch_state,
+	/* The legacy performance counters PERF_CTL0-3/PERF_CTR0-3 (APM Vol. 2
+	 * 13.2.1), which every AMD CPU since the K7 has and guests program
+	 * without asking CPUID; the domain's cores' own counters are not
+	 * given (the hypervisor does not switch them). An Intel CPU has no
+	 * such MSRs: VT-x names none, and they raise #GP there. */
+	.zero_msr_first = 0xc0010000u,
+	.zero_msr_count = 8,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

@@ -487,40 +487,42 @@ static void vmx_decode_io(uint64_t q, struct vm_exit *e)
 	e->io.port = (uint16_t)(q >> 16);
 }
 
+/* An exit the generic handlers only report (and stop the domain for). */
+static enum exit_reason vmx_exit_other(struct vm_exit *e)
+{
+	e->reason = EXIT_OTHER;
+	e->other.info1 = vmread(VMCS_EXIT_QUALIFICATION);
+	e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
+	return EXIT_OTHER;
+}
+
 /* Exits the vendor code settles itself without the generic handlers:
  * CR0/CR4 shadowing, XSETBV, GETSEC, and INVD (it always exits; the
  * hypervisor's own dirty cache lines must not be dropped, so it becomes
- * WBINVD). False: not one of those after all (a CR access other than a
- * MOV to CR0/CR4), reported as an unexpected exit. */
-__attribute__((noinline, cold)) static bool vmx_handled_here(struct vcpu *v, struct vmx_vcpu *xv,
-							     uint32_t reason)
-{
-	if (reason == VMX_EXIT_CR_ACCESS)
-		return vmx_cr_write(v, xv, vmread(VMCS_EXIT_QUALIFICATION));
-	if (reason == VMX_EXIT_XSETBV)
-		vmx_xsetbv(v, xv);
-	else if (reason == VMX_EXIT_GETSEC)	/* SMX is not the guest's */
-		vmx_queue_exception(xv, X86_EXC_UD, false, 0);
-	else {
-		__asm__ volatile("wbinvd" ::: "memory");
-		v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
-	}
-	return true;
-}
-
-/* Exits settled here: EXIT_SETTLED, and vcpu_loop enters again (not
- * from here: a guest repeating them must not grow the stack). Out of
- * line, so the exit path keeps no registers for it. */
+ * WBINVD). EXIT_SETTLED, and vcpu_loop enters again (not from here: a
+ * guest repeating them must not grow the stack); a CR access other than
+ * a MOV to CR0/CR4 is an unexpected exit. Out of line, so the exit path
+ * keeps no registers for it. */
 __attribute__((noinline, cold)) static enum exit_reason vmx_settle(struct vcpu *v,
 								     struct vmx_vcpu *xv,
 								     uint32_t reason,
 								     struct vm_exit *e)
 {
-	if (!vmx_handled_here(v, xv, reason)) {
-		e->reason = EXIT_OTHER;
-		e->other.info1 = vmread(VMCS_EXIT_QUALIFICATION);
-		e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
-		return EXIT_OTHER;
+	switch (reason) {
+	case VMX_EXIT_CR_ACCESS:
+		if (!vmx_cr_write(v, xv, vmread(VMCS_EXIT_QUALIFICATION)))
+			return vmx_exit_other(e);
+		break;
+	case VMX_EXIT_XSETBV:
+		vmx_xsetbv(v, xv);
+		break;
+	case VMX_EXIT_GETSEC:	/* SMX is not the guest's */
+		vmx_queue_exception(xv, X86_EXC_UD, false, 0);
+		break;
+	default:		/* VMX_EXIT_INVD */
+		__asm__ volatile("wbinvd" ::: "memory");
+		v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+		break;
 	}
 	return EXIT_SETTLED;
 }
@@ -588,7 +590,7 @@ static enum exit_reason vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uin
 	case VMX_EXIT_EXCEPTION_NMI:
 		if (((vmread(VMCS_EXIT_INTR_INFO) >> 8) & 7) == 2)
 			return vmx_nmi_exit(e);
-		goto other;
+		return vmx_exit_other(e);
 	case 19: case 20: case 21: case 22: case 23:	/* VMCLEAR .. VMRESUME */
 	case 24: case 25: case 26: case 27:		/* .. VMWRITE VMXOFF VMXON */
 	case VMX_EXIT_INVEPT:
@@ -598,11 +600,7 @@ static enum exit_reason vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uin
 	case VMX_EXIT_CR_ACCESS: case VMX_EXIT_XSETBV: case VMX_EXIT_GETSEC: case VMX_EXIT_INVD:
 		return vmx_settle(v, xv, reason, e);
 	default:
-	other:
-		e->reason = EXIT_OTHER;
-		e->other.info1 = vmread(VMCS_EXIT_QUALIFICATION);
-		e->other.info2 = vmread(VMCS_GUEST_PHYS_ADDR);
-		break;
+		return vmx_exit_other(e);
 	}
 	return e->reason;
 }
