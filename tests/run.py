@@ -297,13 +297,21 @@ def integration_cases():
                                   r"hv: domain acpi stopped: poweroff"]))
 
     # MSRs a real CPU has: AMD's legacy performance counters (AMD-V: read
-    # 0, writes dropped; VT-x: #GP, as on an Intel CPU).
-    for emu, what in (("qemu", r"\(AMD: 8 counter MSRs read 0, writes dropped\)"),
-                      ("bochs", r"\(Intel: #GP, as on hardware\)")):
-        cases.append(Case(f"msr-k7-perf-{emu}", image="iso", firmware="bios", smp=1, mem=256,
+    # 0, writes dropped; VT-x: #GP, as on an Intel CPU), IA32_MISC_ENABLE's
+    # writable bits, IA32_TSC writes through the TSC offset (TSC_ADJUST
+    # and the TSC-deadline timer where the CPU has them: Bochs's does,
+    # QEMU TCG's not).
+    for emu, what, tsc in (("qemu", r"\(AMD: 8 counter MSRs read 0, writes dropped\)",
+                            r"; no TSC_ADJUST: #GP\)"),
+                           ("bochs", r"\(Intel: #GP, as on hardware\)",
+                            r"; TSC_ADJUST follows it and moves it; TSC deadline fires in its time\)")):
+        cases.append(Case(f"cpu-msrs-{emu}", image="iso", firmware="bios", smp=1, mem=256,
                           emulator=emu, config="tests/configs/cpu-msrs.toml",
                           forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
                           expect=[r"\[msrs\] hvtest: PASS msr-k7-perf " + what,
+                                  r"\[msrs\] hvtest: PASS msr-misc-enable",
+                                  r"\[msrs\] hvtest: PASS msr-tsc-write \(the TSC goes on from the written value" + tsc,
+                                  r"\[msrs\] hvtest: done, 4 passed, 0 failed",
                                   r"hv: domain msrs stopped: poweroff"]))
 
     # A bad image beside a good one: only the bad domain is left out.

@@ -128,10 +128,6 @@ static struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf)
 		r.ecx = 0;
 		r.edx = 0;
 		break;
-	case 7:
-		if (subleaf == 0)
-			r.ebx &= ~(1u << 1);	/* TSC_ADJUST: the TSC is shared with the hypervisor */
-		break;
 	case 0x80000001u:
 		/* SVM(2) IBS(10) SKINIT(12) WDT(13) PERFCTR_CORE(23) PERFCTR_NB(24) */
 		r.ecx &= ~((1u << 2) | (1u << 10) | (1u << 12) | (1u << 13) | (1u << 23) | (1u << 24));

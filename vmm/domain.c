@@ -13,6 +13,7 @@
 #include "vmm/acpi_guest.h"
 #include "vmm/conin.h"
 #include "vmm/load/loader.h"
+#include "vmm/msr.h"
 #include "vmm/passthrough.h"
 #include "vmm/dev/vlapic.h"
 
@@ -193,6 +194,7 @@ static void assign_vcpus(struct domain *d)
 		v->cpu = (uint32_t)__builtin_ctzll(cpus);
 		v->apic_id = percpu_of(v->cpu)->apic_id;
 		v->state = VCPU_WAIT_SIPI;
+		msr_vcpu_reset(v);
 		cpus &= cpus - 1;
 	}
 }
@@ -261,7 +263,7 @@ static int domain_reload(struct domain *d)
 		struct vcpu *v = &d->vcpus[i];
 		memset(&v->regs, 0, sizeof(v->regs));
 		v->real_mode_start = false;
-		v->kvmclock_msr = 0;
+		msr_vcpu_reset(v);
 	}
 	int err = build_acpi(d);
 	if (!err)

@@ -1,5 +1,6 @@
 /* Guest MSR policy; see msr.h. MSR numbers: SDM Vol. 4 / APM Vol. 2 App. A. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/printk.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
@@ -8,12 +9,12 @@
 #include "vmm/msr.h"
 
 #define MSR_TSC             0x10u
+#define MSR_TSC_ADJUST      0x3bu
 #define MSR_APIC_BASE       0x1bu
 #define MSR_UCODE_REV       0x8bu	/* AMD: PATCH_LEVEL */
 #define MSR_MTRRCAP         0xfeu
 #define MSR_MISC_ENABLE     0x1a0u
 #define MSR_MTRR_DEF_TYPE   0x2ffu
-#define MSR_TSC_DEADLINE    0x6e0u
 #define MSR_SPEC_CTRL       0x48u
 #define MSR_PRED_CMD        0x49u
 #define MSR_ARCH_CAPABILITIES 0x10au
@@ -33,6 +34,17 @@
 #define MSR_KERNEL_GS_BASE  0xc0000102u
 #define MSR_AMD_DE_CFG      0xc0011029u
 #define MSR_TSC_AUX         0xc0000103u
+
+/* IA32_MISC_ENABLE (SDM Vol. 4 2.1, Table 2-2). Kept as written, and
+ * harmless, for they change nothing the hypervisor gives: fast strings
+ * (0), automatic thermal control (3), Enhanced SpeedStep (16), MONITOR
+ * FSM (18; CPUID hides MONITOR anyway), xTPR messages disabled (23). Read
+ * only: BTS (11) and PEBS (12) unavailable, set. Limit-CPUID-maxval (22)
+ * and XD-disable (34) would change CPUID's answers: they read 0 and a
+ * write of 1 is dropped (Linux clears both at boot). The rest (#GP). */
+#define MISC_ENABLE_KEPT    ((1ull << 0) | (1ull << 3) | (1ull << 16) | (1ull << 18) | (1ull << 23))
+#define MISC_ENABLE_FIXED   ((1ull << 11) | (1ull << 12))
+#define MISC_ENABLE_DROPPED ((1ull << 7) | (1ull << 22) | (1ull << 34))
 
 /* Guest-writable EFER bits: SCE, LME, LMA (read-only in effect), NXE. */
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | (1ull << 10) | EFER_NXE)
@@ -54,13 +66,14 @@ const struct msr_passthrough msr_passthrough_list[] = {
 	{ MSR_SYSENTER_ESP, true, true, 1 },
 	{ MSR_SYSENTER_EIP, true, true, 1 },
 	{ MSR_TSC_AUX, true, true, 1 },
-	{ MSR_TSC, true, false, 1 },	/* guest TSC = host TSC; no writes */
 	/* The domain's cores' LAPICs are its own (x2APIC mode, DESIGN.md):
 	 * every register but the ICR, which vmm/lapic.c filters, and the
 	 * TSC-deadline timer. */
 	{ MSR_X2APIC_FIRST, true, true, MSR_X2APIC_ICR - MSR_X2APIC_FIRST },
 	{ MSR_X2APIC_ICR, true, false, 1 },
 	{ MSR_X2APIC_ICR + 1, true, true, MSR_X2APIC_END - MSR_X2APIC_ICR - 1 },
+	/* In host TSC time: passed through while the vCPU's TSC is not
+	 * offset; translated below once it is (the vendor's second map). */
 	{ MSR_TSC_DEADLINE, true, true, 1 },
 	/* Speculation controls: the guest protects itself (IBRS, STIBP, SSBD,
 	 * IBPB, L1D flush) on its own cores, as often as it likes, with no
@@ -77,6 +90,48 @@ const unsigned msr_passthrough_count = sizeof(msr_passthrough_list) / sizeof(msr
 static bool zero_msr(uint32_t msr)
 {
 	return msr - vcpu_ops->zero_msr_first < vcpu_ops->zero_msr_count;
+}
+
+void msr_vcpu_reset(struct vcpu *v)
+{
+	v->tsc_offset = 0;
+	v->tsc_adjust = 0;
+	v->misc_enable = 1ull << 0;	/* fast strings, as firmware leaves it */
+	v->kvmclock_msr = 0;
+}
+
+static bool have_tsc_adjust(void)
+{
+	return cpuid_count(7, 0).ebx & (1u << 1);
+}
+
+/* The guest's TSC moves by `delta`: IA32_TSC_ADJUST with it (SDM Vol. 3B
+ * 18.17.3), kvmclock's reference point with it (its time does not jump). */
+static void tsc_shift(struct vcpu *v, uint64_t delta)
+{
+	v->tsc_offset += delta;
+	v->tsc_adjust += delta;
+	vcpu_ops->set_tsc_offset(v);
+	kvmclock_tsc_moved(v);
+}
+
+/* IA32_TSC_DEADLINE of an offset TSC: the LAPIC compares host TSC. 0
+ * disarms; a deadline already passed (which may be before host TSC 0,
+ * and would wrap) is due at once, as 1. */
+static void tsc_deadline_write(const struct vcpu *v, uint64_t val)
+{
+	uint64_t host = val - v->tsc_offset;
+
+	if (val && (int64_t)(host - rdtsc()) <= 0)
+		host = 1;
+	wrmsr(MSR_TSC_DEADLINE, host);
+}
+
+static uint64_t tsc_deadline_read(const struct vcpu *v)
+{
+	uint64_t host = rdmsr(MSR_TSC_DEADLINE);
+
+	return host ? host + v->tsc_offset : 0;
 }
 
 static bool pat_valid(uint64_t pat)
@@ -120,8 +175,20 @@ void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
 		val = v->dom->mtrr_def_type;
 		break;
 	case MSR_MISC_ENABLE:
-		/* Fast strings; BTS and PEBS unavailable; XD not disabled. */
-		val = (1ull << 0) | (1ull << 11) | (1ull << 12);
+		val = v->misc_enable | MISC_ENABLE_FIXED;
+		break;
+	case MSR_TSC:
+		/* RDTSC is not intercepted; RDMSR of the TSC, which guests
+		 * seldom use, is (QEMU's SVM reads it as 0 in a guest). */
+		val = rdtsc() + v->tsc_offset;
+		break;
+	case MSR_TSC_ADJUST:
+		if (!have_tsc_adjust())
+			goto refuse;
+		val = v->tsc_adjust;
+		break;
+	case MSR_TSC_DEADLINE:
+		val = tsc_deadline_read(v);
 		break;
 	case MSR_UCODE_REV:
 		val = 0;	/* no microcode revision to report */
@@ -137,16 +204,17 @@ void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
 		val = kvmclock_rdmsr(v, e->msr.index);
 		break;
 	default:
-		if (!zero_msr(e->msr.index)) {
-			msr_refuse(v, e, false);
-			return;
-		}
+		if (!zero_msr(e->msr.index))
+			goto refuse;
 		val = 0;
 		break;
 	}
 	v->regs.rax = (uint32_t)val;
 	v->regs.rdx = val >> 32;
 	vcpu_skip_insn(v, e);
+	return;
+refuse:
+	msr_refuse(v, e, false);
 }
 
 void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
@@ -186,7 +254,22 @@ void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
 			goto refuse;
 		v->dom->mtrr_def_type = val;
 		break;
+	case MSR_TSC:
+		tsc_shift(v, val - (rdtsc() + v->tsc_offset));
+		break;
+	case MSR_TSC_ADJUST:
+		if (!have_tsc_adjust())
+			goto refuse;
+		tsc_shift(v, val - v->tsc_adjust);
+		break;
+	case MSR_TSC_DEADLINE:
+		tsc_deadline_write(v, val);
+		break;
 	case MSR_MISC_ENABLE:
+		if (val & ~(MISC_ENABLE_KEPT | MISC_ENABLE_FIXED | MISC_ENABLE_DROPPED))
+			goto refuse;
+		v->misc_enable = val & MISC_ENABLE_KEPT;
+		break;
 	case MSR_UCODE_REV:
 	case MSR_AMD_DE_CFG:
 		break;	/* nothing the guest may change */

@@ -12,6 +12,8 @@
 
 #include "vmm/vcpu.h"
 
+#define MSR_TSC_DEADLINE 0x6e0u	/* in host TSC time: translated for an offset TSC */
+
 struct msr_passthrough {
 	uint32_t index;
 	bool read;		/* reads go to the hardware */
@@ -22,6 +24,10 @@ struct msr_passthrough {
 /* The allow-list the vendor code turns into its MSR bitmap. */
 extern const struct msr_passthrough msr_passthrough_list[];
 extern const unsigned msr_passthrough_count;
+
+/* A vCPU's MSRs as at power-on (TSC offset, TSC_ADJUST, MISC_ENABLE,
+ * kvmclock). */
+void msr_vcpu_reset(struct vcpu *v);
 
 /* Handlers for the intercepted accesses (EXIT_MSR_READ / EXIT_MSR_WRITE). */
 void msr_read_exit(struct vcpu *v, const struct vm_exit *e);

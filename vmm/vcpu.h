@@ -114,6 +114,11 @@ struct vcpu {
 	bool real_mode_start;		/* vcpu_init: real mode at sipi_vector << 12 */
 	uint8_t sipi_vector;
 	uint64_t kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME_NEW as written */
+	/* Its TSC: host TSC + tsc_offset (0 until the guest writes IA32_TSC
+	 * or IA32_TSC_ADJUST), and IA32_TSC_ADJUST as it reads it (SDM Vol.
+	 * 3B 18.17.3: it moves with every write to either). */
+	uint64_t tsc_offset, tsc_adjust;
+	uint64_t misc_enable;		/* IA32_MISC_ENABLE's guest-writable bits */
 	/* Physical address of its domain's I/O permission map (one bit per
 	 * port, 1 = intercept; 3 pages: SVM's IOPM layout, whose first two
 	 * pages are VMX's bitmaps A and B), or 0: the vendor's default,
@@ -167,6 +172,10 @@ struct vcpu_ops {
 	 * writes are dropped (counters with no virtual PMU; vmm/msr.c):
 	 * [zero_msr_first, zero_msr_first + zero_msr_count). */
 	uint32_t zero_msr_first, zero_msr_count;
+	/* Make the guest's TSC (RDTSC, RDTSCP, RDMSR IA32_TSC) read host TSC
+	 * + v->tsc_offset. While it is not 0, IA32_TSC_DEADLINE (in host TSC
+	 * time in the LAPIC) is intercepted, for vmm/msr.c to translate. */
+	void (*set_tsc_offset)(struct vcpu *v);
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

@@ -673,6 +673,124 @@ static void check_k7_perf(void)
 	pass(amd ? "(AMD: 8 counter MSRs read 0, writes dropped)" : "(Intel: #GP, as on hardware)");
 }
 
+/* IA32_TSC written: the TSC reads the new value and goes on from there;
+ * IA32_TSC_ADJUST (where CPUID 7 reports it) moved by the same amount,
+ * and writing it moves the TSC (SDM Vol. 3B 18.17.3); a TSC-deadline
+ * timer armed in the new time still fires. Bounds are loose: an
+ * emulator's TSC runs at its own pace between two instructions. */
+#define TSC_TARGET   (1ull << 40)
+#define TSC_SLACK    (1ull << 36)
+#define MSR_TSC      0x10u
+#define MSR_TSC_ADJ  0x3bu
+
+static bool near(uint64_t v, uint64_t want)
+{
+	return v >= want && v - want < TSC_SLACK;
+}
+
+static bool tsc_deadline_fires(void)
+{
+	uint32_t before = irq_count[0xf1];
+
+	(void)lapic_start();
+	wrmsr(0x832, 0xf1u | (2u << 17));	/* LVT timer: TSC-deadline, vector 0xf1 */
+	uint64_t now = bench_rdtsc(), deadline = now + 200000;
+	wrmsr(0x6e0, deadline);
+	uint64_t armed = rdmsr(0x6e0);
+	if (armed != deadline && armed != 0) {
+		fail("IA32_TSC_DEADLINE reads 0x%x%08x after 0x%x%08x was written",
+		     (uint32_t)(armed >> 32), (uint32_t)armed, (uint32_t)(deadline >> 32),
+		     (uint32_t)deadline);
+		return false;
+	}
+	__asm__ volatile("sti");
+	while (irq_count[0xf1] == before && bench_rdtsc() - now < (1ull << 32))
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	wrmsr(0x832, 1u << 16);
+	if (irq_count[0xf1] == before) {
+		fail("a TSC-deadline timer armed in the written TSC's time never fired");
+		return false;
+	}
+	return true;
+}
+
+static void check_tsc_write(void)
+{
+	uint64_t before = bench_rdtsc();
+
+	fixup_vector = -1;
+	msr_write_fixup(MSR_TSC, (uint32_t)TSC_TARGET, (uint32_t)(TSC_TARGET >> 32));
+	if (fixup_vector >= 0) {
+		fail("write of IA32_TSC raised %s", vector_name((uint32_t)fixup_vector));
+		return;
+	}
+	uint64_t t1 = bench_rdtsc(), m = rdmsr(MSR_TSC), t2 = bench_rdtsc();
+	if (!near(t1, TSC_TARGET) || !near(m, t1) || t2 <= t1) {
+		fail("after writing IA32_TSC = 2^40: RDTSC 0x%x%08x, RDMSR 0x%x%08x, then 0x%x%08x",
+		     (uint32_t)(t1 >> 32), (uint32_t)t1, (uint32_t)(m >> 32), (uint32_t)m,
+		     (uint32_t)(t2 >> 32), (uint32_t)t2);
+		return;
+	}
+	uint32_t a = 7, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	bool adjust = b & (1u << 1);
+	fixup_vector = -1;
+	uint64_t adj = msr_read_fixup(MSR_TSC_ADJ);
+	if (!adjust) {
+		if (fixup_vector != 13) {
+			fail("IA32_TSC_ADJUST without CPUID 7 EBX[1] did not raise #GP");
+			return;
+		}
+	} else {
+		/* adj = 2^40 - the TSC at the write, which was after `before` */
+		if (fixup_vector >= 0 || before + adj > TSC_TARGET ||
+		    TSC_TARGET - (before + adj) >= TSC_SLACK) {
+			fail("IA32_TSC_ADJUST reads 0x%x%08x after the TSC moved from 0x%x%08x to 2^40",
+			     (uint32_t)(adj >> 32), (uint32_t)adj, (uint32_t)(before >> 32),
+			     (uint32_t)before);
+			return;
+		}
+		wrmsr(MSR_TSC_ADJ, adj + TSC_TARGET);
+		uint64_t t3 = bench_rdtsc();
+		if (!near(t3, t2 + TSC_TARGET)) {
+			fail("writing IA32_TSC_ADJUST + 2^40 did not move the TSC by 2^40");
+			return;
+		}
+	}
+	if ((cpuid(1).ecx & (1u << 24)) && !tsc_deadline_fires())
+		return;
+	pass("(the TSC goes on from the written value%s%s)",
+	     adjust ? "; TSC_ADJUST follows it and moves it" : "; no TSC_ADJUST: #GP",
+	     (cpuid(1).ecx & (1u << 24)) ? "; TSC deadline fires in its time" : "");
+}
+
+/* IA32_MISC_ENABLE: BTS/PEBS unavailable read as set; automatic thermal
+ * control (bit 3) keeps what is written; a reserved bit (1) is #GP. */
+static void check_misc_enable(void)
+{
+	uint64_t m = rdmsr(0x1a0);
+
+	if ((m & 0x1800) != 0x1800) {
+		fail("IA32_MISC_ENABLE reads 0x%x: BTS/PEBS-unavailable not set", (uint32_t)m);
+		return;
+	}
+	wrmsr(0x1a0, m ^ (1u << 3));
+	uint64_t w = rdmsr(0x1a0);
+	wrmsr(0x1a0, m);
+	if (w != (m ^ (1u << 3)) || rdmsr(0x1a0) != m) {
+		fail("IA32_MISC_ENABLE bit 3 did not keep what was written (0x%x)", (uint32_t)w);
+		return;
+	}
+	fixup_vector = -1;
+	msr_write_fixup(0x1a0, (uint32_t)m | 2u, (uint32_t)(m >> 32));
+	if (fixup_vector != 13) {
+		fail("IA32_MISC_ENABLE reserved bit 1 written without #GP");
+		return;
+	}
+	pass("(bit 3 kept, reserved bit 1 #GP)");
+}
+
 /* ---- bench=compute: a fixed CPU- and memory-bound workload ------------------------------
  * A sieve of Eratosthenes over 1 MiB, a copy of it, and an FNV-1a hash of
  * both: the same instructions bare (booted by GRUB under QEMU) and in a
@@ -853,6 +971,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 		run_check("pm-timer", check_pm_timer);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "msr", what, sizeof(what))) {
 		run_check("msr-k7-perf", check_k7_perf);
+		run_check("msr-misc-enable", check_misc_enable);
+		run_check("msr-tsc-write", check_tsc_write);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "input", what, sizeof(what))) {
 		run_check("console-input", check_console_input);
 	} else if (boot.valid && pci_tests_wanted(boot.cmdline)) {

@@ -109,7 +109,7 @@ bool kvmclock_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 			return false;	/* refused (#GP): nothing changes */
 		v->kvmclock_msr = val;
 		memset(ti, 0, sizeof(*ti));
-		ti->tsc_timestamp = tsc;
+		ti->tsc_timestamp = tsc + v->tsc_offset;	/* the guest's TSC */
 		ti->system_time = ticks_to_ns(tsc, mul, shift);
 		ti->tsc_to_system_mul = mul;
 		ti->tsc_shift = shift;
@@ -128,6 +128,12 @@ bool kvmclock_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	wc->sec = (uint32_t)(boot_ns / NSEC);
 	wc->nsec = (uint32_t)(boot_ns % NSEC);
 	return true;
+}
+
+void kvmclock_tsc_moved(struct vcpu *v)
+{
+	if (v->kvmclock_msr & 1)
+		(void)kvmclock_wrmsr(v, MSR_KVM_SYSTEM_TIME_NEW, v->kvmclock_msr);
 }
 
 uint64_t kvmclock_rdmsr(const struct vcpu *v, uint32_t msr)

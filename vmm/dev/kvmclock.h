@@ -44,6 +44,9 @@ _Static_assert(sizeof(struct pvclock_wall_clock) == 12, "pvclock ABI");
 
 /* A write to one of the two MSRs: false if the value is refused (#GP). */
 bool kvmclock_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val);
+/* v's TSC offset changed: its time page (if enabled) follows it, so
+ * that its clock does not jump. */
+void kvmclock_tsc_moved(struct vcpu *v);
 /* A read: what was last written. */
 uint64_t kvmclock_rdmsr(const struct vcpu *v, uint32_t msr);
 

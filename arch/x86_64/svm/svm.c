@@ -53,12 +53,13 @@ struct svm_vcpu {
 
 static struct svm_cpu svm_cpus[MAX_CPUS];
 static struct svm_vcpu svm_vcpus[MAX_CPUS];
-static uint64_t iopm_pa, msrpm_pa;
+static uint64_t iopm_pa, msrpm_pa, msrpm_offset_pa;
 static bool have_nrips;
 
 /* ---- permission maps (shared by every vCPU: the policy is global) ---- */
 
-static void msrpm_allow(uint8_t *pm, uint32_t msr, bool read, bool write)
+/* Let an access to `msr` through (pass) or intercept it. */
+static void msrpm_set(uint8_t *pm, uint32_t msr, bool read, bool write, bool pass)
 {
 	uint32_t base;
 
@@ -71,17 +72,21 @@ static void msrpm_allow(uint8_t *pm, uint32_t msr, bool read, bool write)
 	else
 		return;	/* outside the map: always intercepted */
 	uint32_t bit = (msr & 0x1fff) * 2;
-	if (read)
-		pm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-	if (write)
-		pm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8 + 1));
+	uint8_t mask = (uint8_t)(((read ? 1u : 0u) | (write ? 2u : 0u)) << (bit % 8));
+	if (pass)
+		pm[base + bit / 8] &= (uint8_t)~mask;
+	else
+		pm[base + bit / 8] |= mask;
 }
 
+/* Two MSR maps: the policy's, and the same with IA32_TSC_DEADLINE
+ * intercepted for vCPUs whose TSC is offset (set_tsc_offset). */
 static int svm_build_maps(void)
 {
 	iopm_pa = alloc_pages(IOPM_PAGES, PAGE_SIZE, 0);
 	msrpm_pa = alloc_pages(MSRPM_PAGES, PAGE_SIZE, 0);
-	if (!iopm_pa || !msrpm_pa)
+	msrpm_offset_pa = alloc_pages(MSRPM_PAGES, PAGE_SIZE, 0);
+	if (!iopm_pa || !msrpm_pa || !msrpm_offset_pa)
 		return trace_error(-ENOMEM);
 	memset((void *)(uintptr_t)iopm_pa, 0xff, IOPM_PAGES * PAGE_SIZE);
 	uint8_t *pm = (uint8_t *)(uintptr_t)msrpm_pa;
@@ -89,8 +94,11 @@ static int svm_build_maps(void)
 	for (unsigned i = 0; i < msr_passthrough_count; i++) {
 		const struct msr_passthrough *p = &msr_passthrough_list[i];
 		for (uint32_t k = 0; k < p->count; k++)
-			msrpm_allow(pm, p->index + k, p->read, p->write);
+			msrpm_set(pm, p->index + k, p->read, p->write, true);
 	}
+	uint8_t *opm = (uint8_t *)(uintptr_t)msrpm_offset_pa;
+	memcpy(opm, pm, MSRPM_PAGES * PAGE_SIZE);
+	msrpm_set(opm, MSR_TSC_DEADLINE, true, true, false);
 	return 0;
 }
 
@@ -167,6 +175,14 @@ static void vmcb_init_state(struct vmcb_save *s, const struct vcpu *v)
 	s->rax = r->rax;
 }
 
+static void svm_set_tsc_offset(struct vcpu *v)
+{
+	struct vmcb_control *c = &((struct svm_vcpu *)v->arch)->vmcb->control;
+
+	c->tsc_offset = v->tsc_offset;
+	c->msrpm_base_pa = v->tsc_offset ? msrpm_offset_pa : msrpm_pa;
+}
+
 static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 {
 	struct svm_vcpu *sv = &svm_vcpus[v->cpu];
@@ -199,12 +215,12 @@ static int svm_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 			     SVM_MISC2_VMSAVE | SVM_MISC2_STGI | SVM_MISC2_CLGI |
 			     SVM_MISC2_SKINIT;
 	c->iopm_base_pa = v->io_bitmap ? v->io_bitmap : iopm_pa;
-	c->msrpm_base_pa = msrpm_pa;
 	c->guest_asid = tag;
 	c->tlb_control = SVM_TLB_FLUSH_ALL;	/* first entry: the ASID may be stale */
 	c->np_control = SVM_NP_ENABLE;
 	c->n_cr3 = slat_root;
 	vmcb_init_state(&sv->vmcb->save, v);
+	svm_set_tsc_offset(v);	/* the MSR map with it */
 	return 0;
 }
 
@@ -427,6 +443,7 @@ const struct vcpu_ops svm_ops = {
 	 * such MSRs: VT-x names none, and they raise #GP there. */
 	.zero_msr_first = 0xc0010000u,
 	.zero_msr_count = 8,
+	.set_tsc_offset = svm_set_tsc_offset,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

@@ -21,6 +21,7 @@
 #define VMCS_IO_BITMAP_A          0x2000
 #define VMCS_IO_BITMAP_B          0x2002
 #define VMCS_MSR_BITMAP           0x2004
+#define VMCS_TSC_OFFSET           0x2010
 #define VMCS_EPT_POINTER          0x201a
 #define VMCS_GUEST_PHYS_ADDR      0x2400
 #define VMCS_LINK_POINTER         0x2800
@@ -94,6 +95,7 @@ enum vmcs_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR
 /* Controls (SDM Vol. 3C 25.6) */
 #define PIN_EXTINT_EXITING  (1u << 0)
 #define PIN_NMI_EXITING     (1u << 3)
+#define PROC_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING    (1u << 7)
 #define PROC_IO_BITMAPS     (1u << 25)
 #define PROC_MSR_BITMAPS    (1u << 28)

@@ -53,7 +53,7 @@ struct vmx_vcpu {
 
 static struct vmx_vcpu vmx_vcpus[MAX_CPUS];
 static uint64_t vmxon_pa[MAX_CPUS];
-static uint64_t io_bitmap_pa, msr_bitmap_pa;
+static uint64_t io_bitmap_pa, msr_bitmap_pa, msr_bitmap_offset_pa;
 
 /* ---- VMCS access ---- */
 
@@ -109,34 +109,49 @@ static int adjust_ctls(const char *what, uint32_t msr, uint32_t want, uint32_t n
 
 /* ---- per CPU ---- */
 
+/* Let an access to `msr` through (pass) or intercept it. Read-low 0,
+ * read-high 1024, write-low 2048, write-high 3072 (SDM Vol. 3C 25.6.9);
+ * a clear bit lets the access through. */
+static void msr_bitmap_set(uint8_t *bm, uint32_t msr, bool read, bool write, bool pass)
+{
+	uint32_t base;
+
+	if (msr <= 0x1fff)
+		base = 0;
+	else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+		base = 1024;
+	else
+		return;	/* outside the bitmap: always intercepted */
+	uint32_t bit = msr & 0x1fff;
+	uint8_t mask = (uint8_t)(1u << (bit % 8));
+	for (unsigned w = 0; w < 2; w++) {
+		if (!(w ? write : read))
+			continue;
+		uint8_t *b = &bm[base + w * 2048 + bit / 8];
+		*b = pass ? (uint8_t)(*b & ~mask) : (uint8_t)(*b | mask);
+	}
+}
+
+/* Two MSR bitmaps: the policy's, and the same with IA32_TSC_DEADLINE
+ * intercepted for vCPUs whose TSC is offset (set_tsc_offset). */
 static int vmx_build_bitmaps(void)
 {
 	io_bitmap_pa = alloc_pages(2, PAGE_SIZE, 0);
 	msr_bitmap_pa = alloc_page();
-	if (!io_bitmap_pa || !msr_bitmap_pa)
+	msr_bitmap_offset_pa = alloc_page();
+	if (!io_bitmap_pa || !msr_bitmap_pa || !msr_bitmap_offset_pa)
 		return trace_error(-ENOMEM);
 	memset((void *)(uintptr_t)io_bitmap_pa, 0xff, 2 * PAGE_SIZE);
 	uint8_t *bm = (uint8_t *)(uintptr_t)msr_bitmap_pa;
 	memset(bm, 0xff, PAGE_SIZE);
-	/* Read-low 0, read-high 1024, write-low 2048, write-high 3072
-	 * (SDM Vol. 3C 25.6.9); a clear bit lets the access through. */
 	for (unsigned i = 0; i < msr_passthrough_count; i++) {
 		const struct msr_passthrough *p = &msr_passthrough_list[i];
-		for (uint32_t k = 0; k < p->count; k++) {
-			uint32_t msr = p->index + k, base;
-			if (msr <= 0x1fff)
-				base = 0;
-			else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
-				base = 1024;
-			else
-				continue;
-			uint32_t bit = msr & 0x1fff;
-			if (p->read)
-				bm[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-			if (p->write)
-				bm[base + 2048 + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-		}
+		for (uint32_t k = 0; k < p->count; k++)
+			msr_bitmap_set(bm, p->index + k, p->read, p->write, true);
 	}
+	uint8_t *obm = (uint8_t *)(uintptr_t)msr_bitmap_offset_pa;
+	memcpy(obm, bm, PAGE_SIZE);
+	msr_bitmap_set(obm, MSR_TSC_DEADLINE, true, true, false);
 	return 0;
 }
 
@@ -199,7 +214,7 @@ static int vmx_cpu_enable(void)
 /* ---- vCPU set-up ---- */
 
 static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t tag,
-			      uint64_t io_bitmap)
+			      uint64_t io_bitmap, uint64_t tsc_offset)
 {
 	uint32_t pin, proc, proc2, exit, entry;
 	int err;
@@ -210,7 +225,8 @@ static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t 
 			  PIN_NMI_EXITING, 0, &pin);
 	if (!err)
 		err = adjust_ctls("processor-based", ctl_msr(MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED),
-				  PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY,
+				  PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY |
+				  PROC_TSC_OFFSETTING,
 				  0, &proc);
 	/* RDTSCP, INVPCID and XSAVES would #UD in the guest unless enabled;
 	 * CPUID reports them as the host has them. */
@@ -243,7 +259,8 @@ static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t 
 	uint64_t io = io_bitmap ? io_bitmap : io_bitmap_pa;	/* A, then B */
 	vmwrite(VMCS_IO_BITMAP_A, io);
 	vmwrite(VMCS_IO_BITMAP_B, io + PAGE_SIZE);
-	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(VMCS_MSR_BITMAP, tsc_offset ? msr_bitmap_offset_pa : msr_bitmap_pa);
+	vmwrite(VMCS_TSC_OFFSET, tsc_offset);
 	vmwrite(VMCS_EPT_POINTER, slat_root | EPTP_WALK4 | EPTP_WB);
 	vmwrite(VMCS_VPID, tag);
 
@@ -365,7 +382,7 @@ static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	}
 	v->arch = xv;
 	xv->launched = false;
-	err = vmx_setup_controls(xv, slat_root, tag, v->io_bitmap);
+	err = vmx_setup_controls(xv, slat_root, tag, v->io_bitmap, v->tsc_offset);
 	if (err)
 		return err;
 	vmx_setup_host();
@@ -701,6 +718,13 @@ static void vmx_fetch_state(struct vcpu *v, struct vcpu_fetch_state *f)
 		f->mode = cs_ar & (1u << 14) ? 32 : 16;			/* CS.D */
 }
 
+/* @pre v's VMCS is current (its own CPU, in an exit). */
+static void vmx_set_tsc_offset(struct vcpu *v)
+{
+	vmwrite(VMCS_TSC_OFFSET, v->tsc_offset);
+	vmwrite(VMCS_MSR_BITMAP, v->tsc_offset ? msr_bitmap_offset_pa : msr_bitmap_pa);
+}
+
 static uint64_t vmx_get_pat(struct vcpu *v)
 {
 	(void)v;
@@ -797,6 +821,7 @@ const struct vcpu_ops vmx_ops = {
 	.set_efer = vmx_set_efer,
 	.get_cr = vmx_get_cr,
 	.fetch_state = vmx_fetch_state,
+	.set_tsc_offset = vmx_set_tsc_offset,
 	.get_pat = vmx_get_pat,
 	.set_pat = vmx_set_pat,
 	.dump = vmx_dump,
