@@ -288,6 +288,21 @@ def integration_cases():
                                   r"\[linux\] hvlinux: done", r"hv: domain linux stopped: poweroff",
                                   r"hv: all domains stopped"]))
 
+    # The same 2-CPU kernel on a CPU without x2APIC (AMD before Zen 2,
+    # Intel before Ivy Bridge): its LAPICs in xAPIC mode through the
+    # emulated xAPIC page, its IPIs (SMP bring-up, flat logical) filtered.
+    cases.append(Case("linux-xapic", image="iso", firmware="bios", cpu="max,-x2apic", smp=2,
+                      mem=256, timeout=600, config="tests/configs/linux-bochs-2cpu.toml",
+                      guests=["linux/bzImage", "linux/initrd.gz"],
+                      forbid=(PANIC, linux_complaints, r"stopped: memory violation"),
+                      expect=[r"hv: boot=multiboot2-bios cpu=amd cpus=2 ",
+                              r"\[linux\] hvlinux: nproc=2 memtotal_kb=\d+",
+                              r"\[linux\] hvlinux: cpus online: 0-1",
+                              r"\[linux\] (hvlinux# )?hvlinux: shell says 42",
+                              r"\[linux\] hvlinux: done", r"hv: domain linux stopped: poweroff",
+                              r"hv: domain linux exits: total=\d+",
+                              r"hv: all domains stopped"]))
+
     # The PM timer and PM1a_CNT of the domain's ACPI platform, on both vendors.
     for emu in ("qemu", "bochs"):
         cases.append(Case(f"pm-timer-{emu}", image="iso", firmware="bios", smp=1, mem=256,
@@ -313,6 +328,18 @@ def integration_cases():
                                   r"\[msrs\] hvtest: PASS msr-tsc-write \(the TSC goes on from the written value" + tsc,
                                   r"\[msrs\] hvtest: done, 4 passed, 0 failed",
                                   r"hv: domain msrs stopped: poweroff"]))
+
+    # The LAPIC a guest expects, on a domain whose boot CPU is the
+    # machine's CPU 1: APIC ID 0 there, and xAPIC mode entered the way the
+    # SDM allows, with its timer, EOI and IPIs through the xAPIC page.
+    for emu in ("qemu", "bochs"):
+        cases.append(Case(f"cpu-apic-{emu}", image="iso", firmware="bios", smp=2, mem=256,
+                          emulator=emu, config="tests/configs/cpu-apic.toml",
+                          forbid=(PANIC, r"hvtest: FAIL", r"stopped: memory violation"), timeout=300,
+                          expect=[r"\[apic\] hvtest: PASS apic-id \(0 in CPUID 1, CPUID 0xb, the x2APIC ID and LDR\)",
+                                  r"\[apic\] hvtest: PASS xapic \(x2APIC -> disabled -> xAPIC, the illegal steps #GP; "
+                                  r"10 timer interrupts, 2 exits each; fixed IPIs by physical and flat logical ID; back to x2APIC\)",
+                                  r"hv: domain apic stopped: poweroff"]))
 
     # A bad image beside a good one: only the bad domain is left out.
     cases.append(Case("bad-kernel-beside-good", image="iso", firmware="bios", smp=2,
@@ -447,7 +474,8 @@ def pci_cases(cases):
                               expect=[r"hv: domain test0: device 00:05\.0 INTx at GSI 21",
                                       r"\[test0\] hvtest: PASS edu-intx \(GSI 21, 1000 level interrupts",
                                       r"hv: domain test0 stopped: poweroff", r"hv: all domains stopped"]))
-        # A hostile domain aims edu's MSI at the victim's CPU, then forges
+        # A hostile domain aims edu's MSI at a CPU it does not have (APIC
+        # ID 1: its own are 0..n-1, whatever the cores'), then forges
         # the message by DMA into the interrupt window: the hypervisor
         # leaves the entry blocked, the unit blocks both, the victim (its
         # interrupts on) receives nothing.
@@ -455,7 +483,7 @@ def pci_cases(cases):
                           config=f"tests/configs/msi-hostile-{unit}.toml", qemu_args=iommu + EDU,
                           forbid=(PANIC, r"hvtest: FAIL", r"hv: domain victim stopped(?!: poweroff)"),
                           console_input=[(r"hv: domain evil stopped", b"check\r")],
-                          expect=[r"hv: domain evil: device 00:05\.0 MSI vector 0: message 0xfee00000/0x43 "
+                          expect=[r"hv: domain evil: device 00:05\.0 MSI vector 0: message 0xfee01000/0x43 "
                                   r"aims at a CPU that is not the domain's: blocked"] + irq_faults[unit] +
                                  [r"\[evil\] hvtest: PASS msi-hostile",
                                   r"\[victim\] hvtest: PASS victim-pattern",
@@ -496,6 +524,10 @@ def pci_cases(cases):
         linux_pci_case(cases, unit, iommu, dev, probe)
         linux_net_case(cases, unit, iommu)
         linux_nvme_case(cases, unit, iommu)
+    # On a CPU without x2APIC (the LAPICs in xAPIC mode): Linux aims the
+    # disk's MSI-X vectors at flat logical destinations, which the
+    # hypervisor resolves to one of the domain's CPUs for the IOMMU.
+    linux_nvme_case(cases, "amdvi", IOMMUS["amdvi"], xapic=True)
 
 
 LINUX_DEV = ["linux/bzImage-generic", "linux/initrd-dev.gz"]
@@ -560,7 +592,7 @@ def nvme_check(case):
     return check
 
 
-def linux_nvme_case(cases, unit, iommu):
+def linux_nvme_case(cases, unit, iommu, xapic=False):
     """An NVMe disk in a 2-CPU Linux domain: ext4 made and written, the
     domain rebooted (device quiesced, interrupts torn down), the file read
     back; then the host checks the file system."""
@@ -574,7 +606,8 @@ def linux_nvme_case(cases, unit, iommu):
     # One TCG thread: QEMU 10.0's multi-threaded TCG once died here under
     # load (iotlb_to_section assertion) as the stopped domain's disk was
     # reset and its BARs put back.
-    c = Case(f"linux-nvme-{unit}", image="iso", firmware="bios", smp=3, mem=1024, tcg_single=True,
+    c = Case(f"linux-nvme-{unit}" + ("-xapic" if xapic else ""), image="iso", firmware="bios",
+             smp=3, mem=1024, tcg_single=True, cpu="max,-x2apic" if xapic else "max",
              config="tests/configs/linux-nvme.toml", qemu_args=iommu + ["-nic", "none"] + disk,
              disks=[("nvme.img", 64)], guests=LINUX_DEV, timeout=900,
              forbid=(PANIC, LINUX_COMPLAINTS, r"hv: iommu: .*fault", r"hvlinux: module .* FAILED",

@@ -84,14 +84,15 @@ __attribute__((noinline)) static struct cpuid_regs hv_cpuid(uint32_t leaf)
 
 /* The leaves the guest does not get as the CPU answers them: ours, the
  * hidden ones, and those filtered below. Bit n: basic leaf n. */
-#define FILTERED_BASIC ((1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xd))
+#define FILTERED_BASIC ((1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xb) | (1u << 0xd) | \
+			(1u << 0x1f))
 
 static bool cpuid_filtered(uint32_t leaf)
 {
 	if (leaf < 32)
 		return (FILTERED_BASIC >> leaf) & 1;
 	return (leaf & 0xffff0000u) == HV_CPUID_BASE || leaf == 0x80000001u ||
-	       leaf == 0x8000000au;
+	       leaf == 0x8000000au || leaf == 0x8000001eu;
 }
 
 /* The CPU's answer with what the domain is not given filtered out. */
@@ -152,11 +153,22 @@ __attribute__((noinline)) static void cpuid_exit_filtered(struct vcpu *v, const 
 	uint32_t leaf = (uint32_t)v->regs.rax;
 	struct cpuid_regs r = guest_cpuid(leaf, (uint32_t)v->regs.rcx);
 
-	/* OSXSAVE and OSPKE mirror the guest's own CR4, not the host's. */
+	/* OSXSAVE and OSPKE mirror the guest's own CR4, not the host's; the
+	 * APIC IDs are the domain's (vmm/dev/vlapic.h): the initial APIC ID
+	 * (leaf 1 EBX[31:24]), the x2APIC ID of the topology leaves (0xb,
+	 * 0x1f EDX) and AMD's extended APIC ID (0x8000001e EAX). */
 	if (leaf == 1) {
 		r.ecx &= ~(1u << 27);
 		if (vcpu_ops->get_cr(v, 4) & CR4_OSXSAVE)
 			r.ecx |= 1u << 27;
+		r.ebx = (r.ebx & 0x00ffffffu) | (v->vapic_id << 24);
+	} else if ((leaf == 0xb || leaf == 0x1f || leaf == 0x8000001eu) &&
+		   leaf <= cpuid(leaf & 0x80000000u).eax) {
+		/* (past the highest leaf a CPU repeats another's answer) */
+		if (leaf == 0x8000001eu)
+			r.eax = v->vapic_id;
+		else
+			r.edx = v->vapic_id;
 	} else if (leaf == 7 && (uint32_t)v->regs.rcx == 0) {
 		r.ecx &= ~(1u << 4);
 		if (vcpu_ops->get_cr(v, 4) & CR4_PKE)

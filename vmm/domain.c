@@ -194,6 +194,7 @@ static void assign_vcpus(struct domain *d)
 		v->cpu = (uint32_t)__builtin_ctzll(cpus);
 		v->apic_id = percpu_of(v->cpu)->apic_id;
 		v->state = VCPU_WAIT_SIPI;
+		vlapic_reset(v, d->nvcpus - 1);
 		msr_vcpu_reset(v);
 		cpus &= cpus - 1;
 	}
@@ -210,7 +211,7 @@ static int build_acpi(struct domain *d)
 	if (d->ram[0].size < ACPI_GPA + ACPI_SIZE)
 		return 0;	/* too small for a kernel that wants ACPI anyway */
 	for (uint32_t i = 0; i < d->nvcpus; i++)
-		cpus[i].apic_id = d->vcpus[i].apic_id;
+		cpus[i].apic_id = d->vcpus[i].vapic_id;	/* the domain's IDs */
 	d->acpi_rsdp = acpi_guest_build(d->name, (uint8_t *)(uintptr_t)(d->ram[0].hpa + ACPI_GPA),
 					ACPI_GPA, ACPI_SIZE, cpus, d->nvcpus,
 					has_pci ? &pci : NULL);
@@ -263,6 +264,7 @@ static int domain_reload(struct domain *d)
 		struct vcpu *v = &d->vcpus[i];
 		memset(&v->regs, 0, sizeof(v->regs));
 		v->real_mode_start = false;
+		vlapic_reset(v, i);
 		msr_vcpu_reset(v);
 	}
 	int err = build_acpi(d);

@@ -7,6 +7,7 @@
 #include "vmm/insn.h"
 #include "vmm/mmio.h"
 #include "vmm/passthrough.h"
+#include "vmm/dev/vlapic.h"
 
 #define PAGE_BYTES 4096ull
 
@@ -67,12 +68,19 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	struct mmio_insn in;
 
 	bool ioapic = gpa >= VIOAPIC_BASE && gpa < VIOAPIC_BASE + VIOAPIC_SIZE;
+	/* The xAPIC page exists only in xAPIC mode (in x2APIC mode, or
+	 * disabled, the LAPIC does not answer it: SDM Vol. 3A 11.12.1). */
+	bool lapic = false;
 	struct vmsi *msix = NULL;
 
 	if (e->mem.exec)
 		return false;
-	if (!ioapic && !passthrough_ecam_contains(d, gpa) && !(msix = passthrough_msix_find(d, gpa)))
-		return false;
+	if (!ioapic) {
+		lapic = (gpa & ~(PAGE_BYTES - 1)) == VLAPIC_BASE && v->apic_mode == VLAPIC_XAPIC;
+		if (!lapic && !passthrough_ecam_contains(d, gpa) &&
+		    !(msix = passthrough_msix_find(d, gpa)))
+			return false;
+	}
 	int err = fetch_and_decode(v, &in);
 	if (err) {
 		char why[96];
@@ -85,19 +93,27 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	}
 	uint64_t val = in.write ? insn_store_value(&v->regs, &in) : 0;
 	uint32_t val32 = (uint32_t)val;
-	spin_lock(&d->lock);
-	if (msix) {
-		vmsi_msix_access(msix, gpa, in.size, in.write, &val);
-	} else {
-		if (ioapic) {
-			vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val32);
-			if (in.write && d->vpci.n)
-				passthrough_intx_sync(d);
-		} else
-			passthrough_ecam_access(d, gpa, in.size, in.write, &val32);
+	if (ioapic) {
+		spin_lock(&d->lock);
+		vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val32);
+		if (in.write && d->vpci.n)
+			passthrough_intx_sync(d);
+		spin_unlock(&d->lock);
 		val = val32;
+	} else if (lapic) {
+		/* The vCPU's own LAPIC: no lock (as its MSRs). */
+		vlapic_mmio(v, (uint32_t)(gpa & (PAGE_BYTES - 1)), in.size, in.write, &val32);
+		val = val32;
+	} else {
+		spin_lock(&d->lock);
+		if (msix) {
+			vmsi_msix_access(msix, gpa, in.size, in.write, &val);
+		} else {
+			passthrough_ecam_access(d, gpa, in.size, in.write, &val32);
+			val = val32;
+		}
+		spin_unlock(&d->lock);
 	}
-	spin_unlock(&d->lock);
 	if (!in.write)
 		insn_complete_load(&v->regs, &in, val);
 	v->regs.rip += in.len;

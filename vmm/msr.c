@@ -21,6 +21,8 @@
 #define MSR_FLUSH_CMD       0x10bu
 #define MSR_FEATURE_CONTROL 0x3au
 #define MSR_X2APIC_FIRST    0x800u
+#define MSR_X2APIC_ID       0x802u
+#define MSR_X2APIC_LDR      0x80du
 #define MSR_X2APIC_ICR      0x830u
 #define MSR_X2APIC_END      0x900u
 #define MSR_SYSENTER_CS     0x174u
@@ -67,9 +69,14 @@ const struct msr_passthrough msr_passthrough_list[] = {
 	{ MSR_SYSENTER_EIP, true, true, 1 },
 	{ MSR_TSC_AUX, true, true, 1 },
 	/* The domain's cores' LAPICs are its own (x2APIC mode, DESIGN.md):
-	 * every register but the ICR, which vmm/lapic.c filters, and the
-	 * TSC-deadline timer. */
-	{ MSR_X2APIC_FIRST, true, true, MSR_X2APIC_ICR - MSR_X2APIC_FIRST },
+	 * every register but the ICR, which vmm/dev/vlapic.c filters, and
+	 * the ID and LDR, which are the domain's (its APIC IDs 0..n-1); and
+	 * the TSC-deadline timer. In xAPIC mode the guest could still reach
+	 * the passed-through ones through RDMSR/WRMSR, where a CPU raises
+	 * #GP (docs/guest-cpu.md): its own LAPIC, nothing more. */
+	{ MSR_X2APIC_FIRST, true, true, MSR_X2APIC_ID - MSR_X2APIC_FIRST },
+	{ MSR_X2APIC_ID + 1, true, true, MSR_X2APIC_LDR - MSR_X2APIC_ID - 1 },
+	{ MSR_X2APIC_LDR + 1, true, true, MSR_X2APIC_ICR - MSR_X2APIC_LDR - 1 },
 	{ MSR_X2APIC_ICR, true, false, 1 },
 	{ MSR_X2APIC_ICR + 1, true, true, MSR_X2APIC_END - MSR_X2APIC_ICR - 1 },
 	/* In host TSC time: passed through while the vCPU's TSC is not
@@ -154,7 +161,15 @@ static void msr_refuse(struct vcpu *v, const struct vm_exit *e, bool write)
 	vcpu_ops->inject_exception(v, X86_EXC_GP, true, 0);
 }
 
-void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
+static void msr_answer(struct vcpu *v, const struct vm_exit *e, uint64_t val)
+{
+	v->regs.rax = (uint32_t)val;
+	v->regs.rdx = val >> 32;
+	vcpu_skip_insn(v, e);
+}
+
+/* Every intercepted read but IA32_APIC_BASE's (msr_read_exit). */
+__attribute__((noinline)) static void msr_read_other(struct vcpu *v, const struct vm_exit *e)
 {
 	uint64_t val;
 
@@ -165,8 +180,11 @@ void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
 	case MSR_PAT:
 		val = vcpu_ops->get_pat(v);
 		break;
-	case MSR_APIC_BASE:
-		val = vlapic_apic_base(v);
+	case MSR_X2APIC_ID:
+	case MSR_X2APIC_LDR:
+		if (v->apic_mode != VLAPIC_X2APIC)
+			goto refuse;
+		val = e->msr.index == MSR_X2APIC_ID ? v->vapic_id : vlapic_x2apic_ldr(v->vapic_id);
 		break;
 	case MSR_MTRRCAP:
 		val = 0;	/* no variable or fixed ranges, no WC */
@@ -209,17 +227,26 @@ void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
 		val = 0;
 		break;
 	}
-	v->regs.rax = (uint32_t)val;
-	v->regs.rdx = val >> 32;
-	vcpu_skip_insn(v, e);
+	msr_answer(v, e, val);
 	return;
 refuse:
 	msr_refuse(v, e, false);
 }
 
-void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
+/* The exit path: IA32_APIC_BASE, the MSR guests read most among those
+ * intercepted, without a frame; the rest out of line. */
+void msr_read_exit(struct vcpu *v, const struct vm_exit *e)
 {
-	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	if (e->msr.index == MSR_APIC_BASE)
+		msr_answer(v, e, vlapic_apic_base(v));
+	else
+		msr_read_other(v, e);
+}
+
+/* Every intercepted write but an IPI's (msr_write_exit). */
+__attribute__((noinline)) static void msr_write_other(struct vcpu *v, const struct vm_exit *e,
+						      uint64_t val)
+{
 
 	switch (e->msr.index) {
 	case MSR_EFER:
@@ -236,16 +263,10 @@ void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
 		vcpu_ops->set_pat(v, val);
 		break;
 	case MSR_X2APIC_ICR:
-		vlapic_icr_write(v, val);
-		break;
+		goto refuse;	/* outside x2APIC mode (msr_write_exit) */
 	case MSR_APIC_BASE:
-		/* The LAPIC stays in x2APIC mode at 0xfee00000: the hypervisor
-		 * sends its own IPIs through it. Rewriting the same value is
-		 * fine; a change is dropped and counted. */
-		if ((val ^ vlapic_apic_base(v)) & ~0xfffull)
+		if (!vlapic_apic_base_write(v, val))
 			goto refuse;
-		if ((val ^ vlapic_apic_base(v)) & ~(1ull << 8))
-			v->dom->msr_refused++;
 		break;
 	case MSR_MTRR_DEF_TYPE:
 		/* Its RAM is write-back in NPT/EPT whatever the guest's MTRRs
@@ -287,4 +308,21 @@ void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
 	return;
 refuse:
 	msr_refuse(v, e, true);
+}
+
+/* The exit path: an IPI, the one write a guest makes often (its exit is
+ * the IPI's cost), and IA32_APIC_BASE rewritten unchanged, without a
+ * frame; the rest out of line. */
+void msr_write_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+
+	if (e->msr.index == MSR_X2APIC_ICR && v->apic_mode == VLAPIC_X2APIC) {
+		vcpu_skip_insn(v, e);
+		vlapic_icr_write(v, val);	/* a tail call */
+	} else if (e->msr.index == MSR_APIC_BASE && val == vlapic_apic_base(v)) {
+		vcpu_skip_insn(v, e);	/* written back as read: nothing changes */
+	} else {
+		msr_write_other(v, e, val);
+	}
 }

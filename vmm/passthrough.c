@@ -12,6 +12,7 @@
 #include "vmm/acpi_guest.h"
 #include "vmm/domain.h"
 #include "vmm/passthrough.h"
+#include "vmm/dev/vlapic.h"
 
 #define ECAM_SIZE      (256ull << 20)	/* 256 buses of 1 MiB */
 #define ECAM_FALLBACK  0xe0000000ull	/* without a host MCFG */
@@ -290,22 +291,22 @@ static int map_bars(struct domain *d, const struct vpci_func *vf)
 #define RTE_LEVEL      (1ull << 15)
 
 /* May the domain's IOAPIC entry for a device pin be sent? Its remapping
- * entry then (fixed or lowest priority, physical, to a CPU of the domain,
- * vector 16-255; trigger and polarity are the host's). */
+ * entry then (fixed or lowest priority, to a CPU of the domain by its
+ * APIC ID there, or the first its logical destination names; vector
+ * 16-255; trigger and polarity are the host's). */
 static bool intx_irq(const struct domain *d, const struct pci_func *f, unsigned gsi,
 		     struct iommu_irq *irq)
 {
 	struct vioapic_msg m;
 
-	if (!vioapic_route(&d->ioapic, gsi, &m) || m.delivery > 1 || m.logical || m.vector < 16)
+	if (!vioapic_route(&d->ioapic, gsi, &m) || m.delivery > 1 || m.vector < 16)
 		return false;
-	for (uint32_t i = 0; i < d->nvcpus; i++)
-		if (d->vcpus[i].apic_id == m.dest) {
-			*irq = (struct iommu_irq){ .dest = m.dest, .vector = m.vector,
-						   .lowest = m.delivery == 1, .level = f->gsi_level };
-			return true;
-		}
-	return false;
+	uint32_t to = m.logical ? vlapic_logical_first(d, m.dest) : m.dest;
+	if (to >= d->nvcpus)
+		return false;	/* the domain's APIC IDs are 0..n-1 */
+	*irq = (struct iommu_irq){ .dest = d->vcpus[to].apic_id, .vector = m.vector,
+				   .lowest = m.delivery == 1, .level = f->gsi_level };
+	return true;
 }
 
 /* The real pin as the domain's IOAPIC entry for it says (masked unless
@@ -440,6 +441,8 @@ static int setup_irqs(struct domain *d, uint32_t i)
 	for (uint32_t k = 0; k < d->nvcpus; k++)
 		cpus[k] = d->vcpus[k].apic_id;
 	vpci_init_irqs(&d->vpci, i, true, n != 0, ent, cpus, d->nvcpus, 0);
+	vf->msi.logical = vlapic_logical_first;
+	vf->msi.logical_ctx = d;
 	for (unsigned k = 0; n && k < 2; k++) {
 		uint64_t lo = vf->msi.trap_lo[k], hi = vf->msi.trap_hi[k];
 		if (hi > 0x100000000ull) {

@@ -110,6 +110,14 @@ struct vcpu {
 	struct domain *dom;
 	uint32_t cpu;			/* physical CPU index */
 	uint32_t apic_id;		/* its core's (x2)APIC ID */
+	/* The APIC ID the guest sees: its index in the domain, so that the
+	 * boot CPU is 0 (vmm/dev/vlapic.h). */
+	uint32_t vapic_id;
+	/* Its LAPIC's mode as IA32_APIC_BASE says (enum vlapic_mode), and
+	 * the xAPIC registers the real LAPIC (in x2APIC mode, or shared with
+	 * the hypervisor) does not hold for it. */
+	uint8_t apic_mode;
+	uint32_t xapic_ldr, xapic_dfr, xapic_icr_hi, xapic_icr_lo;
 	volatile enum vcpu_state state;
 	bool real_mode_start;		/* vcpu_init: real mode at sipi_vector << 12 */
 	uint8_t sipi_vector;

@@ -62,41 +62,54 @@ void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
 		cpu_relax();
 }
 
-#define X2APIC_TPR      0x808u
-#define X2APIC_EOI      0x80bu
-#define X2APIC_SVR      0x80fu
-#define X2APIC_ISR0     0x810u
-#define X2APIC_LVT_TIMER 0x832u
-#define X2APIC_LVT_LINT0 0x835u
-#define X2APIC_LVT_LINT1 0x836u
-#define X2APIC_LVT_ERROR 0x837u
-#define X2APIC_TMICT    0x838u
-#define X2APIC_TSC_DEADLINE 0x6e0u
+
+uint32_t lapic_reg_read(uint32_t off)
+{
+	return x2apic ? (uint32_t)rdmsr(0x800u + off / 16) : xapic_read(off);
+}
+
+void lapic_reg_write(uint32_t off, uint32_t val)
+{
+	if (x2apic)
+		wrmsr(0x800u + off / 16, val);
+	else
+		xapic_write(off, val);
+}
+
+/* xAPIC offsets (x2APIC MSR 0x800 + offset / 16). */
+#define LAPIC_TPR       0x080u
+#define LAPIC_EOI       0x0b0u
+#define LAPIC_SVR       0x0f0u
+#define LAPIC_ISR0      0x100u
+#define LAPIC_LVT_TIMER 0x320u
+#define LAPIC_LVT_LINT0 0x350u
+#define LAPIC_LVT_LINT1 0x360u
+#define LAPIC_LVT_ERROR 0x370u
+#define LAPIC_TMICT     0x380u
+#define MSR_TSC_DEADLINE 0x6e0u
 #define LVT_MASKED      (1u << 16)
 #define SVR_ENABLE      (1u << 8)
 
 void lapic_reset_after_guest(void)
 {
-	if (!x2apic)
-		return;		/* guests get their LAPIC only in x2APIC mode */
-	wrmsr(X2APIC_TMICT, 0);
+	lapic_reg_write(LAPIC_TMICT, 0);
 	if (cpuid(1).ecx & (1u << 24))
-		wrmsr(X2APIC_TSC_DEADLINE, 0);
+		wrmsr(MSR_TSC_DEADLINE, 0);
 	/* The LVT entries every LAPIC has: timer, LINT0, LINT1, error (the
 	 * thermal, performance and CMCI ones may be absent: #GP). */
-	static const uint32_t lvts[] = { X2APIC_LVT_TIMER, X2APIC_LVT_LINT0, X2APIC_LVT_LINT1,
-					 X2APIC_LVT_ERROR };
+	static const uint32_t lvts[] = { LAPIC_LVT_TIMER, LAPIC_LVT_LINT0, LAPIC_LVT_LINT1,
+					 LAPIC_LVT_ERROR };
 	for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
-		wrmsr(lvts[i], LVT_MASKED);
-	wrmsr(X2APIC_TPR, 0);
-	wrmsr(X2APIC_SVR, (rdmsr(X2APIC_SVR) & 0xff) | SVR_ENABLE);
+		lapic_reg_write(lvts[i], LVT_MASKED);
+	lapic_reg_write(LAPIC_TPR, 0);
+	lapic_reg_write(LAPIC_SVR, (lapic_reg_read(LAPIC_SVR) & 0xff) | SVR_ENABLE);
 	/* One EOI retires the highest in-service vector; at most 256. */
 	for (unsigned n = 0; n < 256; n++) {
 		bool any = false;
 		for (uint32_t r = 0; r < 8 && !any; r++)
-			any = rdmsr(X2APIC_ISR0 + r) != 0;
+			any = lapic_reg_read(LAPIC_ISR0 + r * 16) != 0;
 		if (!any)
 			break;
-		wrmsr(X2APIC_EOI, 0);
+		lapic_reg_write(LAPIC_EOI, 0);
 	}
 }

@@ -22,10 +22,16 @@ uint32_t lapic_id(void);
 #define ICR_ASSERT    (1u << 14)
 #define ICR_LEVEL     (1u << 15)
 
+/* The LAPIC's registers but the ICR, by xAPIC offset (SDM Vol. 3A Table
+ * 11-1), in either mode: MSR 0x800 + offset / 16 in x2APIC mode. */
+uint32_t lapic_reg_read(uint32_t off);
+void lapic_reg_write(uint32_t off, uint32_t val);
+
 /*
- * After a guest had this core's LAPIC (x2APIC mode): no timer left armed,
- * every local interrupt source masked, TPR 0, nothing left in service, the
- * LAPIC enabled -- as the next guest, or the idle hypervisor, expects.
+ * After a guest had this core's LAPIC (or when it turns its LAPIC off
+ * through IA32_APIC_BASE): no timer left armed, every local interrupt
+ * source masked, TPR 0, nothing left in service, the LAPIC enabled -- as
+ * the next guest, or the idle hypervisor, expects.
  */
 void lapic_reset_after_guest(void);
 

@@ -139,11 +139,16 @@ irq32_common:
 	test %ecx, %ecx
 	jz 1f
 	movl $0xffffffff, (%ecx)
-1:	mov $MSR_X2APIC_EOI, %ecx
+1:	mov lapic_eoi_mmio, %ecx	/* xAPIC mode: the EOI register's address */
+	test %ecx, %ecx
+	jnz 2f
+	mov $MSR_X2APIC_EOI, %ecx
 	xor %eax, %eax
 	xor %edx, %edx
 	wrmsr
-	pop %edx
+	jmp 3f
+2:	movl $0, (%ecx)
+3:	pop %edx
 	pop %ecx
 	pop %eax
 	add $4, %esp

@@ -523,14 +523,7 @@ static void bench_report(const char *what, uint64_t t0, uint64_t t1)
 	bench_print(what, (uint32_t)(t1 - t0) / 1000u);
 }
 
-/* The domain's exits over a stretch, by hypercall HC_EXIT_COUNT, less
- * what reading the count costs (two readings back to back): exits_start
- * before, exits_since after. False without the hypercall (after a FAIL). */
-struct exit_meter {
-	uint32_t start, cost;
-};
-
-static bool exits_start(struct exit_meter *m)
+bool exits_start(struct exit_meter *m)
 {
 	uint32_t a, b;
 
@@ -541,7 +534,7 @@ static bool exits_start(struct exit_meter *m)
 	return true;
 }
 
-static bool exits_since(const struct exit_meter *m, uint32_t *exits)
+bool exits_since(const struct exit_meter *m, uint32_t *exits)
 {
 	uint32_t now;
 
@@ -969,6 +962,9 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 			run_bench();
 	} else if (boot.valid && cmdline_value(boot.cmdline, "pmtimer", what, sizeof(what))) {
 		run_check("pm-timer", check_pm_timer);
+	} else if (boot.valid && cmdline_value(boot.cmdline, "apic", what, sizeof(what))) {
+		run_check("apic-id", check_apic_id);
+		run_check("xapic", check_xapic);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "msr", what, sizeof(what))) {
 		run_check("msr-k7-perf", check_k7_perf);
 		run_check("msr-misc-enable", check_misc_enable);

@@ -60,6 +60,19 @@ bool console_read_line(char *line, size_t cap, uint32_t *len);
 __attribute__((noreturn)) void power_off(void);
 void hvtest_main(uint32_t magic, uint32_t info_addr);
 
+/* The domain's exits over a stretch, by hypercall HC_EXIT_COUNT, less
+ * what reading the count costs (two readings back to back): exits_start
+ * before, exits_since after. False without the hypercall (after a FAIL). */
+struct exit_meter {
+	uint32_t start, cost;
+};
+bool exits_start(struct exit_meter *m);
+bool exits_since(const struct exit_meter *m, uint32_t *exits);
+
+/* apic=check (apic.c): the boot CPU's APIC ID, and xAPIC mode. */
+void check_apic_id(void);
+void check_xapic(void);
+
 /* ---- mb2info.c: the multiboot2 information block ------------------------ */
 
 struct boot_info {
@@ -122,6 +135,9 @@ void idt64_build(struct desc_ptr64 *ptr);
 extern volatile uint32_t irq_count[256];
 /* A register the stub writes all ones to before the EOI (0: none). */
 extern volatile uint32_t irq_ack[256];
+/* Where the interrupt stubs EOI: NULL for the x2APIC EOI MSR, else the
+ * xAPIC EOI register (a guest that left x2APIC mode). */
+extern volatile uint32_t *volatile lapic_eoi_mmio;
 /* Enable the LAPIC and interrupts; our x2APIC ID. */
 uint32_t lapic_start(void);
 /* Interrupts taken so far, every vector. */

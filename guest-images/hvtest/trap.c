@@ -54,6 +54,7 @@ struct desc_ptr32 idt32_ptr;
 volatile int fixup_vector = -1;
 volatile uint32_t irq_count[NIDT32];
 volatile uint32_t irq_ack[NIDT32];
+volatile uint32_t *volatile lapic_eoi_mmio;
 
 void trap_init(void)
 {

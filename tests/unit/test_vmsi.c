@@ -118,7 +118,7 @@ void iommu_irq_msi(uint16_t seg, uint16_t rid, unsigned index, struct iommu_msi 
 
 static struct vmsi m;
 static struct vmsix_entry ent[NENT];
-static const uint32_t cpus[] = { 2, 3 };
+static const uint32_t cpus[] = { 2, 3 };	/* the cores of the domain's APIC IDs 0 and 1 */
 
 static void device(bool pvm)
 {
@@ -190,7 +190,7 @@ static void test_msi_program(void **state)
 	(void)state;
 	assert_true(vmsi_cfg_owns(&m, CAP_MSI + 4));
 	assert_int_equal(vmsi_msi_len(&m), 0x0c + 4);		/* 64-bit, no masks */
-	cfgw(CAP_MSI + 4, 0xfee03000, ~0u);			/* APIC ID 3 */
+	cfgw(CAP_MSI + 4, 0xfee01000, ~0u);			/* the domain's APIC ID 1: core 3 */
 	cfgw(CAP_MSI + 8, 0, ~0u);
 	cfgw(CAP_MSI + 0xc, 0x41, 0xffff);
 	assert_int_equal(next_irq, 0);				/* nothing before enable */
@@ -207,21 +207,21 @@ static void test_msi_program(void **state)
 	assert_int_equal(get(CAP_MSI + 0xc, 2), 0);
 	assert_true(get(CAP_MSI + 2, 2) & 1);
 	/* the guest reads back what it wrote */
-	assert_int_equal(vmsi_cfg_read(&m, CAP_MSI + 4), 0xfee03000);
+	assert_int_equal(vmsi_cfg_read(&m, CAP_MSI + 4), 0xfee01000);
 	assert_int_equal(vmsi_cfg_read(&m, CAP_MSI + 0xc) & 0xffff, 0x41);
 	assert_int_equal(vmsi_cfg_read(&m, CAP_MSI) >> 16 & 1, 1);
 
 	/* a destination the unit cannot take: the entry must not keep its old one */
 	refuse_dest = 2;
-	cfgw(CAP_MSI + 4, 0xfee02000, ~0u);
+	cfgw(CAP_MSI + 4, 0xfee00000, ~0u);
 	assert_false(irq[0].present);
 	assert_false(get(CAP_MSI + 2, 2) & 1);
-	assert_true(test_log_has("message 0xfee02000/0x41 cannot be remapped by the IOMMU: blocked"));
+	assert_true(test_log_has("message 0xfee00000/0x41 cannot be remapped by the IOMMU: blocked"));
 	refuse_dest = ~0u;
 	test_log_clear();
 
 	/* Linux moves it: another CPU of the domain, another vector */
-	cfgw(CAP_MSI + 4, 0xfee02000, ~0u);
+	cfgw(CAP_MSI + 4, 0xfee00000, ~0u);
 	cfgw(CAP_MSI + 0xc, 0x52, 0xffff);
 	assert_int_equal(irq[0].irq.dest, 2);
 	assert_int_equal(irq[0].irq.vector, 0x52);
@@ -236,7 +236,7 @@ static void test_msi_program(void **state)
 static void test_msi_multiple(void **state)
 {
 	(void)state;
-	cfgw(CAP_MSI + 4, 0xfee02000, ~0u);
+	cfgw(CAP_MSI + 4, 0xfee00000, ~0u);
 	cfgw(CAP_MSI + 0xc, 0x60, 0xffff);
 	cfgw(CAP_MSI, (1u | 2u << 4) << 16, 0xffff0000u);	/* MME 2: 4 vectors */
 	for (unsigned k = 0; k < 4; k++) {
@@ -257,12 +257,12 @@ static void test_msi_refused(void **state)
 		const char *why;
 	} bad[] = {
 		{ 0xfee07000, 0x41, "aims at a CPU that is not the domain's" },
-		{ 0xfee02004, 0x41, "uses logical or extended destinations" },
-		{ 0xfee02010, 0x41, "uses logical or extended destinations" },
+		{ 0xfee00004, 0x41, "uses logical or extended destinations" },
+		{ 0xfee00010, 0x41, "uses logical or extended destinations" },
 		{ 0xfed00000, 0x41, "is not an interrupt message address" },
-		{ 0xfee02000, 0x0f, "has a reserved vector" },
-		{ 0xfee02000, 0x441, "is not a fixed or lowest-priority edge interrupt" },
-		{ 0xfee02000, 0x8041, "is not a fixed or lowest-priority edge interrupt" },
+		{ 0xfee00000, 0x0f, "has a reserved vector" },
+		{ 0xfee00000, 0x441, "is not a fixed or lowest-priority edge interrupt" },
+		{ 0xfee00000, 0x8041, "is not a fixed or lowest-priority edge interrupt" },
 	};
 	(void)state;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -285,6 +285,34 @@ static void test_msi_refused(void **state)
 	assert_true(irq[0].present && irq[0].irq.lowest);
 }
 
+/* A logical destination, once the domain's resolver is there: the first
+ * vCPU it names (here: flat bit 1 is vCPU 1, core 3), as one CPU in the
+ * remapping entry; one naming nobody is refused. */
+static uint32_t fake_logical(const void *ctx, uint32_t dest)
+{
+	(void)ctx;
+	return dest == 0x02 ? 1 : dest == 0x03 ? 0 : UINT32_MAX;
+}
+
+static void test_msi_logical(void **state)
+{
+	(void)state;
+	m.logical = fake_logical;
+	cfgw(CAP_MSI + 4, 0xfee02004, ~0u);			/* logical 0x02 */
+	cfgw(CAP_MSI + 0xc, 0x41, 0xffff);
+	cfgw(CAP_MSI, 1u << 16, 0xffff0000u);
+	assert_true(irq[0].present);
+	assert_int_equal(irq[0].irq.dest, 3);
+	cfgw(CAP_MSI + 4, 0xfee03004, ~0u);			/* 0x03: vCPUs 0 and 1 */
+	assert_int_equal(irq[0].irq.dest, 2);
+	cfgw(CAP_MSI + 4, 0xfee04004, ~0u);			/* nobody */
+	assert_false(irq[0].present);
+	assert_true(test_log_has("message 0xfee04004/0x41 aims at a CPU that is not the domain's"));
+	cfgw(CAP_MSI + 4, 0xfee02014, ~0u);			/* extended: still refused */
+	assert_true(test_log_has("uses logical or extended destinations"));
+	m.logical = NULL;
+}
+
 static void test_msi_masks(void **state)
 {
 	(void)state;
@@ -292,7 +320,7 @@ static void test_msi_masks(void **state)
 	assert_int_equal(vmsi_msi_len(&m), 0x0c + 12);
 	cfgw(CAP_MSI + 0x10, 0x2, ~0u);				/* vector 1 masked */
 	assert_int_equal(get(CAP_MSI + 0x10, 4), 0x2);
-	cfgw(CAP_MSI + 4, 0xfee03000, ~0u);
+	cfgw(CAP_MSI + 4, 0xfee01000, ~0u);
 	cfgw(CAP_MSI + 0xc, 0x70, 0xffff);
 	cfgw(CAP_MSI, (1u | 1u << 4) << 16, 0xffff0000u);	/* 2 vectors */
 	assert_true(irq[0].present && irq[1].present);
@@ -305,7 +333,7 @@ static void test_msi_masks(void **state)
 	/* vector 1 was masked by the guest: only vector 0's refusal is said */
 	assert_true(test_log_has("MSI vector 0: message 0xfee09000/0x70"));
 	assert_false(test_log_has("MSI vector 1:"));
-	cfgw(CAP_MSI + 4, 0xfee03000, ~0u);
+	cfgw(CAP_MSI + 4, 0xfee01000, ~0u);
 	assert_int_equal(get(CAP_MSI + 0x10, 4), 0x2);
 }
 
@@ -320,7 +348,7 @@ static void test_msix_entry(void **state)
 	assert_false(vmsi_msix_contains(&m, BAR_PHYS + PBA_OFF + 0x1000));
 
 	/* written while masked, address before data: checked but not said */
-	table_write(1, 0, 0xfee02000);
+	table_write(1, 0, 0xfee00000);
 	table_write(1, 1, 0);
 	table_write(1, 2, 0x45);
 	assert_false(test_log_has("blocked"));
@@ -332,14 +360,14 @@ static void test_msix_entry(void **state)
 	assert_int_equal(dev_entry(1, 0), (uint32_t)HANDLE_MSG(e));
 	assert_int_equal(dev_entry(1, 2), 0);
 	/* the guest reads its own */
-	assert_int_equal(table_read(1, 0), 0xfee02000);
+	assert_int_equal(table_read(1, 0), 0xfee00000);
 	assert_int_equal(table_read(1, 2), 0x45);
 	assert_int_equal(table_read(1, 3), 1);
 
 	table_write(1, 3, 0);					/* unmask */
 	assert_int_equal(dev_entry(1, 3), 0);
 	/* moved while unmasked */
-	table_write(1, 0, 0xfee03000);
+	table_write(1, 0, 0xfee01000);
 	assert_int_equal(irq[e].irq.dest, 3);
 	table_write(1, 3, 1);					/* masked again */
 	assert_int_equal(dev_entry(1, 3), 1);
@@ -357,7 +385,7 @@ static void test_msix_refused(void **state)
 	assert_int_equal(dev_entry(0, 3), 1);			/* quiet at the device */
 	assert_int_equal(table_read(0, 3), 0);			/* the guest's view */
 	assert_true(test_log_has("MSI-X entry 0: message 0xfee05000/0x41 aims at a CPU that is not the domain's: blocked"));
-	table_write(0, 0, 0xfee02000);				/* corrected */
+	table_write(0, 0, 0xfee00000);				/* corrected */
 	assert_true(irq[ent[0].irte].present);
 	assert_int_equal(dev_entry(0, 3), 0);
 }
@@ -382,12 +410,12 @@ static void test_msix_pba_and_forwarding(void **state)
 	vmsi_msix_access(&m, BAR_PHYS + TABLE_OFF + NENT * 16, 2, false, &v);
 	assert_int_equal(v, 0xab00);
 	/* 8 bytes at once: the two dwords of an entry */
-	v = 0x00000000fee03000ull;
+	v = 0x00000000fee01000ull;
 	vmsi_msix_access(&m, BAR_PHYS + TABLE_OFF + 2 * 16, 8, true, &v);
-	assert_int_equal(table_read(2, 0), 0xfee03000);
+	assert_int_equal(table_read(2, 0), 0xfee01000);
 	v = 0;
 	vmsi_msix_access(&m, BAR_PHYS + TABLE_OFF + 2 * 16, 8, false, &v);
-	assert_int_equal(v, 0xfee03000);
+	assert_int_equal(v, 0xfee01000);
 	/* misaligned: nothing written, all ones read */
 	v = 0x1234;
 	vmsi_msix_access(&m, BAR_PHYS + TABLE_OFF + 2, 4, true, &v);
@@ -401,7 +429,7 @@ static void test_msix_enable_and_reset(void **state)
 	(void)state;
 	cfgw(CAP_MSIX, (1u << 15 | 1u << 14) << 16, 0xffff0000u);	/* enable, function mask */
 	assert_int_equal(get(CAP_MSIX + 2, 2) & 0xc000, 0xc000);
-	table_write(3, 0, 0xfee02000);
+	table_write(3, 0, 0xfee00000);
 	table_write(3, 2, 0x50);
 	table_write(3, 3, 0);
 	unsigned e = (unsigned)ent[3].irte;
@@ -424,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup(test_msi_program, setup),
 		cmocka_unit_test_setup(test_msi_multiple, setup),
 		cmocka_unit_test_setup(test_msi_refused, setup),
+		cmocka_unit_test_setup(test_msi_logical, setup),
 		cmocka_unit_test_setup(test_msi_masks, setup),
 		cmocka_unit_test_setup(test_msix_entry, setup),
 		cmocka_unit_test_setup(test_msix_refused, setup),

@@ -1,5 +1,6 @@
 /*
- * The ICR filter and interrupt delivery; see vlapic.h. ICR layout (x2APIC,
+ * The domain's LAPICs: modes, IDs, the xAPIC page, the ICR filter and
+ * interrupt delivery; see vlapic.h. ICR layout (x2APIC,
  * SDM Vol. 3A 11.12.9): vector 7:0, delivery mode 10:8, destination mode
  * 11 (1 = logical), level 14, trigger 15, shorthand 19:18, destination
  * 63:32. Logical x2APIC IDs: cluster (ID >> 4) in 31:16, bit (ID & 15) in
@@ -11,17 +12,77 @@
 #include "vmm/domain.h"
 #include "vmm/dev/vlapic.h"
 
-#define APIC_BASE_BSP    (1ull << 8)
-#define APIC_BASE_EXTD   (1ull << 10)
-#define APIC_BASE_ENABLE (1ull << 11)
-
 enum { DM_FIXED = 0, DM_LOWEST = 1, DM_SMI = 2, DM_NMI = 4, DM_INIT = 5, DM_SIPI = 6, DM_EXTINT = 7 };
 enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
 
-uint64_t vlapic_apic_base(const struct vcpu *v)
+/* xAPIC register offsets (SDM Vol. 3A Table 11-1) the page emulates
+ * itself; the rest go to the real LAPIC (lapic_reg_read/write). */
+#define XAPIC_ID       0x020u
+#define XAPIC_VERSION  0x030u
+#define XAPIC_TPR      0x080u
+#define XAPIC_PPR      0x0a0u
+#define XAPIC_EOI      0x0b0u
+#define XAPIC_LDR      0x0d0u
+#define XAPIC_DFR      0x0e0u
+#define XAPIC_SVR      0x0f0u
+#define XAPIC_ISR0     0x100u	/* ISR, TMR, IRR: 8 registers each */
+#define XAPIC_IRR7     0x270u
+#define XAPIC_ESR      0x280u
+#define XAPIC_LVT_CMCI 0x2f0u
+#define XAPIC_ICR_LO   0x300u
+#define XAPIC_ICR_HI   0x310u
+#define XAPIC_LVT_TIMER 0x320u
+#define XAPIC_LVT_THERMAL 0x330u
+#define XAPIC_LVT_PERF 0x340u
+#define XAPIC_LVT_ERROR 0x370u
+#define XAPIC_TMICT    0x380u
+#define XAPIC_TMCCT    0x390u
+#define XAPIC_TDCR     0x3e0u
+#define ICR_PENDING    (1u << 12)
+#define DFR_FLAT       0xfu	/* DFR bits 31:28: flat model; 0: cluster */
+
+void vlapic_reset(struct vcpu *v, uint32_t index)
 {
-	return VLAPIC_BASE | APIC_BASE_ENABLE | APIC_BASE_EXTD |
-	       (v == &v->dom->vcpus[0] ? APIC_BASE_BSP : 0);
+	v->vapic_id = index;
+	v->apic_mode = lapic_x2apic() ? VLAPIC_X2APIC : VLAPIC_XAPIC;
+	v->xapic_ldr = 0;
+	v->xapic_dfr = 0xffffffffu;
+	v->xapic_icr_hi = v->xapic_icr_lo = 0;
+}
+
+
+/* The mode transitions of SDM Vol. 3A 11.12.5 (Figure 11-27): x2APIC is
+ * entered only from xAPIC and left only for disabled; EXTD without EN is
+ * invalid. Disabling resets the LAPIC (the real one: timers, LVTs, TPR,
+ * what is in service) and leaves it software-disabled, as at power-on;
+ * NMIs, which the hypervisor signals with, are still taken. The base
+ * stays at 0xfee00000: a moved APIC is refused (#GP). */
+bool vlapic_apic_base_write(struct vcpu *v, uint64_t val)
+{
+	if (val == vlapic_apic_base(v))
+		return true;	/* the common case: written back as read */
+	bool en = val & APIC_BASE_ENABLE, extd = val & APIC_BASE_EXTD;
+	enum vlapic_mode to = !en ? VLAPIC_DISABLED : extd ? VLAPIC_X2APIC : VLAPIC_XAPIC;
+
+	if ((val & ~(APIC_BASE_BSP | APIC_BASE_EXTD | APIC_BASE_ENABLE)) != VLAPIC_BASE ||
+	    (extd && !en) || (to == VLAPIC_X2APIC && !lapic_x2apic()) ||
+	    (v->apic_mode == VLAPIC_X2APIC && to == VLAPIC_XAPIC) ||
+	    (v->apic_mode == VLAPIC_DISABLED && to == VLAPIC_X2APIC))
+		return false;
+	if (to == v->apic_mode)
+		return true;
+	if (to == VLAPIC_DISABLED) {
+		lapic_reset_after_guest();
+		lapic_reg_write(XAPIC_SVR, 0xff);
+		vlapic_reset(v, v->vapic_id);
+	}
+	v->apic_mode = (uint8_t)to;
+	return true;
+}
+
+uint32_t vlapic_x2apic_ldr(uint32_t id)
+{
+	return ((id >> 4) << 16) | (1u << (id & 15));
 }
 
 void vcpu_kick(const struct vcpu *v)
@@ -30,13 +91,35 @@ void vcpu_kick(const struct vcpu *v)
 		lapic_send_ipi(v->apic_id, ICR_NMI | ICR_ASSERT);
 }
 
+/* Does destination `dest` name t? In t's mode: x2APIC (32-bit IDs,
+ * cluster logical IDs from the APIC ID) or xAPIC (8-bit IDs, logical IDs
+ * from its LDR in the flat or cluster model of its DFR; 0xff is every
+ * CPU, SDM Vol. 3A 11.6.2). The IDs are the domain's: 0..n-1. */
+__attribute__((noinline)) static bool xapic_dest_matches(const struct vcpu *t, bool logical,
+							   uint8_t d8)
+{
+	uint8_t ldr = (uint8_t)(t->xapic_ldr >> 24);
+
+	if (d8 == 0xff)
+		return true;
+	if (!logical)
+		return d8 == t->vapic_id;
+	if ((t->xapic_dfr >> 28) == DFR_FLAT)
+		return d8 & ldr;
+	return (d8 >> 4) == (ldr >> 4) && (d8 & ldr & 0xf);
+}
+
 static bool dest_matches(const struct vcpu *t, bool logical, uint32_t dest)
 {
+	if (!logical && dest == t->vapic_id)
+		return true;	/* in either mode (an xAPIC destination is 8 bits) */
+	if (__builtin_expect(t->apic_mode == VLAPIC_XAPIC, 0))
+		return xapic_dest_matches(t, logical, (uint8_t)dest);
 	if (dest == 0xffffffffu)
 		return true;
 	if (!logical)
-		return dest == t->apic_id;
-	uint32_t ldr = ((t->apic_id >> 4) << 16) | (1u << (t->apic_id & 15));
+		return false;
+	uint32_t ldr = vlapic_x2apic_ldr(t->vapic_id);
 	return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
 }
 
@@ -48,6 +131,16 @@ static bool send_fixed(const struct vcpu *t, uint8_t vector)
 		return false;
 	lapic_send_ipi(t->apic_id, vector | ICR_ASSERT);
 	return true;
+}
+
+uint32_t vlapic_logical_first(const void *ctx, uint32_t dest)
+{
+	const struct domain *d = ctx;
+
+	for (uint32_t i = 0; i < d->nvcpus; i++)
+		if (dest_matches(&d->vcpus[i], true, dest))
+			return i;
+	return UINT32_MAX;
 }
 
 void vlapic_deliver(struct domain *d, uint8_t vector, bool logical, uint32_t dest)
@@ -93,6 +186,8 @@ static void start_ipi(struct vcpu *v, struct vcpu *t, unsigned mode, uint64_t ic
 		vcpu_kick(t);	/* its CPU is halted, waiting */
 }
 
+/* `icr` as the x2APIC ICR lays it out (an xAPIC ICR's destination byte
+ * moved down to bits 39:32, vlapic_mmio). */
 void vlapic_icr_write(struct vcpu *v, uint64_t icr)
 {
 	struct domain *d = v->dom;
@@ -135,4 +230,91 @@ void vlapic_icr_write(struct vcpu *v, uint64_t icr)
 	 * domain's own CPUs: foreign ones are never signalled. */
 	if (!any && shorthand == SH_NONE)
 		refuse(v, icr, "no CPU of the domain at that destination");
+}
+
+/* The xAPIC page (SDM Vol. 3A 11.4.1), for a vCPU in xAPIC mode: 32-bit
+ * accesses to the 16-byte aligned registers; anything else reads 0 and
+ * writes nothing. The registers the real LAPIC holds for the guest
+ * (TPR, SVR, ISR/TMR/IRR, ESR, the LVTs, the timer) are read and written
+ * there, one exit each; ID, LDR, DFR and the ICR are the domain's. */
+void vlapic_mmio(struct vcpu *v, uint32_t off, unsigned size, bool write, uint32_t *val)
+{
+	uint32_t w = write ? *val : 0, r = 0, maxlvt;
+
+	if (size != 4 || (off & 0xf)) {
+		if (!write)
+			*val = 0;
+		return;
+	}
+	switch (off) {
+	case XAPIC_ID:
+		r = v->vapic_id << 24;	/* writes dropped: the ID is fixed */
+		break;
+	case XAPIC_VERSION:
+	case XAPIC_PPR:
+	case XAPIC_TMCCT:
+		r = lapic_reg_read(off);	/* read-only */
+		break;
+	case XAPIC_EOI:
+		if (write)
+			lapic_reg_write(off, 0);	/* x2APIC: only 0 may be written */
+		break;
+	case XAPIC_LDR:
+		if (write)
+			v->xapic_ldr = w & 0xff000000u;
+		r = v->xapic_ldr;
+		break;
+	case XAPIC_DFR:
+		if (write)
+			v->xapic_dfr = w | 0x0fffffffu;
+		r = v->xapic_dfr;
+		break;
+	case XAPIC_ESR:
+		if (write)
+			lapic_reg_write(off, 0);
+		r = lapic_reg_read(off);
+		break;
+	case XAPIC_ICR_LO:
+		if (write) {
+			v->xapic_icr_lo = w & ~ICR_PENDING;
+			vlapic_icr_write(v, (uint64_t)(v->xapic_icr_hi >> 24) << 32 | v->xapic_icr_lo);
+		}
+		r = v->xapic_icr_lo;
+		break;
+	case XAPIC_ICR_HI:
+		if (write)
+			v->xapic_icr_hi = w & 0xff000000u;
+		r = v->xapic_icr_hi;
+		break;
+	case XAPIC_TPR:
+	case XAPIC_SVR:
+	case XAPIC_LVT_TIMER:
+	case XAPIC_LVT_TIMER + 0x30:	/* LINT0 */
+	case XAPIC_LVT_TIMER + 0x40:	/* LINT1 */
+	case XAPIC_LVT_ERROR:
+	case XAPIC_TMICT:
+	case XAPIC_TDCR:
+		if (write)
+			lapic_reg_write(off, w);
+		r = lapic_reg_read(off);
+		break;
+	case XAPIC_LVT_PERF:
+	case XAPIC_LVT_THERMAL:
+	case XAPIC_LVT_CMCI:
+		/* Where the LAPIC has them (its version's max LVT entry: 4
+		 * with the performance LVT, 5 with thermal, 6 with CMCI). */
+		maxlvt = (lapic_reg_read(XAPIC_VERSION) >> 16) & 0xff;
+		if (maxlvt < (off == XAPIC_LVT_PERF ? 4u : off == XAPIC_LVT_THERMAL ? 5u : 6u))
+			break;
+		if (write)
+			lapic_reg_write(off, w);
+		r = lapic_reg_read(off);
+		break;
+	default:
+		if (off >= XAPIC_ISR0 && off <= XAPIC_IRR7)
+			r = lapic_reg_read(off);	/* ISR, TMR, IRR: read-only */
+		break;	/* APR, RRD, reserved: 0 */
+	}
+	if (!write)
+		*val = r;
 }

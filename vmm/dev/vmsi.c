@@ -50,19 +50,21 @@ static const char *translate(const struct vmsi *m, uint64_t addr, uint32_t data,
 
 	if ((addr & ~0xfffffull) != MSG_BASE)
 		return "is not an interrupt message address";
-	if (addr & (MSG_DM | MSG_EXT_DEST))
+	if ((addr & MSG_EXT_DEST) || ((addr & MSG_DM) && !m->logical))
 		return "uses logical or extended destinations";
 	if (delivery > 1 || (data & DATA_LEVEL))
 		return "is not a fixed or lowest-priority edge interrupt";
 	if (vector < 16)
 		return "has a reserved vector";
-	for (uint32_t i = 0; i < m->ncpus; i++)
-		if (m->cpus[i] == dest) {
-			*irq = (struct iommu_irq){ .dest = dest, .vector = vector,
-						   .lowest = delivery == 1 || (addr & MSG_RH) };
-			return NULL;
-		}
-	return "aims at a CPU that is not the domain's";
+	/* A logical destination goes to the first vCPU it names (the
+	 * remapping entry names one CPU): Linux aims each vector at one. */
+	if (addr & MSG_DM)
+		dest = m->logical(m->logical_ctx, dest);
+	if (dest >= m->ncpus)
+		return "aims at a CPU that is not the domain's";
+	*irq = (struct iommu_irq){ .dest = m->cpus[dest], .vector = vector,
+				   .lowest = delivery == 1 || (addr & MSG_RH) };
+	return NULL;
 }
 
 /* Entry index: set from the guest's message (true), or blocked. A masked

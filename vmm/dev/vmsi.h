@@ -48,10 +48,18 @@ struct vmsix_entry {
 	bool blocked;				/* its message was refused: masked */
 };
 
+/* The index of the domain's vCPU a logical destination names first, or
+ * UINT32_MAX for none (vlapic_logical_first). */
+typedef uint32_t (*vmsi_logical_fn)(const void *ctx, uint32_t dest);
+
 struct vmsi {
 	const struct pci_func *host;
-	uint32_t cpus[VMSI_MAX_CPUS];		/* APIC IDs the domain may aim at */
+	uint32_t cpus[VMSI_MAX_CPUS];		/* the cores' APIC IDs, by the domain's (0..n-1) */
 	uint32_t ncpus;
+	/* Logical destinations: resolved to one vCPU by this (set after
+	 * vmsi_init), or refused when it is NULL. */
+	vmsi_logical_fn logical;
+	const void *logical_ctx;
 
 	/* MSI: the capability's offset (0: none or hidden) */
 	uint8_t msi;
@@ -79,7 +87,7 @@ struct vmsi {
 /*
  * Set up for host function h: msi/msix say which capabilities the domain
  * sees (false: hidden, no interrupts of that kind). ent: room for the
- * MSI-X table size entries; cpus: the domain's APIC IDs. No remapping
+ * MSI-X table size entries; cpus: its cores' APIC IDs, in the domain's order. No remapping
  * entry is taken yet (the first guest write does).
  */
 void vmsi_init(struct vmsi *m, const struct pci_func *h, bool msi, bool msix,
