@@ -50,6 +50,16 @@ static bool send_fixed(const struct vcpu *t, uint8_t vector)
 	return true;
 }
 
+struct vcpu *vlapic_first_target(struct domain *d, bool logical, uint32_t dest)
+{
+	if (!logical && dest == 0xff)
+		dest = 0xffffffffu;
+	for (uint32_t i = 0; i < d->nvcpus; i++)
+		if (dest_matches(&d->vcpus[i], logical, dest))
+			return &d->vcpus[i];
+	return NULL;
+}
+
 void vlapic_deliver(struct domain *d, uint8_t vector, bool logical, uint32_t dest)
 {
 	if (!logical && dest == 0xff)

@@ -30,6 +30,10 @@ void vlapic_icr_write(struct vcpu *v, uint64_t icr);
  * (physical APIC ID, 0xff/0xffffffff broadcast, or x2APIC logical). */
 void vlapic_deliver(struct domain *d, uint8_t vector, bool logical, uint32_t dest);
 
+/* The first of the domain's vCPUs an interrupt message names (as
+ * vlapic_deliver reads it), or NULL. */
+struct vcpu *vlapic_first_target(struct domain *d, bool logical, uint32_t dest);
+
 /* Make v's CPU leave the guest soon (an NMI), unless it is this CPU. */
 void vcpu_kick(const struct vcpu *v);
 
