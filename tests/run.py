@@ -311,6 +311,15 @@ def integration_cases():
                           expect=[r"\[acpi\] hvtest: PASS pm-timer \(advanced [1-9]\d* ticks",
                                   r"hv: domain acpi stopped: poweroff"]))
 
+    # IRQ 0 from the domain's PIT through its IOAPIC (vmm/dev/pit_irq.c),
+    # on both vendors: served in the vCPU's HLT exit.
+    for emu in ("qemu", "bochs"):
+        cases.append(Case(f"pit-irq0-{emu}", image="iso", firmware="bios", smp=1, mem=256,
+                          emulator=emu, config="tests/configs/pit-irq0.toml",
+                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
+                          expect=[r"\[pit\] hvtest: PASS pit-irq0 \(GSI 2: 20 interrupts at 1 kHz",
+                                  r"hv: domain pit stopped: poweroff"]))
+
     # MSRs a real CPU has: AMD's legacy performance counters (AMD-V: read
     # 0, writes dropped; VT-x: #GP, as on an Intel CPU), IA32_MISC_ENABLE's
     # writable bits, IA32_TSC writes through the TSC offset (TSC_ADJUST

@@ -15,6 +15,7 @@
 #include "vmm/load/loader.h"
 #include "vmm/msr.h"
 #include "vmm/passthrough.h"
+#include "vmm/dev/pit_irq.h"
 #include "vmm/dev/vlapic.h"
 
 #define MIB (1ull << 20)
@@ -240,6 +241,7 @@ static void reset_devices(struct domain *d)
 	d->uart_line = false;
 	vioapic_init(&d->ioapic, 0);
 	legacy_init(&d->legacy, &host);
+	pit_irq_reset(d);
 	d->mtrr_def_type = 0xc06;	/* MTRRs enabled, default type write-back */
 	d->pm1_enable = 0;
 	d->kvmclock_wall_msr = 0;
@@ -411,6 +413,7 @@ void domain_vcpu_run(struct vcpu *v)
 					pr_info("boot: domain %s enters its kernel %llu TSC ticks after the hypervisor's entry\n",
 						d->name, (unsigned long long)(rdtsc() - tsc_at_entry));
 				}
+				v->hlt_exiting = false;	/* as vcpu_init leaves it */
 				vcpu_loop(v);
 				lapic_reset_after_guest();
 			}

@@ -51,6 +51,9 @@ struct domain {
 	bool uart_line;			/* IRQ 4 as last seen (edges deliver) */
 	struct vioapic ioapic;
 	struct legacy legacy;
+	/* IRQ 0 (vmm/dev/pit_irq.c): the TSC at which the PIT raises it
+	 * next, LEGACY_NEVER while no vCPU serves it. */
+	uint64_t pit_deadline;
 	uint64_t mtrr_def_type;
 	uint64_t kvmclock_wall_msr;
 	uint16_t pm1_enable;		/* its ACPI PM1a enable register */

@@ -11,6 +11,7 @@
 #include "vmm/exits.h"
 #include "vmm/mmio.h"
 #include "vmm/msr.h"
+#include "vmm/dev/pit_irq.h"
 
 const struct vcpu_ops *vcpu_ops;
 
@@ -135,7 +136,9 @@ static const exit_handler exit_handlers[EXIT_REASONS + 1] = {
 	[EXIT_MSR_READ] = msr_read_exit,
 	[EXIT_MSR_WRITE] = msr_write_exit,
 	[EXIT_IO] = io_exit,
-	[EXIT_HLT] = fatal_exit,	/* HLT is not intercepted: the guest halts its own core */
+	/* HLT exits only on a vCPU that serves its domain's PIT interrupt;
+	 * the others halt their own cores. */
+	[EXIT_HLT] = pit_irq_hlt,
 	[EXIT_MEM_VIOLATION] = mem_violation_exit,
 	[EXIT_HYPERCALL] = hypercall_exit,
 	[EXIT_SHUTDOWN] = shutdown_exit,
@@ -149,17 +152,51 @@ static const exit_handler exit_handlers[EXIT_REASONS + 1] = {
 	[EXIT_SETTLED] = settled_exit,
 };
 
+/* An NMI came: console input, IOMMU faults, or a kick (the domain
+ * stops, or wants this vCPU to serve its PIT interrupt, or no longer). */
+__attribute__((noinline)) static void vcpu_nmi(struct vcpu *v)
+{
+	conin_on_nmi();
+	pit_irq_apply(v);
+}
+
+/* vcpu_loop for a vCPU in VCPU_RUNNING_PIT (pit_irq.h): the same, and
+ * the PIT's deadline looked at after every exit. Out of line: the loop
+ * of every other vCPU stays as it was. */
+__attribute__((noinline)) static void vcpu_loop_pit(struct vcpu *v)
+{
+	struct vm_exit e;
+
+	while (v->state == VCPU_RUNNING_PIT) {
+		enum exit_reason r = vcpu_ops->vcpu_run(v, &e);
+
+		__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);
+		exit_handlers[r](v, &e);
+		if (nmi_noted(v->cpu))
+			vcpu_nmi(v);
+		pit_irq_exit(v);
+	}
+}
+
+/* The state test that ends the first loop is the one it has anyway: a
+ * vCPU that serves no PIT interrupt pays nothing for the second. */
 void vcpu_loop(struct vcpu *v)
 {
 	struct vm_exit e;
 
-	while (v->state == VCPU_RUNNING) {
-		enum exit_reason r = vcpu_ops->vcpu_run(v, &e);	/* <= EXIT_SETTLED */
+	pit_irq_apply(v);	/* the domain may want it already */
+	for (;;) {
+		while (v->state == VCPU_RUNNING) {
+			enum exit_reason r = vcpu_ops->vcpu_run(v, &e);	/* <= EXIT_SETTLED */
 
-		/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
-		__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);
-		exit_handlers[r](v, &e);
-		if (nmi_noted(v->cpu))	/* a load, then a call only when one came */
-			conin_on_nmi();
+			/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
+			__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);
+			exit_handlers[r](v, &e);
+			if (nmi_noted(v->cpu))	/* a load, then a call only when one came */
+				vcpu_nmi(v);
+		}
+		if (v->state != VCPU_RUNNING_PIT)
+			return;		/* stopped */
+		vcpu_loop_pit(v);
 	}
 }

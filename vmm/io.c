@@ -10,7 +10,8 @@
  *    the TSC (ACPI 6.5 4.8.3.3);
  *  - 0xcf9: the reset control register, where RST_CPU (bit 2) restarts
  *    the domain (the stop line says "reboot", then it boots again);
- *  - the legacy PC devices of vmm/dev/legacy.c: 8259 PICs, 8254 PIT, RTC/CMOS,
+ *  - the legacy PC devices of vmm/dev/legacy.c: 8259 PICs, 8254 PIT (whose
+ *    channel 0 raises IRQ 0, vmm/dev/pit_irq.c), RTC/CMOS,
  *    PCI configuration mechanism #1 with a host bridge, keyboard
  *    controller and port 0x92 resets, POST port 0x80.
  * Every other port is refused: reads return all ones, writes are dropped,
@@ -22,6 +23,7 @@
 #include "vmm/conin.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
+#include "vmm/dev/pit_irq.h"
 
 #define PM1A_EVT      0x600
 #define PM1A_CNT      0x604
@@ -118,13 +120,18 @@ static const struct port_range owned_ports[] = {
  * (port_owner below knows which). */
 static bool legacy_access(struct vcpu *v, const struct vm_exit *e, uint32_t *val)
 {
+	struct domain *d = v->dom;
 	enum legacy_result r;
 
-	spin_lock(&v->dom->lock);
-	r = legacy_io(&v->dom->legacy, e->io.port, e->io.size, e->io.in, val);
-	spin_unlock(&v->dom->lock);
-	if (r == LEGACY_RESET)
-		domain_reboot(v->dom, "reboot");
+	spin_lock(&d->lock);
+	r = legacy_io(&d->legacy, e->io.port, e->io.size, e->io.in, val);
+	if (r == LEGACY_IRQ0_MOVED)
+		pit_irq_update(d, v);
+	spin_unlock(&d->lock);
+	if (r == LEGACY_IRQ0_MOVED)
+		pit_irq_apply(v);
+	else if (r == LEGACY_RESET)
+		domain_reboot(d, "reboot");
 	return r != LEGACY_UNHANDLED;
 }
 

@@ -6,6 +6,7 @@
 #include "vmm/gwalk.h"
 #include "vmm/insn.h"
 #include "vmm/mmio.h"
+#include "vmm/dev/pit_irq.h"
 #include "vmm/passthrough.h"
 #include "vmm/dev/vlapic.h"
 
@@ -93,11 +94,16 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 	}
 	uint64_t val = in.write ? insn_store_value(&v->regs, &in) : 0;
 	uint32_t val32 = (uint32_t)val;
+	bool pit_rte = false;
 	if (ioapic) {
 		spin_lock(&d->lock);
 		vioapic_mmio(&d->ioapic, gpa - VIOAPIC_BASE, in.size, in.write, &val32);
 		if (in.write && d->vpci.n)
 			passthrough_intx_sync(d);
+		/* Pin 2's entry (IRQ 0): who serves the PIT may change. */
+		pit_rte = in.write && vioapic_pin_selected(&d->ioapic, 2);
+		if (pit_rte)
+			pit_irq_update(d, v);
 		spin_unlock(&d->lock);
 		val = val32;
 	} else if (lapic) {
@@ -114,6 +120,8 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		}
 		spin_unlock(&d->lock);
 	}
+	if (pit_rte)
+		pit_irq_apply(v);
 	if (!in.write)
 		insn_complete_load(&v->regs, &in, val);
 	v->regs.rip += in.len;

@@ -102,8 +102,14 @@ struct vm_exit {
  * entry; the others start in WAIT_SIPI, and the guest's own INIT-SIPI-SIPI
  * (through its ICR, vmm/lapic.c) moves them to RUNNING in real mode at
  * the SIPI vector. STOPPED is final (the domain stopped).
+ * RUNNING_PIT is RUNNING while the vCPU serves its domain's PIT interrupt
+ * (vmm/dev/pit_irq.c): its HLT exits and it looks at the PIT's deadline
+ * after every exit. A state of its own, so that the run loop of every
+ * other vCPU tests nothing more than it did (vcpu_loop); only the vCPU
+ * itself moves between the two, and only from one to the other (a
+ * compare-exchange: STOPPED, set by another CPU, wins).
  */
-enum vcpu_state { VCPU_WAIT_SIPI, VCPU_RUNNING, VCPU_STOPPED };
+enum vcpu_state { VCPU_WAIT_SIPI, VCPU_RUNNING, VCPU_STOPPED, VCPU_RUNNING_PIT };
 _Static_assert(sizeof(enum vcpu_state) == 4, "waited on as a 32-bit word (nmi_wait)");
 
 struct vcpu {
@@ -121,6 +127,12 @@ struct vcpu {
 	volatile enum vcpu_state state;
 	bool real_mode_start;		/* vcpu_init: real mode at sipi_vector << 12 */
 	uint8_t sipi_vector;
+	/* The PIT's interrupt (vmm/dev/pit_irq.c): the domain wants this
+	 * vCPU to serve it (written under the domain's lock, by any of its
+	 * vCPUs, which then kicks it); whether HLT exits now (its own).
+	 * Here, in padding. */
+	bool pit_wanted;
+	bool hlt_exiting;
 	uint64_t kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME_NEW as written */
 	/* Its TSC: host TSC + tsc_offset (0 until the guest writes IA32_TSC
 	 * or IA32_TSC_ADJUST), and IA32_TSC_ADJUST as it reads it (SDM Vol.
@@ -184,6 +196,12 @@ struct vcpu_ops {
 	 * + v->tsc_offset. While it is not 0, IA32_TSC_DEADLINE (in host TSC
 	 * time in the LAPIC) is intercepted, for vmm/msr.c to translate. */
 	void (*set_tsc_offset)(struct vcpu *v);
+	/* HLT exits (on) or halts the guest's core (off, the default).
+	 * @pre on v's own CPU. */
+	void (*set_hlt_exiting)(struct vcpu *v, bool on);
+	/* End the guest's interrupt shadow (STI, MOV SS): after a halt
+	 * emulated up to its wake-up. */
+	void (*end_interrupt_shadow)(struct vcpu *v);
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

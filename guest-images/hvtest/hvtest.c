@@ -784,6 +784,156 @@ static void check_misc_enable(void)
 	pass("(bit 3 kept, reserved bit 1 #GP)");
 }
 
+/* ---- pit=check: IRQ 0 from the PIT's channel 0, through the IOAPIC --------------------------
+ * ISA IRQ 0 is found on its GSI through the MADT's interrupt source
+ * override (identity without one) and routed to us, edge, fixed. Channel
+ * 0 in mode 2 at about 1 kHz: PIT_TICKS interrupts, waited for in
+ * `sti; hlt`, must take at least PIT_TICKS - 1 periods of the PM timer
+ * (loosely at most 20 times as long: emulators). Masked at the IOAPIC,
+ * then stopped by a mode-0 control word: none arrives over
+ * PIT_QUIET periods. Then a mode-0 count: exactly one. A periodic LAPIC
+ * timer interrupt wakes each halt too, so that a missing IRQ 0 is a FAIL
+ * after PIT_GIVE_UP_PM, not a hang. */
+#define PIT_VECTOR      0x30
+#define PIT_WATCHDOG    0x31
+#define PIT_COUNT       1193u		/* 1000.15 Hz */
+#define PIT_PERIOD_PM   3579u		/* PM timer ticks (3.579545 MHz) per period */
+#define PIT_TICKS       20u
+#define PIT_QUIET       20u
+#define PIT_GIVE_UP_PM  (2u * 3579545u)	/* 2 s */
+#define MADT_ISO        2		/* ACPI 6.5 5.2.12.5 */
+
+static uint32_t pm_now(void)
+{
+	return inl(0x608) & 0xffffff;
+}
+
+/* PM timer ticks since *last, accumulated into *total (24 bits wrap). */
+static void pm_advance(uint32_t *last, uint32_t *total)
+{
+	uint32_t now = pm_now();
+
+	*total += (now - *last) & 0xffffff;
+	*last = now;
+}
+
+/* ISA IRQ irq's GSI by the MADT's overrides; false without a MADT. */
+static bool isa_irq_gsi(uint8_t irq, uint32_t *gsi, struct strbuf *why)
+{
+	const struct acpi_header *madt;
+
+	if (!acpi_find_table("APIC", &madt, why))
+		return false;
+	*gsi = irq;
+	const uint8_t *p = (const uint8_t *)madt + 44, *end = (const uint8_t *)madt + madt->length;
+	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1])
+		if (p[0] == MADT_ISO && p[1] >= 10 && p[3] == irq)
+			*gsi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+			       (uint32_t)p[7] << 24;
+	return true;
+}
+
+static void pit_rte(uint32_t gsi, uint32_t apic, bool masked)
+{
+	volatile uint32_t *ioapic = (volatile uint32_t *)(uintptr_t)0xfec00000u;
+
+	ioapic[0] = 0x10 + 2 * gsi + 1;
+	ioapic[4] = apic << 24;
+	ioapic[0] = 0x10 + 2 * gsi;
+	ioapic[4] = PIT_VECTOR | (masked ? 1u << 16 : 0);	/* edge, high, fixed, physical */
+}
+
+/* Halt until IRQ 0 has come `want` times in all; false after PIT_GIVE_UP_PM. */
+static bool pit_wait_for(uint32_t want, uint32_t *pm_total)
+{
+	uint32_t last = pm_now(), total = 0;
+
+	while (irq_count[PIT_VECTOR] < want) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		pm_advance(&last, &total);
+		if (total > PIT_GIVE_UP_PM)
+			return false;
+	}
+	*pm_total = total;
+	return true;
+}
+
+/* Interrupts on, no halt, for `periods` PIT periods: how many IRQ 0s came. */
+static uint32_t pit_quiet(uint32_t periods)
+{
+	uint32_t before = irq_count[PIT_VECTOR], last = pm_now(), total = 0;
+
+	__asm__ volatile("sti" ::: "memory");
+	while (total < periods * PIT_PERIOD_PM)
+		pm_advance(&last, &total);
+	__asm__ volatile("cli" ::: "memory");
+	return irq_count[PIT_VECTOR] - before;
+}
+
+static void check_pit_irq0(void)
+{
+	char mem[96];
+	struct strbuf why = STRBUF_INIT(mem);
+	uint32_t gsi, pm, n;
+
+	if (!isa_irq_gsi(0, &gsi, &why)) {
+		fail("%s", mem);
+		return;
+	}
+	uint32_t self = lapic_start();
+	__asm__ volatile("cli");
+	wrmsr(0x83e, 0xb);			/* LAPIC timer: divide by 1 */
+	wrmsr(0x832, 1u << 17 | PIT_WATCHDOG);	/* periodic */
+	wrmsr(0x838, 1000000);
+	pit_rte(gsi, self, false);
+	outb(0x43, 0x34);			/* channel 0, LSB then MSB, mode 2 */
+	outb(0x40, PIT_COUNT & 0xff);
+	outb(0x40, PIT_COUNT >> 8);
+	if (!pit_wait_for(PIT_TICKS, &pm)) {
+		fail("IRQ 0 (GSI %u, vector 0x%x) came %u times in 2 s, not %u", gsi, PIT_VECTOR,
+		     irq_count[PIT_VECTOR], PIT_TICKS);
+	} else if (pm < (PIT_TICKS - 1) * PIT_PERIOD_PM || pm > 20 * PIT_TICKS * PIT_PERIOD_PM) {
+		fail("%u interrupts of a 1 kHz PIT took %u PM timer ticks, not about %u", PIT_TICKS,
+		     pm, PIT_TICKS * PIT_PERIOD_PM);
+	} else {
+		pit_rte(gsi, self, true);
+		__asm__ volatile("sti; nop; cli");	/* one already pending may come */
+		if ((n = pit_quiet(PIT_QUIET)) != 0) {
+			fail("%u interrupts came with the IOAPIC entry masked", n);
+			goto out;
+		}
+		pit_rte(gsi, self, false);
+		if (!pit_wait_for(irq_count[PIT_VECTOR] + 2, &pm)) {
+			fail("IRQ 0 did not come back once unmasked");
+			goto out;
+		}
+		outb(0x43, 0x30);		/* mode 0, no count yet: stopped */
+		__asm__ volatile("sti; nop; cli");
+		if ((n = pit_quiet(PIT_QUIET)) != 0) {
+			fail("%u interrupts came with channel 0 stopped", n);
+			goto out;
+		}
+		uint32_t before = irq_count[PIT_VECTOR];
+		outb(0x40, (5 * PIT_COUNT) & 0xff);	/* a 5 ms one-shot */
+		outb(0x40, (5 * PIT_COUNT) >> 8);
+		if (!pit_wait_for(before + 1, &pm)) {
+			fail("the mode-0 one-shot did not interrupt");
+			goto out;
+		}
+		if (pm < 4 * PIT_PERIOD_PM || (n = pit_quiet(PIT_QUIET)) != 0) {
+			fail("the mode-0 one-shot: %u PM timer ticks, then %u more interrupts", pm, n);
+			goto out;
+		}
+		pass("(GSI %u: %u interrupts at 1 kHz in mode 2, none masked or stopped, "
+		     "one in mode 0)", gsi, PIT_TICKS);
+	}
+out:
+	__asm__ volatile("cli");
+	outb(0x43, 0x30);
+	pit_rte(gsi, self, true);
+	wrmsr(0x832, 1u << 16);
+}
+
 /* ---- bench=compute: a fixed CPU- and memory-bound workload ------------------------------
  * A sieve of Eratosthenes over 1 MiB, a copy of it, and an FNV-1a hash of
  * both: the same instructions bare (booted by GRUB under QEMU) and in a
@@ -965,6 +1115,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 	} else if (boot.valid && cmdline_value(boot.cmdline, "apic", what, sizeof(what))) {
 		run_check("apic-id", check_apic_id);
 		run_check("xapic", check_xapic);
+	} else if (boot.valid && cmdline_value(boot.cmdline, "pit", what, sizeof(what))) {
+		run_check("pit-irq0", check_pit_irq0);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "msr", what, sizeof(what))) {
 		run_check("msr-k7-perf", check_k7_perf);
 		run_check("msr-misc-enable", check_misc_enable);

@@ -229,14 +229,6 @@ static const struct cfg_method by_ecam = { "ecam", ecam_read, ecam_write };
 
 /* ---- ACPI: RSDP, XSDT (or RSDT), MCFG --------------------------------------- */
 
-struct acpi_header {		/* ACPI 6.5 5.2.6, Table 5.4 */
-	char signature[4];
-	uint32_t length;
-	uint8_t revision, checksum;
-	char oem_id[6], oem_table_id[8];
-	uint32_t oem_revision, creator_id, creator_revision;
-} __attribute__((packed));
-
 struct acpi_rsdp {		/* ACPI 6.5 5.2.5.3, Table 5.3 */
 	char signature[8];
 	uint8_t checksum;
@@ -301,9 +293,9 @@ static const struct acpi_header *table_at(uint64_t addr, const char *sig)
 	return h;
 }
 
-/* The MCFG through the XSDT (64-bit entries) or, for an ACPI 1.0 RSDP, the
- * RSDT (32-bit entries); false with the reason. */
-static bool find_mcfg(const struct acpi_header **mcfg, struct strbuf *why)
+/* Table `sig` through the XSDT (64-bit entries) or, for an ACPI 1.0 RSDP,
+ * the RSDT (32-bit entries); false with the reason. */
+bool acpi_find_table(const char *sig, const struct acpi_header **table, struct strbuf *why)
 {
 	const struct acpi_rsdp *rsdp = find_rsdp();
 	const struct acpi_header *sdt;
@@ -328,10 +320,10 @@ static bool find_mcfg(const struct acpi_header **mcfg, struct strbuf *why)
 	const uint8_t *e = (const uint8_t *)(sdt + 1);
 	for (uint32_t n = (sdt->length - sizeof(*sdt)) / esize; n; n--, e += esize) {
 		uint64_t addr = esize == 8 ? *(const uint64_t *)e : *(const uint32_t *)e;
-		if ((*mcfg = table_at(addr, "MCFG")))
+		if ((*table = table_at(addr, sig)))
 			return true;
 	}
-	sb_printf(why, "no MCFG in the %s", esize == 8 ? "XSDT" : "RSDT");
+	sb_printf(why, "no %s in the %s", sig, esize == 8 ? "XSDT" : "RSDT");
 	return false;
 }
 
@@ -343,7 +335,7 @@ static void ecam_setup(void)
 	const struct acpi_header *mcfg;
 
 	mem[0] = '\0';
-	if (find_mcfg(&mcfg, &why)) {
+	if (acpi_find_table("MCFG", &mcfg, &why)) {
 		const struct mcfg_entry *m = (const void *)((const uint8_t *)mcfg + MCFG_ENTRIES);
 		for (uint32_t n = (mcfg->length - MCFG_ENTRIES) / sizeof(*m); n; n--, m++) {
 			if (m->segment != 0)

@@ -16,6 +16,18 @@
  * dma-hostile=, victim-pattern, pci-walk=. */
 bool pci_tests_wanted(const char *cmdline);
 
+struct acpi_header {		/* ACPI 6.5 5.2.6, Table 5.4 */
+	char signature[4];
+	uint32_t length;
+	uint8_t revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	uint32_t oem_revision, creator_id, creator_revision;
+} __attribute__((packed));
+
+/* The domain's ACPI table `sig` (checksum checked), through its RSDP at
+ * 0xe0000-0xfffff; false with the reason in *why. */
+bool acpi_find_table(const char *sig, const struct acpi_header **table, struct strbuf *why);
+
 /* Run the checks those words ask for (after boot-magic, instead of the
  * default checks 2-7). */
 void pci_tests_run(const struct boot_info *bi);

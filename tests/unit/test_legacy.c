@@ -58,7 +58,10 @@ static uint8_t in8(struct legacy *l, uint16_t port)
 
 static void out_n(struct legacy *l, uint16_t port, unsigned size, uint32_t v)
 {
-	assert_int_equal(legacy_io(l, port, size, false, &v), LEGACY_DONE);
+	/* Channel 0's counts and control words say so; nothing else does. */
+	bool irq0 = port == 0x40 || (port == 0x43 && (v & 0xc0) == 0 && (v & 0x30));
+
+	assert_int_equal(legacy_io(l, port, size, false, &v), irq0 ? LEGACY_IRQ0_MOVED : LEGACY_DONE);
 }
 
 static void out8(struct legacy *l, uint16_t port, uint8_t v)
@@ -333,6 +336,66 @@ static void test_pit_quick_calibrate(void **state)
 
 /* Mode 0 exactly: loaded on the first tick, 0 after N more, OUT2 high
  * from then on while the count wraps. */
+/* IRQ 0: channel 0's OUT rising, in TSC time, against what the counter
+ * reads at that moment (mode 2: the reload just happened). */
+static void test_pit_irq0_periodic_and_one_shot(void **state)
+{
+	struct legacy l;
+
+	(void)state;
+	fake_tsc = 5000000;
+	init_at(&l, EXACT_HZ, NULL);
+	/* As firmware leaves it: mode 3, 65536, already counting. */
+	uint64_t first = legacy_irq0_next(&l, fake_tsc);
+	assert_int_equal(first, 5000000 + (65536 + 1) * 1000ull);
+
+	/* Mode 2, count 1000: edges 1001, 2001, ... ticks after the write. */
+	out8(&l, 0x43, 0x34);
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), LEGACY_NEVER);	/* no count yet */
+	out8(&l, 0x40, 1000 & 0xff);
+	out8(&l, 0x40, 1000 >> 8);
+	uint64_t t0 = fake_tsc, next = legacy_irq0_next(&l, fake_tsc);
+	assert_int_equal(next, t0 + 1001 * 1000);
+	fake_tsc = next - 1;
+	assert_int_equal(pit_latched(&l, 0), 1);	/* OUT low: the count is 1 */
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), next);
+	fake_tsc = next;
+	assert_int_equal(pit_latched(&l, 0), 1000);	/* reloaded: the edge */
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), t0 + 2001 * 1000);
+	/* Edges missed are not counted: the next one after now. */
+	fake_tsc = t0 + 5500 * 1000;
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), t0 + 6001 * 1000);
+
+	/* A new count in mode 2 takes over at the end of the period. */
+	out8(&l, 0x40, 100);
+	out8(&l, 0x40, 0);
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), t0 + 6001 * 1000);
+	fake_tsc = t0 + 6001 * 1000;
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), t0 + 6101 * 1000);
+
+	/* Mode 0, one-shot: one edge at the terminal count, then none. */
+	out8(&l, 0x43, 0x30);
+	out8(&l, 0x40, 50);
+	out8(&l, 0x40, 0);
+	t0 = fake_tsc;
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), t0 + 51 * 1000);
+	fake_tsc = t0 + 51 * 1000;
+	assert_int_equal(pit_latched(&l, 0), 0);
+	assert_int_equal(legacy_irq0_next(&l, fake_tsc), LEGACY_NEVER);
+
+	/* An inexact TSC rate: the deadline is the first TSC value at which
+	 * the counter shows the edge, not one before. */
+	init_at(&l, REAL_HZ, NULL);
+	out8(&l, 0x43, 0x34);
+	out8(&l, 0x40, 0x9c);
+	out8(&l, 0x40, 0x04);		/* 1180: about 1 kHz */
+	next = legacy_irq0_next(&l, fake_tsc);
+	fake_tsc = next - 1;
+	assert_int_equal(pit_latched(&l, 0), 1);
+	fake_tsc = next;
+	assert_int_equal(pit_latched(&l, 0), 1180);
+}
+
 static void test_pit_mode0_terminal_count(void **state)
 {
 	struct legacy l;
@@ -1037,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_pic_ocw),
 		cmocka_unit_test(test_elcr),
 		cmocka_unit_test(test_pit_quick_calibrate),
+		cmocka_unit_test(test_pit_irq0_periodic_and_one_shot),
 		cmocka_unit_test(test_pit_mode0_terminal_count),
 		cmocka_unit_test(test_pit_mode0_first_byte_stops),
 		cmocka_unit_test(test_pit_calibrate_tsc_out2),

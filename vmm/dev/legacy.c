@@ -356,6 +356,55 @@ static void pit_set_gate(struct legacy *l, struct legacy_pit_channel *c, bool ga
 		pit_start(c, c->reload, 0, now);
 }
 
+/* The TSC delta after which pit_ticks() reaches `ticks`: the smallest d
+ * with d * PIT_HZ >= ticks * tsc_hz, without overflow (as pit_ticks). */
+static uint64_t pit_tsc_for(const struct legacy *l, uint64_t ticks)
+{
+	uint64_t hz = l->host.tsc_hz;
+
+	return ticks / PIT_HZ * hz + (ticks % PIT_HZ * hz + PIT_HZ - 1) / PIT_HZ;
+}
+
+/*
+ * IRQ 0 is channel 0's OUT going high (edge-triggered on the PICs and the
+ * IOAPIC's pin 2). Its counting element holds `count` after e ticks
+ * counted (pit_count): mode 2 and 3 raise OUT when a period ends, at
+ * e = k * count (k >= 1); mode 0 at its terminal count, e = count, once;
+ * mode 4 one tick after it (OUT is low for the tick at 0). Modes 1 and 5
+ * wait for a gate trigger, and channel 0's gate is tied high: never.
+ * A reload pending in modes 2 and 3 takes over at the end of a period
+ * (switch_at), which is itself an edge of the old count.
+ */
+uint64_t legacy_irq0_next(struct legacy *l, uint64_t now)
+{
+	struct legacy_pit_channel *c = &l->pit[0];
+
+	pit_sync(l, c, now);
+	if (!pit_counting(c))
+		return LEGACY_NEVER;
+
+	uint64_t e = pit_counted(l, c, now), n = c->count, at;
+	switch (pit_mode(c)) {
+	case 2:
+	case 3:
+		at = (e / n + 1) * n;
+		break;
+	case 0:
+		at = n;
+		break;
+	case 4:
+		at = n + 1;
+		break;
+	default:
+		return LEGACY_NEVER;
+	}
+	if (at <= e)
+		return LEGACY_NEVER;	/* the one-shot edge is behind */
+	/* Counted `at` is reached when at + 1 ticks have elapsed since the
+	 * count was written (pit_counted); ticks_before <= e + 1 <= at. */
+	return c->start_tsc + pit_tsc_for(l, at + 1 - c->ticks_before);
+}
+
 static void pit_sync_all(struct legacy *l, uint64_t now)
 {
 	for (unsigned i = 0; i < 3; i++)
@@ -370,6 +419,9 @@ static enum legacy_result pit_access(struct legacy *l, uint16_t port, unsigned s
 
 	(void)size;
 	pit_sync_all(l, now);
+	/* A control word or a count for channel 0 may move IRQ 0's next edge
+	 * (read-back and latch commands do not). */
+	bool irq0 = !in && (reg == 0 || (reg == 3 && (*val & 0xc0) == 0 && (*val & 0x30)));
 	if (reg == 3) {
 		if (in)
 			*val = 0xff;	/* the control word register is write-only */
@@ -380,7 +432,7 @@ static enum legacy_result pit_access(struct legacy *l, uint16_t port, unsigned s
 	} else {
 		pit_write(l, &l->pit[reg], (uint8_t)*val, now);
 	}
-	return LEGACY_DONE;
+	return irq0 ? LEGACY_IRQ0_MOVED : LEGACY_DONE;
 }
 
 /* Port 0x61. The refresh bit toggles on every read (on hardware: every

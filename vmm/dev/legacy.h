@@ -2,10 +2,13 @@
  * The legacy PC devices a domain's kernel probes, one set per domain:
  *
  *   0x20-0x21, 0xa0-0xa1  8259A PIC pair (never raises an interrupt: the
- *                         guest masks it and uses the IOAPIC)
+ *                         guest masks it and uses the IOAPIC; IRQ 0 is
+ *                         delivered only through the IOAPIC's pin 2)
  *   0x4d0-0x4d1           ELCR, the PICs' edge/level control
  *   0x40-0x43, 0x61       8254 PIT, counting from the TSC; port 0x61
- *                         gates channel 2 and shows its OUT
+ *                         gates channel 2 and shows its OUT; channel 0's
+ *                         OUT is IRQ 0 (legacy_irq0_next says when it
+ *                         rises; vmm/dev/pit_irq.c delivers it)
  *   0x70-0x71             MC146818 RTC (the machine's clock, read-only)
  *                         and a per-domain CMOS RAM
  *   0xcf8, 0xcfc-0xcff    PCI configuration mechanism #1 with one host
@@ -40,7 +43,9 @@ struct legacy_host {
 	void *pci_ctx;
 };
 
-enum legacy_result { LEGACY_UNHANDLED, LEGACY_DONE, LEGACY_RESET };
+/* LEGACY_IRQ0_MOVED: done, and it programmed the PIT's channel 0, so
+ * IRQ 0's next edge may have moved (legacy_irq0_next). */
+enum legacy_result { LEGACY_UNHANDLED, LEGACY_DONE, LEGACY_RESET, LEGACY_IRQ0_MOVED };
 
 /* One 8259A and its half of the ELCR. */
 struct legacy_pic {
@@ -112,10 +117,19 @@ void legacy_init(struct legacy *l, const struct legacy_host *host);
  * written, or receives the value read (only its low `size` bytes mean
  * anything). LEGACY_UNHANDLED: not one of ours, or a size the device does
  * not take (the caller refuses it); LEGACY_RESET: the guest asked for a
- * reset (the access itself is done).
+ * reset (the access itself is done); LEGACY_IRQ0_MOVED: see above.
  * @pre the caller serializes the accesses to one struct legacy.
  */
 enum legacy_result legacy_io(struct legacy *l, uint16_t port, unsigned size, bool in, uint32_t *val);
+#define LEGACY_NEVER UINT64_MAX
+
+/* The TSC value at which IRQ 0 (channel 0's OUT) next rises after `now`,
+ * or LEGACY_NEVER (not counting, a one-shot mode past its edge). Edges
+ * between two calls are not counted: like an edge-triggered line seen
+ * late, they make one interrupt.
+ * @pre the caller serializes, as for legacy_io; now is the host's TSC. */
+uint64_t legacy_irq0_next(struct legacy *l, uint64_t now);
+
 /* Is port one of theirs? (io.c's table of owners is built from it once.) */
 bool legacy_claims(uint16_t port);
 

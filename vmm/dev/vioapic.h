@@ -47,6 +47,12 @@ void vioapic_init(struct vioapic *a, uint8_t id);
  * is read from (write) or written (read). */
 void vioapic_mmio(struct vioapic *a, uint64_t offset, unsigned size, bool write, uint32_t *val);
 
+/* Does IOREGSEL select a register of `pin`'s redirection entry? */
+static inline bool vioapic_pin_selected(const struct vioapic *a, unsigned pin)
+{
+	return (a->sel - 0x10u) / 2 == pin;
+}
+
 /* Where an interrupt on `pin` goes now: false if the pin is masked or out
  * of range. */
 bool vioapic_route(const struct vioapic *a, unsigned pin, struct vioapic_msg *m);

@@ -133,14 +133,22 @@ static bool send_fixed(const struct vcpu *t, uint8_t vector)
 	return true;
 }
 
+const struct vcpu *vlapic_first_target(const struct domain *d, bool logical, uint32_t dest)
+{
+	if (!logical && dest == 0xff)
+		dest = 0xffffffffu;
+	for (uint32_t i = 0; i < d->nvcpus; i++)
+		if (dest_matches(&d->vcpus[i], logical, dest))
+			return &d->vcpus[i];
+	return NULL;
+}
+
 uint32_t vlapic_logical_first(const void *ctx, uint32_t dest)
 {
 	const struct domain *d = ctx;
+	const struct vcpu *t = vlapic_first_target(d, true, dest);
 
-	for (uint32_t i = 0; i < d->nvcpus; i++)
-		if (dest_matches(&d->vcpus[i], true, dest))
-			return i;
-	return UINT32_MAX;
+	return t ? (uint32_t)(t - d->vcpus) : UINT32_MAX;
 }
 
 void vlapic_deliver(struct domain *d, uint8_t vector, bool logical, uint32_t dest)

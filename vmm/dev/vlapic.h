@@ -74,6 +74,9 @@ void vlapic_deliver(struct domain *d, uint8_t vector, bool logical, uint32_t des
  * `dest` names, each in its own mode; UINT32_MAX if none. For the
  * interrupt messages of its devices, which the IOMMU sends to one CPU. */
 uint32_t vlapic_logical_first(const void *ctx, uint32_t dest);
+/* The first of the domain's vCPUs an interrupt message names (as
+ * vlapic_deliver reads it), or NULL. */
+const struct vcpu *vlapic_first_target(const struct domain *d, bool logical, uint32_t dest);
 
 /* Make v's CPU leave the guest soon (an NMI), unless it is this CPU. */
 void vcpu_kick(const struct vcpu *v);

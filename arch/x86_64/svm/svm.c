@@ -6,7 +6,8 @@
  * allow-list of vmm/msr.c, VMMCALL and every SVM instruction, INIT, NMI,
  * shutdown. Not intercepted: physical interrupts and HLT -- the guest
  * owns its core, takes its interrupts through its own IDT and halts its
- * own core when idle. Nested paging maps the domain's RAM at
+ * own core when idle (HLT exits only on the vCPU that serves its
+ * domain's PIT interrupt, vmm/dev/pit_irq.c). Nested paging maps the domain's RAM at
  * guest-physical 0; everything else faults (NPF).
  */
 #include <stddef.h>
@@ -399,6 +400,21 @@ static void svm_fetch_state(struct vcpu *v, struct vcpu_fetch_state *f)
 		f->mode = s->cs.attrib & 0x400 ? 32 : 16;		/* CS.D */
 }
 
+/* No VMCB clean bits are ever set (15.15.3): the change is seen at the
+ * next VMRUN. */
+static void svm_set_hlt_exiting(struct vcpu *v, bool on)
+{
+	struct vmcb_control *c = &((struct svm_vcpu *)v->arch)->vmcb->control;
+
+	c->intercept_misc1 = on ? c->intercept_misc1 | SVM_MISC1_HLT
+				: c->intercept_misc1 & ~SVM_MISC1_HLT;
+}
+
+static void svm_end_interrupt_shadow(struct vcpu *v)
+{
+	((struct svm_vcpu *)v->arch)->vmcb->control.interrupt_shadow &= ~1ull;	/* 15.21.5 */
+}
+
 static uint64_t svm_get_pat(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat; }
 static void svm_set_pat(struct vcpu *v, uint64_t pat) { ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat = pat; }
 
@@ -444,6 +460,8 @@ const struct vcpu_ops svm_ops = {
 	.zero_msr_first = 0xc0010000u,
 	.zero_msr_count = 8,
 	.set_tsc_offset = svm_set_tsc_offset,
+	.set_hlt_exiting = svm_set_hlt_exiting,
+	.end_interrupt_shadow = svm_end_interrupt_shadow,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

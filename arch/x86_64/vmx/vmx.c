@@ -7,7 +7,8 @@
  * need no emulation) behind EPT, tagged with a VPID. Intercepted: CPUID
  * and the other always-exiting instructions, all port I/O (bitmaps all
  * ones), MSRs outside vmm/msr.c's allow-list, and NMIs. Not intercepted:
- * external interrupts and HLT (the guest owns its core). CR0/CR4 bits that VMX operation fixes are owned by the host and
+ * external interrupts and HLT (the guest owns its core; HLT exits only on
+ * the vCPU that serves its domain's PIT interrupt, vmm/dev/pit_irq.c). CR0/CR4 bits that VMX operation fixes are owned by the host and
  * shadowed, so the guest sees the values it wrote.
  */
 #include <stddef.h>
@@ -725,6 +726,23 @@ static void vmx_set_tsc_offset(struct vcpu *v)
 	vmwrite(VMCS_MSR_BITMAP, v->tsc_offset ? msr_bitmap_offset_pa : msr_bitmap_pa);
 }
 
+/* HLT exiting (SDM Vol. 3C 25.6.2): every CPU with VMX may set it, and
+ * vmx_setup_controls has left it clear, so it may be clear too. */
+static void vmx_set_hlt_exiting(struct vcpu *v, bool on)
+{
+	uint64_t proc = vmread(VMCS_PROC_CTLS);
+
+	(void)v;	/* its VMCS is the current one: we are on its CPU */
+	vmwrite(VMCS_PROC_CTLS, on ? proc | PROC_HLT_EXITING : proc & ~(uint64_t)PROC_HLT_EXITING);
+}
+
+/* Blocking by STI and by MOV SS, bits 0 and 1 (SDM Vol. 3C 25.4.2). */
+static void vmx_end_interrupt_shadow(struct vcpu *v)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
+}
+
 static uint64_t vmx_get_pat(struct vcpu *v)
 {
 	(void)v;
@@ -822,6 +840,8 @@ const struct vcpu_ops vmx_ops = {
 	.get_cr = vmx_get_cr,
 	.fetch_state = vmx_fetch_state,
 	.set_tsc_offset = vmx_set_tsc_offset,
+	.set_hlt_exiting = vmx_set_hlt_exiting,
+	.end_interrupt_shadow = vmx_end_interrupt_shadow,
 	.get_pat = vmx_get_pat,
 	.set_pat = vmx_set_pat,
 	.dump = vmx_dump,
