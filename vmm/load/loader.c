@@ -144,10 +144,13 @@ const char *ldr_mod_string(const struct guest_module *m)
 /* ---- a multiboot kernel's command line ------------------------------------ */
 
 /*
- * GRUB's `multiboot FILE ARGS` and `multiboot2 FILE ARGS` hand the kernel
- * the command line "FILE ARGS" (QEMU's -kernel: the file name, a blank and
- * -append): a kernel that parses argv takes the file name as argv[0].
- * Here FILE is the configuration's `kernel` path.
+ * QEMU's -kernel hands a multiboot kernel the command line "FILE ARGS"
+ * (the file name as given, a blank, -append): a kernel that parses argv
+ * takes the file name as argv[0]. Here FILE is the configuration's
+ * `kernel` path. (GRUB 2's `multiboot FILE ARGS` and `multiboot2 FILE
+ * ARGS` skip the file name and give ARGS alone: grub-core/loader/
+ * multiboot.c, "Skip filename"; a kernel that reads key=value words sees
+ * no difference.)
  */
 uint64_t ldr_mb_cmdline_len(const struct ldr_ctx *c)
 {
@@ -204,6 +207,7 @@ static uint64_t ldr_pad8(uint64_t n) { return (n + 7) & ~7ull; }
 
 /* Tag sizes without padding (3.6.2 ff.). */
 static uint64_t ldr_string_tag_size(const char *s) { return 8 + strlen(s) + 1; }
+static uint64_t ldr_cmdline_tag_size(const struct ldr_ctx *c) { return 8 + ldr_mb_cmdline_len(c) + 1; }
 #define LDR_MEMINFO_SIZE 16u	/* type, size, mem_lower, mem_upper */
 #define LDR_MMAP_HDR     16u	/* type, size, entry_size, entry_version */
 #define LDR_MODULE_SIZE  16u	/* type, size, mod_start, mod_end + string */
@@ -213,7 +217,7 @@ static uint64_t ldr_info_size(const struct ldr_ctx *c)
 {
 	uint64_t size = sizeof(struct mb2_info_header) +
 			ldr_pad8(ldr_string_tag_size(LDR_LOADER_NAME)) +
-			ldr_pad8(8 + ldr_mb_cmdline_len(c) + 1) +
+			ldr_pad8(ldr_cmdline_tag_size(c)) +
 			LDR_MEMINFO_SIZE + LDR_END_SIZE + LDR_MMAP_HDR +
 			ldr_memmap_len(c, false) * sizeof(struct mb2_mmap_entry);
 
@@ -297,13 +301,19 @@ static uint8_t *ldr_info_tag(uint8_t **pos, uint32_t type, uint64_t size)
 	return t;
 }
 
-/* 3.6.4 boot loader name (3.6.2 the command line is written the same way,
- * from two parts: ldr_mb_cmdline_copy): NUL-terminated strings. */
+/* 3.6.4 boot loader name: a NUL-terminated string. */
 static void ldr_info_string(uint8_t **pos, uint32_t type, const char *s)
 {
 	uint64_t size = ldr_string_tag_size(s);
 	uint8_t *t = ldr_info_tag(pos, type, size);
 	memcpy(t + 8, s, size - 8);
+}
+
+/* 3.6.2 command line: the same, the file name first. */
+static void ldr_info_cmdline(const struct ldr_ctx *c, uint8_t **pos)
+{
+	uint8_t *t = ldr_info_tag(pos, MB2_TAG_CMDLINE, ldr_cmdline_tag_size(c));
+	ldr_mb_cmdline_copy(c, t + 8);
 }
 
 /* 3.6.3 basic memory information, in KiB: lower from 0 (at most the
@@ -366,7 +376,7 @@ static void ldr_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size
 	memset(start, 0, size);
 	ldr_wr32(start, (uint32_t)size);
 	ldr_info_string(&pos, MB2_TAG_BOOTLOADER, LDR_LOADER_NAME);
-	ldr_mb_cmdline_copy(c, ldr_info_tag(&pos, MB2_TAG_CMDLINE, 8 + ldr_mb_cmdline_len(c) + 1) + 8);
+	ldr_info_cmdline(c, &pos);
 	ldr_info_meminfo(&pos, c->ram_size);
 	ldr_info_mmap(c, &pos);
 	ldr_info_modules(c, &pos, addr + size);
