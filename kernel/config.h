@@ -32,8 +32,8 @@
  * devfn); the record grew from 64 to 72 bytes. Version 5 gave the
  * reserved word at offset 44 a meaning: kernel_path, the kernel's file
  * name as the TOML wrote it, which a multiboot, multiboot2 or plain ELF
- * kernel gets as the first word of its command line (argv[0], as GRUB
- * gives it); the record stays 72 bytes. A version 1, 2, 3 or 4 blob is
+ * kernel gets as the first word of its command line (argv[0], as QEMU's
+ * -kernel gives it); the record stays 72 bytes. A version 1, 2, 3 or 4 blob is
  * refused with a line saying to recompile it.
  *
  * The hypervisor never trusts the blob: config_parse() checks magic,

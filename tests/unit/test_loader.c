@@ -2061,7 +2061,7 @@ static void test_real_bzimage(void **state)
 	check_linux(ge.rip, setup, a.cmdline, (uint64_t)top + 1 < mem_size ? (uint64_t)top + 1 : mem_size);
 }
 
-/* ---- the kernel's file name as argv[0] (GRUB's `multiboot FILE ARGS`) --------- */
+/* ---- the kernel's file name as argv[0] (as QEMU's -kernel gives it) ------------ */
 
 static void test_kernel_name_argv0(void **state)
 {

@@ -32,14 +32,14 @@
  * EAX = 0x36d76289, EBX = guest-physical address of a multiboot2
  * information block that the loader builds in guest memory: boot-loader
  * name "hv", the command line (the kernel's file name, a blank and
- * `cmdline`, as GRUB's `multiboot2 FILE ARGS` gives it; the name alone
+ * `cmdline`, as QEMU's -kernel gives a multiboot kernel; the name alone
  * when `cmdline` is empty), basic meminfo, a memory map of exactly the
  * domain's RAM (one available region [0, size)) and its reserved ranges
  * (type 2, sorted), a module tag per
  * module, END. A multiboot kernel is entered the same way (Multiboot
  * 0.6.96, 3.2) with EAX = 0x2BADB002 and EBX = the address of a multiboot
  * information structure (3.3) saying the same: mem_lower/mem_upper, the
- * command line (with the file name first, as GRUB's `multiboot`), the modules, the memory map, the boot-loader name.
+ * command line (the file name first, the same way), the modules, the memory map, the boot-loader name.
  * Either information block is placed at the first page after the image,
  * and the modules after it, each at the start of a page.
  */
@@ -88,7 +88,7 @@ struct guest_load_args {
 	const char *cmdline;	/* NULL: "" */
 	/* The kernel's file name (the configuration's `kernel` path): the
 	 * first word of a multiboot, multiboot2 or plain ELF kernel's command
-	 * line, as GRUB gives it (argv[0]); a Linux kernel's command line does
+	 * line (argv[0]), as QEMU's -kernel gives it; a Linux kernel's does
 	 * not have it. NULL or "": the command line is `cmdline` alone. */
 	const char *kernel_name;
 	const void *initrd;	/* Linux: optional (NULL or 0 bytes: none) */

@@ -177,7 +177,7 @@ void ldr_mb1_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size)
 	ldr_meminfo(c->ram_size, &lower, &upper);
 	ldr_wr32(info + LDR_MBI_MEM_LOWER, lower);
 	ldr_wr32(info + LDR_MBI_MEM_UPPER, upper);
-	/* The command line: the file name first (loader.c), as GRUB gives it. */
+	/* The command line: the file name first (loader.c). */
 	ldr_wr32(info + LDR_MBI_CMDLINE, (uint32_t)(addr + str));
 	ldr_mb_cmdline_copy(c, info + str);
 	str += ldr_mb_cmdline_len(c) + 1;
