@@ -199,6 +199,9 @@ static int read_strings(const struct string_table *st, const struct hvcfg_domain
 	dom->kernel = table_string(st, raw->kernel, index, "kernel");
 	if (!dom->kernel)
 		return trace_error(-EINVAL);
+	dom->kernel_path = table_string(st, raw->kernel_path, index, "kernel path");
+	if (!dom->kernel_path)
+		return trace_error(-EINVAL);
 	dom->cmdline = table_string(st, raw->cmdline, index, "cmdline");
 	if (!dom->cmdline)
 		return trace_error(-EINVAL);
@@ -206,6 +209,15 @@ static int read_strings(const struct string_table *st, const struct hvcfg_domain
 	if (n < 1 || n > CONFIG_MODULE_MAX - 1) {
 		pr_err("config: domain %u (\"%s\"): kernel module name is %zu characters (must be 1..%u)\n",
 		       index, dom->name, n, CONFIG_MODULE_MAX - 1);
+		return trace_error(-EINVAL);
+	}
+	/* Whether the path has to be one word, and the path and the cmdline
+	 * together fit a command line, depends on the image (only a multiboot
+	 * kernel gets the path): the loader checks that. */
+	n = strlen(dom->kernel_path);
+	if (n < 1 || n > CONFIG_CMDLINE_MAX - 1) {
+		pr_err("config: domain %u (\"%s\"): kernel path is %zu bytes (must be 1..%u)\n",
+		       index, dom->name, n, CONFIG_CMDLINE_MAX - 1);
 		return trace_error(-EINVAL);
 	}
 	n = strlen(dom->cmdline);
@@ -222,11 +234,6 @@ static int check_resources(const struct hvcfg_domain *raw, uint32_t index, const
 	if (raw->flags) {
 		pr_err("config: domain %u (\"%s\"): flags 0x%x not supported (must be 0)\n",
 		       index, name, raw->flags);
-		return trace_error(-EINVAL);
-	}
-	if (raw->reserved) {
-		pr_err("config: domain %u (\"%s\"): reserved field 0x%x (must be 0)\n",
-		       index, name, raw->reserved);
 		return trace_error(-EINVAL);
 	}
 	if (raw->reserved2) {

@@ -3,7 +3,7 @@
  * system.toml, read by the hypervisor at boot (a multiboot2 module whose
  * string is "hv.config", or the default blob linked into the image).
  *
- * Blob layout (all little-endian, version 4), see scripts/hvconfig:
+ * Blob layout (all little-endian, version 5), see scripts/hvconfig:
  *   struct hvcfg_header            at 0
  *   struct hvcfg_domain[ndomains]  at header.domains_off
  *   struct hvcfg_range[]           each domain's explicit memory ranges, at
@@ -29,12 +29,17 @@
  * modules (nmodules, modules_off: each a module name and its args); the
  * record grew from 48 to 64 bytes. Version 4 added, per domain: the PCI
  * functions passed through (ndevices, devices_off: each a segment, bus and
- * devfn); the record grew from 64 to 72 bytes. A version 1, 2 or 3 blob is
+ * devfn); the record grew from 64 to 72 bytes. Version 5 gave the
+ * reserved word at offset 44 a meaning: kernel_path, the kernel's file
+ * name as the TOML wrote it, which a multiboot, multiboot2 or plain ELF
+ * kernel gets as the first word of its command line (argv[0], as QEMU's
+ * -kernel gives it); the record stays 72 bytes. A version 1, 2, 3 or 4 blob is
  * refused with a line saying to recompile it.
  *
  * The hypervisor never trusts the blob: config_parse() checks magic,
  * version, sizes, offsets, the checksum, every string (inside the table,
- * NUL-terminated, length limits), names ([a-z0-9_-], 1..16, unique), CPUs
+ * NUL-terminated, length limits: the kernel path 1..CONFIG_CMDLINE_MAX-1
+ * bytes, as is the cmdline), names ([a-z0-9_-], 1..16, unique), CPUs
  * (no CPU in two domains), memory (non-zero, page multiple, below 2^52)
  * and ranges (inside the blob, at most CONFIG_MAX_RANGES, page aligned,
  * non-empty, below 2^52, no overlap within or across domains, summing to
@@ -55,7 +60,7 @@
 #include <stdint.h>
 
 #define HVCFG_MAGIC       "HVCONFIG"	/* 8 bytes, no NUL */
-#define HVCFG_VERSION     4
+#define HVCFG_VERSION     5
 #define HVCFG_MAX_SIZE    (1u << 20)
 #define CONFIG_MAX_DOMAINS 16
 #define CONFIG_NAME_MAX   16
@@ -102,7 +107,7 @@ struct hvcfg_domain {
 	uint32_t nranges;	/* 0: placed by the hypervisor, `memory` bytes */
 	uint32_t ranges_off;	/* blob offset of hvcfg_range[nranges]; 0 if none */
 	uint32_t on_crash;	/* enum hvcfg_on_crash */
-	uint32_t reserved;	/* 0 */
+	uint32_t kernel_path;	/* string: the `kernel` path as the TOML wrote it */
 	uint32_t initrd;	/* string: the initrd's module name; 0 = none */
 	uint32_t nmodules;	/* multiboot modules, 0..CONFIG_MAX_MODULES */
 	uint32_t modules_off;	/* blob offset of hvcfg_module[nmodules]; 0 if none */
@@ -140,6 +145,7 @@ _Static_assert(offsetof(struct hvcfg_domain, cpus) == 16 &&
 	       offsetof(struct hvcfg_domain, memory) == 24 &&
 	       offsetof(struct hvcfg_domain, nranges) == 32 &&
 	       offsetof(struct hvcfg_domain, on_crash) == 40 &&
+	       offsetof(struct hvcfg_domain, kernel_path) == 44 &&
 	       offsetof(struct hvcfg_domain, initrd) == 48 &&
 	       offsetof(struct hvcfg_domain, nmodules) == 52 &&
 	       offsetof(struct hvcfg_domain, modules_off) == 56 &&
@@ -155,8 +161,11 @@ _Static_assert(sizeof(struct hvcfg_module) == 8, "blob module layout");
 /* The parsed, validated configuration; strings point into the blob. */
 struct domain_config {
 	const char *name;
-	const char *kernel;
-	const char *cmdline;
+	const char *kernel;	/* the boot module's name, "NAME.kernel" */
+	/* The `kernel` path as the TOML wrote it: the first word of a
+	 * multiboot kernel's command line (vmm/load/loader.h). */
+	const char *kernel_path;
+	const char *cmdline;	/* as configured, without the path */
 	uint64_t cpus;
 	uint64_t memory;	/* bytes; with ranges, their total */
 	enum hvcfg_on_crash on_crash;

@@ -37,13 +37,15 @@ def ovmf_vars_copy(workdir):
     return path
 
 
-def build_cmd(*, esp=None, iso=None, firmware=None, machine="q35", smp=2, mem=512,
+def build_cmd(*, esp=None, iso=None, kernel=None, firmware=None, machine="q35", smp=2, mem=512,
               cpu="max", kvm=False, serial="stdio", workdir=None, extra=()):
     """Return the argument list. serial: "stdio" (console on the terminal,
     with QEMU's monitor on Ctrl-A c), "socket:SOCKET,LOG" (a unix socket to
-    type into, output also logged to LOG) or a file path to log into."""
-    if bool(esp) == bool(iso):
-        raise QemuError("give exactly one of an ESP folder or an ISO")
+    type into, output also logged to LOG) or a file path to log into.
+    kernel: (ELF, command line) booted with QEMU's -kernel and -append
+    instead of an image (a multiboot test guest without the hypervisor)."""
+    if (esp is not None) + (iso is not None) + (kernel is not None) != 1:
+        raise QemuError("give exactly one of an ESP folder, an ISO or a kernel")
     if firmware is None:
         firmware = "uefi" if esp else "bios"
     if esp and firmware != "uefi":
@@ -62,8 +64,10 @@ def build_cmd(*, esp=None, iso=None, firmware=None, machine="q35", smp=2, mem=51
                 "-drive", f"if=pflash,format=raw,file={ovmf_vars_copy(workdir)}"]
     if esp:
         cmd += ["-drive", f"format=raw,file=fat:rw:{os.path.abspath(esp)}"]
-    else:
+    elif iso:
         cmd += ["-cdrom", os.path.abspath(iso), "-boot", "d"]
+    else:
+        cmd += ["-kernel", os.path.abspath(kernel[0]), "-append", kernel[1]]
     if serial == "stdio":
         cmd += ["-serial", "mon:stdio"]
     elif serial.startswith("socket:"):

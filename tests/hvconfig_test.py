@@ -98,9 +98,9 @@ def decode(blob):
     domains = []
     for i in range(ndomains):
         (name, kernel, cmdline, dflags, cpus, memory, nranges, ranges_off, on_crash,
-         reserved, initrd, nmodules, modules_off, reserved2, ndevices,
+         kernel_path, initrd, nmodules, modules_off, reserved2, ndevices,
          devices_off) = DOMAIN.unpack_from(blob, domains_off + i * domain_size)
-        assert reserved == 0 and (ranges_off == 0) == (nranges == 0), (reserved, ranges_off)
+        assert kernel_path != 0 and (ranges_off == 0) == (nranges == 0), (kernel_path, ranges_off)
         assert ranges_off % 8 == 0 and ranges_off + 16 * nranges <= strings_off, ranges_off
         assert reserved2 == 0 and (modules_off == 0) == (nmodules == 0), (reserved2, modules_off)
         assert modules_off % 8 == 0 and modules_off + 8 * nmodules <= strings_off, modules_off
@@ -111,8 +111,8 @@ def decode(blob):
         ranges = [RANGE.unpack_from(blob, ranges_off + 16 * k) for k in range(nranges)]
         assert not ranges or memory == sum(size for _, size in ranges), (memory, ranges)
         modules = [MODULE.unpack_from(blob, modules_off + 8 * k) for k in range(nmodules)]
-        dom = dict(name=string(name), kernel=string(kernel), cmdline=string(cmdline),
-                   flags=dflags, cpus=cpus, memory=memory, on_crash=on_crash,
+        dom = dict(name=string(name), kernel=string(kernel), path=string(kernel_path),
+                   cmdline=string(cmdline), flags=dflags, cpus=cpus, memory=memory, on_crash=on_crash,
                    ranges=[(base, base + size) for base, size in ranges])
         # Only when present, so that plain domains compare as before.
         if initrd:
@@ -149,6 +149,13 @@ def write_elf(path, is64, segments, phoff=None):
         f.write(head + (phdrs if phoff == ehsize else bytes(64)))
 
 
+def write_bzimage_magic(data):
+    """What makes the loader (and hvconfig) take an image for a Linux
+    bzImage: boot flag 0xaa55 at 0x1fe, "HdrS" at 0x202."""
+    data[0x1fe:0x200] = b"\x55\xaa"
+    data[0x202:0x206] = b"HdrS"
+
+
 class HvconfigTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="hvconfig-test-")
@@ -156,8 +163,11 @@ class HvconfigTest(unittest.TestCase):
         os.makedirs(os.path.join(self.dir, "guests"))
         for name, size in (("k.elf", 64), ("guests/bzImage", 4096), ("guests/rt.elf", 100),
                            ("tiny.elf", 63), ("guests/initrd.gz", 5000)):
+            data = bytearray(bytes(range(256)) * (size // 256) + bytes(size % 256))
+            if name == "guests/bzImage":
+                write_bzimage_magic(data)
             with open(os.path.join(self.dir, name), "wb") as f:
-                f.write(bytes(range(256)) * (size // 256) + bytes(size % 256))
+                f.write(data)
 
     def run_tool(self, *args, text=None, name="sys.toml", cwd=None):
         """(exit status, stdout, stderr lines); `text` is written to `name`
@@ -189,7 +199,7 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(err, [])
         b = decode(blob)
         self.assertEqual(b["magic"], b"HVCONFIG")
-        self.assertEqual(b["version"], 4)
+        self.assertEqual(b["version"], 5)
         self.assertEqual(b["total"], len(blob))
         self.assertTrue(b["crc_ok"])
         self.assertEqual((b["flags"], b["on_idle"]), (0, 1))
@@ -201,15 +211,18 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(b["strings_off"] + b["strings_size"], len(blob))
         self.assertEqual(b["first_string"], b"\0")
         self.assertEqual(b["domains"], [
-            dict(name="linux0", kernel="linux0.kernel", cmdline="console=ttyS0", flags=0,
+            dict(name="linux0", kernel="linux0.kernel", path="guests/bzImage",
+                 cmdline="console=ttyS0", flags=0,
                  cpus=0x6, memory=256 << 20, on_crash=1, ranges=[], initrd="linux0.initrd",
                  devices=[(0, 0, 3 << 3), (1, 0xff, 0x1f << 3 | 7)]),
-            dict(name="rt-1", kernel="rt-1.kernel", cmdline="", flags=0,
+            dict(name="rt-1", kernel="rt-1.kernel", path="guests/rt.elf", cmdline="", flags=0,
                  cpus=(1 << 63) | (1 << 3), memory=1 << 30, on_crash=0, ranges=[],
                  modules=[("rt-1.mod0", "rt args"), ("rt-1.mod1", "")]),
-            dict(name="x_y", kernel="x_y.kernel", cmdline='a="b c"', flags=0,
+            dict(name="x_y", kernel="x_y.kernel", path="guests/bzImage", cmdline='a="b c"',
+                 flags=0,
                  cpus=0x1, memory=12345 * 4096, on_crash=0, ranges=[]),
-            dict(name="fixed", kernel="fixed.kernel", cmdline="", flags=0, cpus=0x30,
+            dict(name="fixed", kernel="fixed.kernel", path="guests/bzImage", cmdline="",
+                 flags=0, cpus=0x30,
                  memory=3 << 20, on_crash=0,
                  ranges=[(0x40000000, 0x40200000), (0x10000000, 0x10100000)],
                  devices=[(0, 0, 5 << 3)]),
@@ -261,6 +274,7 @@ class HvconfigTest(unittest.TestCase):
                          ("linux.kernel", "console=ttyS0,115200 tsc=reliable", 0b110, 256 << 20))
         self.assertEqual((test0["kernel"], test0["cmdline"], test0["cpus"], test0["memory"]),
                          ("test0.kernel", "expect-mem=32M input=line", 0b1000, 32 << 20))
+        self.assertEqual((linux["path"], test0["path"]), ("linux/bzImage", "hvtest.elf"))
 
     def test_modules(self):
         rc, out, err = self.run_tool("modules", "sys.toml", text=SAMPLE)
@@ -401,7 +415,7 @@ class HvconfigTest(unittest.TestCase):
         blob, err = self.compile_ok(text, "--allow-shared-devices")
         self.assertEqual(err, [shared])
         b = decode(blob)
-        self.assertEqual(b["version"], 4)
+        self.assertEqual(b["version"], 5)
         self.assertEqual([d["devices"] for d in b["domains"]],
                          [[(0, 0, 0x28)], [(0, 0, 0x30), (0, 0, 0x28)]])
         rc, _, err = self.run_tool("check", "sys.toml", "--allow-shared-devices", text=text)
@@ -784,11 +798,46 @@ class HvconfigTest(unittest.TestCase):
                            "at least 64)")
 
     def test_cmdline_length(self):
-        self.compile_ok(GOOD + f'cmdline = "{"x" * 1023}"\n')
-        self.assert_errors(GOOD + f'cmdline = "{"x" * 1024}"\n',
+        # A bzImage gets the cmdline alone: 1023 bytes of it.
+        linux = GOOD.replace("k.elf", "guests/bzImage")
+        self.compile_ok(linux + f'cmdline = "{"x" * 1023}"\n')
+        self.assert_errors(linux + f'cmdline = "{"x" * 1024}"\n',
                            "sys.toml:6: cmdline is too long (1024 bytes, at most 1023)")
         self.assert_errors(GOOD + f'cmdline = "{"é" * 512}"\n',
                            "sys.toml:6: cmdline is too long (1024 bytes, at most 1023)")
+        # Anything else gets "k.elf " in front: 1017 bytes are left.
+        self.compile_ok(GOOD + f'cmdline = "{"x" * 1017}"\n')
+        self.assert_errors(GOOD + f'cmdline = "{"x" * 1018}"\n',
+                           "sys.toml:6: cmdline is too long with the kernel path in front "
+                           "(1024 bytes as a multiboot kernel sees it, 'k.elf ' and the cmdline; "
+                           "at most 1023)")
+
+    def test_kernel_path_is_argv0(self):
+        """The blob keeps the `kernel` value as written (a multiboot
+        kernel's argv[0]), which must then be one word; a bzImage's path
+        may have blanks."""
+        sub = os.path.join(self.dir, "my dir")
+        os.makedirs(sub)
+        shutil.copy(os.path.join(self.dir, "k.elf"), os.path.join(sub, "k.elf"))
+        shutil.copy(os.path.join(self.dir, "guests", "bzImage"), os.path.join(sub, "bzImage"))
+        blob, _ = self.compile_ok(GOOD.replace("k.elf", "./guests/../k.elf"))
+        self.assertEqual(decode(blob)["domains"][0]["path"], "./guests/../k.elf")
+        self.assert_errors(GOOD.replace("k.elf", "my dir/k.elf"),
+                           "sys.toml:5: kernel 'my dir/k.elf' has a blank in its path: a "
+                           "multiboot kernel gets the path as the first word of its command line")
+        blob, _ = self.compile_ok(GOOD.replace("k.elf", "my dir/bzImage"))
+        self.assertEqual(decode(blob)["domains"][0]["path"], "my dir/bzImage")
+        # The path alone is held to the command-line limit, whatever the image.
+        long_dir = "d" * 250
+        path = "/".join([long_dir] * 4) + "/bzImage"
+        os.makedirs(os.path.join(self.dir, os.path.dirname(path)))
+        shutil.copy(os.path.join(self.dir, "guests", "bzImage"), os.path.join(self.dir, path))
+        self.assertEqual(len(path), 1011)
+        self.compile_ok(GOOD.replace("k.elf", path))
+        self.assert_errors(GOOD.replace("k.elf", "./" * 7 + path),
+                           "sys.toml:5: kernel path is too long (1025 bytes, at most 1023)")
+        self.assert_errors(GOOD.replace("k.elf", "k\\u0000.elf"),
+                           "sys.toml:5: kernel 'k\x00.elf' is not a usable file name")
 
     def test_every_mistake_reported_and_no_output(self):
         text = ('[hypervisor]\non_idle = "nap"\n\n'

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -54,7 +55,7 @@ class Case:
                  smp=2, mem=512, cpu="max", cmdline="", timeout=120, check=None,
                  acpi_tables=(), watch_com2=False, config=None, base=None, files=(),
                  guests=(), emulator="qemu", console_input=(), qemu_args=(), hvconfig_flags=(),
-                 disks=(), tcg_single=False):
+                 disks=(), tcg_single=False, grub=None):
         self.name, self.image, self.firmware = name, image, firmware
         # acpi_tables: (filename, bytes) pairs given to QEMU with -acpitable;
         # watch_com2: the console is expected on the second UART.
@@ -83,6 +84,11 @@ class Case:
         # tcg_single: one TCG thread for all vCPUs (-accel tcg,thread=single)
         # where QEMU's multi-threaded TCG has been seen to crash.
         self.tcg_single = tcg_single
+        # grub: a test guest booted by GRUB alone, no hypervisor (image
+        # "iso"): dict(elf=NAME under BUILD/guests, cmdline=..., mb1=bool,
+        # modules=[(path from the repository root, string)]); or
+        # dict(elf=..., cmdline=..., kernel=True): by QEMU's -kernel.
+        self.grub = grub
         self.expect, self.forbid = list(expect), list(forbid)
         self.machine, self.smp, self.mem, self.cpu = machine, smp, mem, cpu
         self.cmdline, self.timeout, self.check = cmdline, timeout, check
@@ -97,6 +103,22 @@ def summary(boot, cpus, mem):
             return f"ram={ram}MiB, expected {mem - 64}..{mem} for -m {mem}"
         return None
     return rf"hv: boot={boot} cpu=amd cpus={cpus} ram=\d+MiB\r?$", check
+
+
+def guest_argv0(config, domain, guest="hvtest"):
+    """The line a test guest prints of its command line in `domain` of
+    `config`: "<kernel> <cmdline>", the `kernel` path as the TOML writes
+    it first (argv[0]); hvtest says it on its start line, mb1test on one
+    of its own."""
+    with open(os.path.join(ROOT, config), "rb") as f:
+        dom = next(d for d in tomllib.load(f)["domain"] if d["name"] == domain)
+    kernel, cmdline = dom["kernel"], dom.get("cmdline", "")
+    line = re.escape(f"{kernel} {cmdline}" if cmdline else kernel)
+    if guest == "mb1test":
+        return [rf"\[{domain}\] mb1test: cmdline '{line}'",
+                rf"\[{domain}\] mb1test: argv0 '{re.escape(kernel)}'"]
+    return [rf"\[{domain}\] hvtest: start \(loader 'hv', cmdline '{line}', "
+            rf"argv0 '{re.escape(kernel)}'\)"]
 
 
 def integration_cases():
@@ -119,6 +141,8 @@ def integration_cases():
     hvtest_ok = [rf"\[test0\] hvtest: PASS {c}" for c in
                  ("boot-magic", "cpuid-hypervisor", "memory-map", "memory-rw", "port-refused",
                   "hypercall", "long-mode")]
+    # Its command line starts with the kernel's path from the configuration.
+    hvtest_ok += guest_argv0("tests/configs/hvtest.toml", "test0")
     hvtest_ok += [r"\[test0\] hvtest: done, 7 passed, 0 failed",
                   r"hv: domain test0 stopped: poweroff",
                   r"hv: domain test0 exits: total=\d+ cpuid=\d+ .*io=\d+ .*hypercall=2",
@@ -201,12 +225,33 @@ def integration_cases():
                       config="tests/configs/mb1-modules.toml", guests=["mb1test.elf"],
                       files=["tests/configs/mb1-mod-a.txt", "tests/configs/mb1-mod-b.txt"],
                       forbid=(PANIC, r"mb1test: FAIL"),
-                      expect=[r"\[mb1\] mb1test: cmdline 'expect-mods=2 hello'",
-                              r"\[mb1\] mb1test: module 0 'alpha one' 34 bytes, "
+                      expect=guest_argv0("tests/configs/mb1-modules.toml", "mb1", "mb1test") +
+                             [r"\[mb1\] mb1test: module 0 'alpha one' 34 bytes, "
                               r"first line 'this is module a'",
                               r"\[mb1\] mb1test: module 1 'beta' 17 bytes, "
                               r"first line 'this is module b'",
                               r"\[mb1\] mb1test: PASS", r"hv: domain mb1 stopped: poweroff"]))
+    # The same guests without the hypervisor, for what other loaders give
+    # as the command line: GRUB 2 gives the arguments alone (it skips the
+    # file name: its `multiboot`/`multiboot2 /hv/hv.elf ARGS`), QEMU's
+    # -kernel gives the file name first, as the hypervisor does.
+    cases.append(Case("grub-bare-hvtest", image="iso", firmware="bios", forbid=(PANIC,),
+                      grub=dict(elf="hvtest.elf", cmdline="expect-mem=64M"),
+                      expect=[r"^hvtest: start \(loader 'GRUB [^']*', cmdline 'expect-mem=64M', "
+                              r"argv0 'expect-mem=64M'\)", r"^hvtest: PASS boot-magic",
+                              r"^hvtest: done, \d+ passed"]))
+    mods = [("tests/configs/mb1-mod-a.txt", "alpha one"), ("tests/configs/mb1-mod-b.txt", "beta")]
+    cases.append(Case("grub-bare-mb1test", image="iso", firmware="bios", forbid=(PANIC, r"FAIL"),
+                      grub=dict(elf="mb1test.elf", cmdline="expect-mods=2 hello", mb1=True,
+                                modules=mods),
+                      expect=[r"^mb1test: cmdline 'expect-mods=2 hello'",
+                              r"^mb1test: argv0 'expect-mods=2'",
+                              r"^mb1test: module 0 'alpha one' 34 bytes",
+                              r"^mb1test: module 1 'beta' 17 bytes", r"^mb1test: PASS"]))
+    cases.append(Case("qemu-kernel-mb1test", image="iso", firmware="bios", forbid=(PANIC, r"FAIL"),
+                      grub=dict(elf="mb1test.elf", cmdline="expect-mods=0 hello", kernel=True),
+                      expect=[r"^mb1test: cmdline '\S*/mb1test\.elf expect-mods=0 hello'",
+                              r"^mb1test: argv0 '\S*/mb1test\.elf'", r"^mb1test: PASS"]))
     cases.append(Case("domains-explicit-ranges", image="esp", firmware="uefi", smp=2,
                       config="tests/configs/explicit-ranges.toml", forbid=(PANIC, r"hvtest: FAIL"),
                       expect=[r"hv: domain pinned: 16 MiB at host 0x10000000 \(and more ranges\)"] +
@@ -666,7 +711,24 @@ def spcr_table(port):
 
 def prepare_image(case, build, workdir):
     """The default images as built, or one made for the case's
-    configuration and command line with scripts/mkimage."""
+    configuration and command line with scripts/mkimage; for a guest
+    without the hypervisor, its ISO (scripts/mkiso) or the QEMU arguments
+    that boot it with -kernel."""
+    if case.grub:
+        g = case.grub
+        elf = os.path.join(build, "guests", g["elf"])
+        if not os.path.exists(elf):
+            subprocess.run(["make", "-s", f"BUILD={build}", elf], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+        if g.get("kernel"):
+            return {"kernel": (elf, g["cmdline"])}
+        out = os.path.join(workdir, "hv.iso")
+        subprocess.run([os.path.join(ROOT, "scripts", "mkiso"), "--elf", elf, "--out", out,
+                        "--cmdline", g["cmdline"]] + (["--multiboot1"] if g.get("mb1") else []) +
+                       [a for path, args in g.get("modules", ())
+                        for a in ("--module", f"{os.path.join(ROOT, path)}:{args}")],
+                       check=True, stdout=subprocess.DEVNULL)
+        return {"iso": out}
     if not case.cmdline and not case.config:
         return {case.image: os.path.join(build, "esp" if case.image == "esp" else "hv.iso")}
     out = os.path.join(workdir, "esp" if case.image == "esp" else "hv.iso")

@@ -134,6 +134,10 @@ static const struct boot_module *domain_module(const struct domain *d, const str
 	return m;
 }
 
+/* What the configuration lets through as a command line is what the
+ * loader takes from a multiboot kernel's, its file name in front. */
+_Static_assert(GUEST_MB_CMDLINE_MAX == CONFIG_CMDLINE_MAX, "one command-line limit");
+
 static int load_kernel(struct domain *d, const struct boot_info *bi, struct guest_entry *entry)
 {
 	/* Static: up to CONFIG_MAX_MODULES descriptors is too much for a
@@ -174,6 +178,7 @@ static int load_kernel(struct domain *d, const struct boot_info *bi, struct gues
 		.mem_size = d->ram[0].size,
 		.ram_size = d->mem_size,
 		.cmdline = cfg->cmdline,
+		.kernel_name = cfg->kernel_path,
 		.initrd = initrd ? (const void *)(uintptr_t)initrd->start : NULL,
 		.initrd_len = initrd ? initrd->end - initrd->start : 0,
 		.modules = cfg->nmodules ? mods : NULL,

@@ -1090,9 +1090,18 @@ static void start(uint32_t magic, uint32_t info_addr)
 	struct strbuf why = STRBUF_INIT(boot_why);
 
 	boot_why[0] = '\0';
-	if (mb2_parse(magic, info_addr, &boot, &why))
-		con_printf("hvtest: start (loader '%s', cmdline '%s')\n", boot.loader, boot.cmdline);
-	else
+	if (mb2_parse(magic, info_addr, &boot, &why)) {
+		/* The first word as a string of its own: argv[0], the kernel's
+		 * file name, from the hypervisor (and QEMU's -kernel; GRUB 2
+		 * gives none). A case checks it against the configuration's
+		 * `kernel`; longer ones are cut at 63 bytes. */
+		char argv0[64];
+		uint32_t n = boot.argv0_len < sizeof(argv0) ? boot.argv0_len : sizeof(argv0) - 1;
+		memcpy(argv0, boot.argv0, n);
+		argv0[n] = '\0';
+		con_printf("hvtest: start (loader '%s', cmdline '%s', argv0 '%s')\n", boot.loader,
+			   boot.cmdline, argv0);
+	} else
 		con_printf("hvtest: start\n");
 }
 

@@ -80,6 +80,12 @@ struct boot_info {
 	uint32_t addr, size;		/* the block, guest physical */
 	const char *cmdline;		/* "" when there is no tag */
 	bool have_cmdline;
+	/* The command line's first word, argv0_len bytes at argv0: the
+	 * kernel's file name (argv[0]) when the loader gives one, as the
+	 * hypervisor does (GRUB 2 does not). The parsers read every word of
+	 * cmdline: the name has no "key=" of theirs. */
+	const char *argv0;
+	uint32_t argv0_len;
 	const char *loader;		/* "" when there is no tag */
 	bool have_meminfo;
 	uint32_t mem_lower, mem_upper;	/* KiB */

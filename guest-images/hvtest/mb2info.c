@@ -12,6 +12,11 @@ static uint32_t align8(uint32_t v)
 	return (v + 7) & ~7u;
 }
 
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 /* A string tag (3.6.3, 3.6.4) whose string is NUL-terminated inside it. */
 static bool string_tag(const struct mb2_tag *tag, const char **out)
 {
@@ -95,9 +100,22 @@ static bool overlaps_image(uint32_t addr, uint32_t size)
 	return addr < (uintptr_t)__image_end && addr + size > (uintptr_t)__image_start;
 }
 
+/* The first word (argv[0] when the loader gives the file name). */
+static void find_argv0(struct boot_info *bi)
+{
+	const char *p = bi->cmdline;
+
+	while (is_space(*p))
+		p++;
+	bi->argv0 = p;
+	while (*p && !is_space(*p))
+		p++;
+	bi->argv0_len = (uint32_t)(p - bi->argv0);
+}
+
 bool mb2_parse(uint32_t magic, uint32_t addr, struct boot_info *bi, struct strbuf *why)
 {
-	*bi = (struct boot_info){ .cmdline = "", .loader = "" };
+	*bi = (struct boot_info){ .cmdline = "", .loader = "", .argv0 = "" };
 	if (magic != MB2_BOOTLOADER_MAGIC) {
 		sb_printf(why, "EAX was 0x%x, not 0x%x", magic, MB2_BOOTLOADER_MAGIC);
 		return false;
@@ -126,6 +144,7 @@ bool mb2_parse(uint32_t magic, uint32_t addr, struct boot_info *bi, struct strbu
 		sb_printf(why, "no command-line tag");
 		return false;
 	}
+	find_argv0(bi);
 	bi->addr = addr;
 	bi->size = total;
 	bi->valid = true;
@@ -137,14 +156,11 @@ const struct mb2_mmap_entry *mmap_entry(const struct boot_info *bi, uint32_t i)
 	return (const void *)((const char *)bi->mmap->entries + i * bi->mmap->entry_size);
 }
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /*
  * The value of the first word "key=value" on the command line, copied to
- * out (truncated to cap). Words are separated by blanks.
+ * out (truncated to cap). Words are separated by blanks. A first word
+ * that is the kernel's file name (argv[0]) has no "key=" of ours, so the
+ * command line is read whole, with or without it.
  */
 bool cmdline_value(const char *cmdline, const char *key, char *out, size_t cap)
 {

@@ -4,12 +4,15 @@
  * command line, modules, memory map) and reports on COM1:
  *
  *   mb1test: cmdline '<cmdline>'
+ *   mb1test: argv0 '<its first word>'
  *   mb1test: mmap: <n> entries, <k> KiB available
  *   mb1test: module <i> '<string>' <size> bytes, first line '<up to 40 chars>'
  *   mb1test: PASS | mb1test: FAIL <why>
  *
- * PASS needs EAX == 0x2BADB002, a command line, and as many modules as the
- * command line's `expect-mods=<n>` word says (and each module page
+ * argv0 is the command line's first word: the kernel's file name when the
+ * loader gives one (the hypervisor and QEMU's -kernel do, GRUB 2 does
+ * not). PASS needs EAX == 0x2BADB002, a command line, and as many modules
+ * as its `expect-mods=<n>` word says (any word: argv[0] is not one) (and each module page
  * aligned, as the header's flag bit 0 asks). Then it powers off: ACPI S5
  * through PM1a_CNT with our hypervisor's SLP_TYP (5), then QEMU's (0).
  */
@@ -77,13 +80,13 @@ static __attribute__((noreturn)) void mb1_power_off(void)
 	halt_forever();
 }
 
-/* The number after "expect-mods=" as a word of the command line, or -1. */
-static int expect_mods(const char *cmdline)
+/* The number after "expect-mods=" as a word of `args`, or -1. */
+static int expect_mods(const char *args)
 {
 	static const char key[] = "expect-mods=";
 
-	for (const char *p = cmdline; *p; p++) {
-		if (p != cmdline && p[-1] != ' ')
+	for (const char *p = args; *p; p++) {
+		if (p != args && p[-1] != ' ')
 			continue;
 		size_t i = 0;
 		while (key[i] && p[i] == key[i])
@@ -124,6 +127,13 @@ void mb1test_main(uint32_t magic, uint32_t info_addr)
 	if (info->flags & MB1_INFO_CMDLINE) {
 		cmdline = (const char *)(uintptr_t)info->cmdline;
 		con_printf("mb1test: cmdline '%s'\n", text(buf, sizeof(buf), cmdline, 1024, false));
+		const char *first = cmdline;
+		while (*first == ' ')
+			first++;
+		size_t n = 0;
+		while (first[n] && first[n] != ' ')
+			n++;
+		con_printf("mb1test: argv0 '%s'\n", text(buf, sizeof(buf), first, n, false));
 	}
 	if (info->flags & MB1_INFO_MMAP) {
 		uint32_t n = 0, kib = 0, off = 0;

@@ -93,12 +93,13 @@ static void check_accepted(const uint8_t *blob, size_t size, const struct hv_con
 	for (uint32_t i = 0; i < cfg->ndomains; i++) {
 		const struct domain_config *d = &cfg->domains[i];
 		check(inside(blob, size, d->name) && inside(blob, size, d->kernel) &&
-		      inside(blob, size, d->cmdline));
+		      inside(blob, size, d->kernel_path) && inside(blob, size, d->cmdline));
 		size_t n = strlen(d->name);
 		check(n >= 1 && n <= CONFIG_NAME_MAX);
 		check(strspn(d->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n);
 		check(strlen(d->kernel) >= 1 && strlen(d->kernel) < CONFIG_MODULE_MAX);
 		check(strlen(d->cmdline) < CONFIG_CMDLINE_MAX);
+		check(strlen(d->kernel_path) >= 1 && strlen(d->kernel_path) < CONFIG_CMDLINE_MAX);
 		check(d->cpus && !(d->cpus & cpus));
 		cpus |= d->cpus;
 		check(d->memory && d->memory % 4096 == 0 && d->memory <= CONFIG_PHYS_LIMIT);

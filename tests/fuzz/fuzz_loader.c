@@ -19,7 +19,9 @@
  *          48 MiB (the first 16 MiB of which are `mem`);
  *   bit 5: the image gets a bzImage's magics (boot flag 0xaa55 at 0x1fe,
  *          "HdrS" at 0x202), so that seeds of other formats (make test
- *          starts from hvtest.elf) reach the setup header's fields soon.
+ *          starts from hvtest.elf) reach the setup header's fields soon;
+ *   bit 6: the kernel's file name is passed: a multiboot kernel's command
+ *          line must then be "FILE CMDLINE", a Linux kernel's CMDLINE.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. vmm/load/loader*.c \
  *       tests/fuzz/fuzz_loader.c tests/unit/host_stubs.c -o build/fuzz_loader
@@ -38,6 +40,8 @@
 #define FUZZ_RAM (48u << 20)
 #define FUZZ_RSDP 0xf0000u
 #define FUZZ_CMDLINE "fuzz=1"
+#define FUZZ_KERNEL "guests/fuzz.elf"
+#define FUZZ_MB_CMDLINE FUZZ_KERNEL " " FUZZ_CMDLINE
 #define MB1_MAGIC 0x1badb002u
 #define MB1_BOOTLOADER_MAGIC 0x2badb002u
 
@@ -99,6 +103,13 @@ static void check_module(const uint8_t *mem, const struct guest_module *m,
 	*prev = end;
 }
 
+/* What a multiboot kernel's command line must be: with the file name first
+ * when there is one. */
+static const char *mb_cmdline(const struct guest_load_args *a)
+{
+	return a->kernel_name ? FUZZ_MB_CMDLINE : FUZZ_CMDLINE;
+}
+
 /* Multiboot2: the block's size and every tag up to END; the modules. */
 static void check_mb2(const uint8_t *mem, const struct guest_load_args *a,
 		      const struct guest_entry *ge)
@@ -115,7 +126,7 @@ static void check_mb2(const uint8_t *mem, const struct guest_load_args *a,
 		if (type == MB2_TAG_END)
 			break;
 		if (type == MB2_TAG_CMDLINE)
-			check(strcmp((const char *)info + off + 8, FUZZ_CMDLINE) == 0);
+			check(strcmp((const char *)info + off + 8, mb_cmdline(a)) == 0);
 		if (type == MB2_TAG_MODULE) {
 			check(nmods < a->nmodules);
 			check(strcmp((const char *)info + off + 16, mod_strings[nmods]) == 0);
@@ -137,7 +148,7 @@ static void check_mb1(const uint8_t *mem, const struct guest_load_args *a,
 	uint64_t prev = (uint64_t)ge->ebx + ge->info_size;
 
 	check(rd32(info) == 0x24d);
-	check(strcmp((const char *)mem + rd32(info + 16), FUZZ_CMDLINE) == 0);
+	check(strcmp((const char *)mem + rd32(info + 16), mb_cmdline(a)) == 0);
 	check(rd32(info + 20) == a->nmodules);
 	for (uint32_t i = 0; i < a->nmodules; i++) {
 		const uint8_t *m = mem + rd32(info + 24) + 16 * i;
@@ -241,6 +252,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		a.acpi_rsdp = FUZZ_RSDP;
 		a.ram_size = FUZZ_RAM;
 	}
+	if (control & 64)
+		a.kernel_name = FUZZ_KERNEL;
 
 	test_log_clear();
 	int err = guest_load_args(&a, &ge);

@@ -26,11 +26,16 @@ struct test_domain {
 	uint64_t cpus, memory;
 };
 
-/* Version 2, 3 and 4 additions of a domain, for blob_build: on_crash and
+#define DEFAULT_PATH "guests/kernel.elf"
+
+
+/* Version 2 to 5 additions of a domain, for blob_build: the kernel path
+ * (the `kernel` value as the TOML wrote it), on_crash and
  * explicit ranges (n may exceed CONFIG_MAX_RANGES, to test the limit);
  * the initrd's module name (NULL: none) and modules (nmods may exceed
  * CONFIG_MAX_MODULES); PCI functions (ndevs may exceed CONFIG_MAX_DEVICES). */
 struct test_extra {
+	const char *path;	/* kernel_path (version 5); NULL: DEFAULT_PATH */
 	uint32_t on_crash;
 	uint32_t n;
 	struct hvcfg_range r[CONFIG_MAX_RANGES + 2];
@@ -118,10 +123,15 @@ static struct blob blob_build(const struct test_domain *doms, unsigned n, uint32
 	assert_non_null(b.data);
 	put_string(table, &tsize, "");
 	for (unsigned i = 0; i < n; i++) {
+		/* In this order in the table (an initializer's are not
+		 * sequenced): the cmdline last, the kernel path before it. */
+		uint32_t name = put_string(table, &tsize, doms[i].name);
+		uint32_t kernel = put_string(table, &tsize, doms[i].kernel);
+		uint32_t path = put_string(table, &tsize,
+					   extra && extra[i].path ? extra[i].path : DEFAULT_PATH);
+		uint32_t cmdline = put_string(table, &tsize, doms[i].cmdline);
 		struct hvcfg_domain d = {
-			.name = put_string(table, &tsize, doms[i].name),
-			.kernel = put_string(table, &tsize, doms[i].kernel),
-			.cmdline = put_string(table, &tsize, doms[i].cmdline),
+			.name = name, .kernel = kernel, .kernel_path = path, .cmdline = cmdline,
 			.cpus = doms[i].cpus, .memory = doms[i].memory,
 		};
 		if (extra) {
@@ -230,6 +240,7 @@ static void test_one_domain(void **state)
 	assert_int_equal(cfg.ndomains, 1);
 	assert_string_equal(cfg.domains[0].name, "test0");
 	assert_string_equal(cfg.domains[0].kernel, "test0.kernel");
+	assert_string_equal(cfg.domains[0].kernel_path, DEFAULT_PATH);
 	assert_string_equal(cfg.domains[0].cmdline, "expect-mem=32M");
 	assert_int_equal(cfg.domains[0].cpus, 1);
 	assert_int_equal(cfg.domains[0].memory, 32 * MiB);
@@ -278,7 +289,7 @@ static void test_unaligned_blob(void **state)
 }
 
 /* Limits that are just allowed: 16 domains, 16-char names, 63-char module
- * names, 1023-byte command lines, CPU 63. */
+ * names, 1023-byte command lines and kernel paths, CPU 63. */
 static void test_limits_accepted(void **state)
 {
 	static char names[CONFIG_MAX_DOMAINS][8];
@@ -298,9 +309,14 @@ static void test_limits_accepted(void **state)
 	doms[0].name = "abcdefghijklmn_-";
 	doms[0].kernel = kernel;
 	doms[1].cmdline = cmdline;
-	struct blob b = blob_new(doms, CONFIG_MAX_DOMAINS, 0);
+	static struct test_extra ex[CONFIG_MAX_DOMAINS];
+	ex[2].path = cmdline;
+	ex[3].path = "k";
+	struct blob b = blob_build(doms, CONFIG_MAX_DOMAINS, 0, ex);
 	expect_accept(&b, &cfg);
 	assert_int_equal(cfg.ndomains, CONFIG_MAX_DOMAINS);
+	assert_int_equal(strlen(cfg.domains[2].kernel_path), CONFIG_CMDLINE_MAX - 1);
+	assert_string_equal(cfg.domains[3].kernel_path, "k");
 	assert_true(cfg.domains[15].cpus == 1ull << 63);
 	free(b.data);
 }
@@ -322,6 +338,7 @@ static void test_sample_from_hvconfig(void **state)
 	assert_int_equal(cfg.ndomains, 4);
 	assert_string_equal(cfg.domains[0].name, "linux0");
 	assert_string_equal(cfg.domains[0].kernel, "linux0.kernel");
+	assert_string_equal(cfg.domains[0].kernel_path, "guests/bzImage");
 	assert_string_equal(cfg.domains[0].cmdline, "console=ttyS0");
 	assert_true(cfg.domains[0].cpus == 0x6);
 	assert_true(cfg.domains[0].memory == 256 * MiB);
@@ -329,6 +346,7 @@ static void test_sample_from_hvconfig(void **state)
 	assert_int_equal(cfg.domains[0].nranges, 0);
 	assert_string_equal(cfg.domains[1].name, "rt-1");
 	assert_string_equal(cfg.domains[1].kernel, "rt-1.kernel");
+	assert_string_equal(cfg.domains[1].kernel_path, "guests/rt.elf");
 	assert_string_equal(cfg.domains[1].cmdline, "");
 	assert_true(cfg.domains[1].cpus == 0x8000000000000008ull);
 	assert_true(cfg.domains[1].memory == 1024 * MiB);
@@ -402,14 +420,14 @@ static void test_bad_version(void **state)
 	struct hvcfg_header h = get_hdr(&b);
 	(void)state;
 
-	h.version = 5;
+	h.version = 6;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 5 (this hypervisor reads version 4)\n");
+	expect_reject(&b, "hv: config: unsupported version 6 (this hypervisor reads version 5)\n");
 	h.version = 0;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 4)\n");
+	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 5)\n");
 	free(b.data);
 }
 
@@ -431,7 +449,7 @@ static void test_version_1_refused(void **state)
 	memcpy(v1 + 80, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v1, sizeof(v1));
 	memcpy(v1 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 4: "
+	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 5: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -454,7 +472,7 @@ static void test_version_2_refused(void **state)
 	memcpy(v2 + 96, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v2, sizeof(v2));
 	memcpy(v2 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 2, this hypervisor reads version 4: "
+	expect_reject(&b, "hv: config: blob version 2, this hypervisor reads version 5: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -482,9 +500,29 @@ static void test_version_3_refused(void **state)
 	memcpy(v3 + 120, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v3, sizeof(v3));
 	memcpy(v3 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 3, this hypervisor reads version 4: "
+	expect_reject(&b, "hv: config: blob version 3, this hypervisor reads version 5: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+}
+
+/* A version 4 blob (the same 72-byte records, the word at 44 reserved and
+ * 0: no kernel path), as the hvconfig before argv[0] wrote it. */
+static void test_version_4_refused(void **state)
+{
+	struct blob b = blob_new(one, 1, 0);
+	struct hvcfg_header h = get_hdr(&b);
+	struct hvcfg_domain d = get_dom(&b, 0);
+	(void)state;
+
+	h.version = 4;
+	put_hdr(&b, &h);
+	d.kernel_path = 0;
+	put_dom(&b, 0, &d);
+	seal(&b);
+	expect_reject(&b, "hv: config: blob version 4, this hypervisor reads version 5: "
+		      "recompile it with scripts/hvconfig\n");
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+	free(b.data);
 }
 
 static void test_size_mismatch(void **state)
@@ -612,6 +650,13 @@ static void test_string_offsets(void **state)
 	seal(&b);
 	expect_reject(&b, "config: domain 0: kernel offset 0xffffffff outside the ");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+
+	bad = d;
+	bad.kernel_path = h.strings_size;
+	put_dom(&b, 0, &bad);
+	seal(&b);
+	expect_reject(&b, "hv: config: domain 0: kernel path offset 0x");
+	assert_true(test_log_has("outside the "));
 	free(b.data);
 }
 
@@ -629,14 +674,22 @@ static void test_string_not_terminated(void **state)
 	free(b.data);
 }
 
-static void reject_domain(const char *name, const char *kernel, const char *cmdline,
-			  const char *msg)
+static void reject_domain_path(const char *name, const char *kernel, const char *cmdline,
+			       const char *path, const char *msg)
 {
 	struct test_domain d[2] = { three[0], { name, kernel, cmdline, 0x1, MiB } };
-	struct blob b = blob_new(d, 2, 0);
+	static struct test_extra ex[2];
+	ex[1].path = path;
+	struct blob b = blob_build(d, 2, 0, ex);
 
 	expect_reject(&b, msg);
 	free(b.data);
+}
+
+static void reject_domain(const char *name, const char *kernel, const char *cmdline,
+			  const char *msg)
+{
+	reject_domain_path(name, kernel, cmdline, NULL, msg);
 }
 
 static void test_names(void **state)
@@ -668,6 +721,32 @@ static void test_kernel_and_cmdline_lengths(void **state)
 		      "characters (must be 1..63)\n");
 	reject_domain("a", "k", cmdline,
 		      "hv: config: domain 1 (\"a\"): cmdline is 1024 bytes (at most 1023)\n");
+	/* The kernel path: 1..1023 bytes, whatever the image (only a multiboot
+	 * kernel gets it, and the loader checks it then: one word, and fits a
+	 * command line together with the cmdline). */
+	reject_domain_path("a", "k", "", "", "hv: config: domain 1 (\"a\"): kernel path is 0 "
+			   "bytes (must be 1..1023)\n");
+	reject_domain_path("a", "k", "", cmdline, "hv: config: domain 1 (\"a\"): kernel path is "
+			   "1024 bytes (must be 1..1023)\n");
+}
+
+/* The kernel path is the third string of one[]'s table: its NUL gone, it
+ * runs into the cmdline and on to the table's end. */
+static void test_kernel_path_not_terminated(void **state)
+{
+	struct blob b = blob_new(one, 1, 0);
+	struct hvcfg_header h = get_hdr(&b);
+	struct hvcfg_domain d = get_dom(&b, 0);
+	uint8_t *table = b.data + h.strings_off;
+	(void)state;
+
+	assert_string_equal((const char *)table + d.kernel_path, DEFAULT_PATH);
+	table[d.kernel_path + strlen(DEFAULT_PATH)] = ' ';
+	b.data[b.len - 1] = 'x';
+	seal(&b);
+	expect_reject(&b, "config: domain 0: kernel path at 0x");
+	assert_true(test_log_has("is not NUL-terminated inside the string table\n"));
+	free(b.data);
 }
 
 /* ---- resources ------------------------------------------------------------------ */
@@ -717,18 +796,12 @@ static void test_resources(void **state)
 			   "supported (must be 0)\n");
 }
 
-static void test_reserved_on_crash_and_huge_memory(void **state)
+static void test_on_crash_and_huge_memory(void **state)
 {
 	struct blob b = blob_new(three, 3, 0);
 	struct hvcfg_domain d = get_dom(&b, 1), bad;
 	struct hv_config cfg;
 	(void)state;
-
-	bad = d;
-	bad.reserved = 0x10;
-	put_dom(&b, 1, &bad);
-	seal(&b);
-	expect_reject(&b, "hv: config: domain 1 (\"db\"): reserved field 0x10 (must be 0)\n");
 
 	bad = d;
 	bad.on_crash = 2;
@@ -1328,6 +1401,7 @@ int main(void)
 		cmocka_unit_test(test_version_1_refused),
 		cmocka_unit_test(test_version_2_refused),
 		cmocka_unit_test(test_version_3_refused),
+		cmocka_unit_test(test_version_4_refused),
 		cmocka_unit_test(test_size_mismatch),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_bad_crc),
@@ -1336,9 +1410,10 @@ int main(void)
 		cmocka_unit_test(test_string_not_terminated),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_kernel_and_cmdline_lengths),
+		cmocka_unit_test(test_kernel_path_not_terminated),
 		cmocka_unit_test(test_cpu_overlap),
 		cmocka_unit_test(test_resources),
-		cmocka_unit_test(test_reserved_on_crash_and_huge_memory),
+		cmocka_unit_test(test_on_crash_and_huge_memory),
 		cmocka_unit_test(test_ranges_accepted),
 		cmocka_unit_test(test_ranges_limits),
 		cmocka_unit_test(test_range_values),

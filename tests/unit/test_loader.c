@@ -277,7 +277,8 @@ static int load_cmd(const char *cmdline)
 	assert_non_null(image);
 	memcpy(image, ib, ilen);
 	test_log_clear();
-	if (!xa.initrd && !xa.modules && !xa.acpi_rsdp && !xa.ram_size && !xa.reserved)
+	if (!xa.initrd && !xa.modules && !xa.acpi_rsdp && !xa.ram_size && !xa.reserved &&
+	    !xa.kernel_name)
 		return guest_load("dom1", image, ilen, mem, mem_size, cmdline, &ge);
 	struct guest_load_args a = xa;
 	a.name = "dom1";
@@ -1148,12 +1149,13 @@ static void test_no_room_for_info(void **state)
 	expect_ok();
 	assert_int_equal(ge.ebx, MIB - 0x1000);
 	check_info("console=ttyS0 quiet");
-	/* A long command line does not fit the page either. */
+	/* A command line longer than a multiboot kernel's limit is refused
+	 * before it could fill the page. */
 	static char cl[5000];
 	memset(cl, 'y', sizeof(cl) - 1);
 	mem_new(MIB);
-	assert_int_equal(load_cmd(cl), -ENOMEM);
-	assert_true(test_log_has("no room for the boot information (5096 bytes"));
+	assert_int_equal(load_cmd(cl), -E2BIG);
+	assert_true(test_log_has("hv: domain dom1: kernel: command line is 4999 bytes, at most 1023\n"));
 	assert_true(mem_all(0, mem_size, POISON));
 }
 
@@ -2059,6 +2061,84 @@ static void test_real_bzimage(void **state)
 	check_linux(ge.rip, setup, a.cmdline, (uint64_t)top + 1 < mem_size ? (uint64_t)top + 1 : mem_size);
 }
 
+/* ---- the kernel's file name as argv[0] (as QEMU's -kernel gives it) ------------ */
+
+static void test_kernel_name_argv0(void **state)
+{
+	static char cl[GUEST_MB_CMDLINE_MAX];
+	(void)state;
+
+	/* multiboot2: "FILE ARGS"; no blank after FILE when there are no ARGS. */
+	kernel(32, K_MB2);
+	xa.kernel_name = "guests/k.elf";
+	expect_ok();
+	check_info("guests/k.elf console=ttyS0 quiet");
+	mem_new(16 * MIB);
+	assert_int_equal(load_cmd(""), 0);
+	check_info("guests/k.elf");
+	/* A plain ELF gets a multiboot2 block too, and the same line. */
+	kernel(64, 0);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_info("guests/k.elf console=ttyS0 quiet");
+	/* multiboot: the same, with modules (their strings have no name). */
+	mb1_kernel(32, 0, 3);
+	set_modules(2, two_lens, two_strings);
+	mem_new(16 * MIB);
+	expect_ok();
+	check_mb1_info("guests/k.elf console=ttyS0 quiet");
+	mem_new(16 * MIB);
+	assert_int_equal(load_cmd(NULL), 0);
+	check_mb1_info("guests/k.elf");
+	/* No name ("" or NULL): the command line alone, as before. */
+	xa.kernel_name = "";
+	mem_new(16 * MIB);
+	expect_ok();
+	check_mb1_info("console=ttyS0 quiet");
+
+	/* The whole line is at most 1023 bytes: 12 + 1 + 1010 fits. */
+	xa.kernel_name = "guests/k.elf";
+	memset(cl, 'c', 1010);
+	cl[1010] = '\0';
+	mb1_kernel(32, 0, 3);
+	mem_new(16 * MIB);
+	assert_int_equal(load_cmd(cl), 0);
+	assert_int_equal(strlen((const char *)mem + rd32(mem + ge.ebx + 16)), 1023);
+	cl[1010] = 'c';
+	cl[1011] = '\0';
+	mem_new(16 * MIB);
+	assert_int_equal(load_cmd(cl), -E2BIG);
+	assert_true(test_log_has("hv: domain dom1: kernel: command line is 1024 bytes with the "
+				 "file name 'guests/k.elf' in front, at most 1023\n"));
+	assert_int_equal(count_lines(test_log()), 1);
+	assert_true(mem_all(0, mem_size, POISON));
+	/* A name with a blank would be two words. */
+	xa.kernel_name = "my guests/k.elf";
+	mem_new(16 * MIB);
+	expect_fail(-EINVAL, "its file name 'my guests/k.elf' has a blank (0x20): a multiboot "
+		    "kernel gets it as the first word of its command line");
+	xa.kernel_name = "k.elf\t";
+	kernel(32, K_MB2);
+	expect_fail(-EINVAL, "its file name 'k.elf\t' has a blank (0x09)");
+	/* A bad image is still reported as such first. */
+	img_begin();
+	fill(0, 0x1000, 0x42);
+	expect_fail(-ENOEXEC, "bad magic");
+	memset(&xa, 0, sizeof(xa));
+}
+
+/* A Linux kernel's command line is the configuration's alone: no file name,
+ * even one with a blank. */
+static void test_kernel_name_not_for_linux(void **state)
+{
+	(void)state;
+	bz_image(0x020f);
+	xa.kernel_name = "linux/bz Image";
+	expect_ok();
+	check_linux(BZ_PREF, BZ_SETUP, "console=ttyS0 quiet", 0);
+	memset(&xa, 0, sizeof(xa));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -2088,6 +2168,7 @@ int main(void)
 		T(test_required_tags),
 		T(test_bad_address_tag),
 		T(test_no_room_for_info),
+		T(test_kernel_name_argv0),
 		T(test_mb2_modules),
 		T(test_mb1_elf_kernel),
 		T(test_mb1_aout_kludge),
@@ -2098,6 +2179,7 @@ int main(void)
 		T(test_bzimage_placement),
 		T(test_bzimage_initrd),
 		T(test_bzimage_bad),
+		T(test_kernel_name_not_for_linux),
 		T(test_reserved_ranges),
 		T(test_reserved_refused),
 		T(test_real_bzimage),

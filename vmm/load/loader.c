@@ -141,12 +141,73 @@ const char *ldr_mod_string(const struct guest_module *m)
 	return m->string ? m->string : "";
 }
 
+/* ---- a multiboot kernel's command line ------------------------------------ */
+
+/*
+ * QEMU's -kernel hands a multiboot kernel the command line "FILE ARGS"
+ * (the file name as given, a blank, -append): a kernel that parses argv
+ * takes the file name as argv[0]. Here FILE is the configuration's
+ * `kernel` path. (GRUB 2's `multiboot FILE ARGS` and `multiboot2 FILE
+ * ARGS` skip the file name and give ARGS alone: grub-core/loader/
+ * multiboot.c, "Skip filename"; a kernel that reads key=value words sees
+ * no difference.)
+ */
+uint64_t ldr_mb_cmdline_len(const struct ldr_ctx *c)
+{
+	uint64_t name = strlen(c->kernel_name), args = strlen(c->cmdline);
+
+	if (name && args)
+		return name + 1 + args;
+	return name + args;
+}
+
+void ldr_mb_cmdline_copy(const struct ldr_ctx *c, uint8_t *dst)
+{
+	size_t name = strlen(c->kernel_name), args = strlen(c->cmdline);
+
+	memcpy(dst, c->kernel_name, name);
+	if (name && args)
+		dst[name++] = ' ';
+	memcpy(dst + name, c->cmdline, args + 1);
+}
+
+static bool ldr_is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+/* The file name is one word, and the whole line fits what the
+ * configuration allows a command line (hvconfig checks the same). */
+static int ldr_mb_cmdline_check(const struct ldr_ctx *c)
+{
+	for (const char *p = c->kernel_name; *p; p++) {
+		if (ldr_is_blank(*p)) {
+			pr_err(LDR_PFX "its file name '%s' has a blank (0x%02x): a multiboot kernel gets it as the first word of its command line\n",
+			       c->name, c->kernel_name, (unsigned char)*p);
+			return trace_error(-EINVAL);
+		}
+	}
+	uint64_t n = ldr_mb_cmdline_len(c);
+	if (n > GUEST_MB_CMDLINE_MAX - 1 && *c->kernel_name) {
+		pr_err(LDR_PFX "command line is %llu bytes with the file name '%s' in front, at most %u\n",
+		       c->name, (unsigned long long)n, c->kernel_name, GUEST_MB_CMDLINE_MAX - 1);
+		return trace_error(-E2BIG);
+	}
+	if (n > GUEST_MB_CMDLINE_MAX - 1) {
+		pr_err(LDR_PFX "command line is %llu bytes, at most %u\n", c->name,
+		       (unsigned long long)n, GUEST_MB_CMDLINE_MAX - 1);
+		return trace_error(-E2BIG);
+	}
+	return 0;
+}
+
 /* ---- the boot information (3.6) ------------------------------------------ */
 
 static uint64_t ldr_pad8(uint64_t n) { return (n + 7) & ~7ull; }
 
 /* Tag sizes without padding (3.6.2 ff.). */
 static uint64_t ldr_string_tag_size(const char *s) { return 8 + strlen(s) + 1; }
+static uint64_t ldr_cmdline_tag_size(const struct ldr_ctx *c) { return 8 + ldr_mb_cmdline_len(c) + 1; }
 #define LDR_MEMINFO_SIZE 16u	/* type, size, mem_lower, mem_upper */
 #define LDR_MMAP_HDR     16u	/* type, size, entry_size, entry_version */
 #define LDR_MODULE_SIZE  16u	/* type, size, mod_start, mod_end + string */
@@ -156,7 +217,7 @@ static uint64_t ldr_info_size(const struct ldr_ctx *c)
 {
 	uint64_t size = sizeof(struct mb2_info_header) +
 			ldr_pad8(ldr_string_tag_size(LDR_LOADER_NAME)) +
-			ldr_pad8(ldr_string_tag_size(c->cmdline)) +
+			ldr_pad8(ldr_cmdline_tag_size(c)) +
 			LDR_MEMINFO_SIZE + LDR_END_SIZE + LDR_MMAP_HDR +
 			ldr_memmap_len(c, false) * sizeof(struct mb2_mmap_entry);
 
@@ -240,12 +301,19 @@ static uint8_t *ldr_info_tag(uint8_t **pos, uint32_t type, uint64_t size)
 	return t;
 }
 
-/* 3.6.2 command line, 3.6.4 boot loader name: NUL-terminated strings. */
+/* 3.6.4 boot loader name: a NUL-terminated string. */
 static void ldr_info_string(uint8_t **pos, uint32_t type, const char *s)
 {
 	uint64_t size = ldr_string_tag_size(s);
 	uint8_t *t = ldr_info_tag(pos, type, size);
 	memcpy(t + 8, s, size - 8);
+}
+
+/* 3.6.2 command line: the same, the file name first. */
+static void ldr_info_cmdline(const struct ldr_ctx *c, uint8_t **pos)
+{
+	uint8_t *t = ldr_info_tag(pos, MB2_TAG_CMDLINE, ldr_cmdline_tag_size(c));
+	ldr_mb_cmdline_copy(c, t + 8);
 }
 
 /* 3.6.3 basic memory information, in KiB: lower from 0 (at most the
@@ -308,7 +376,7 @@ static void ldr_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size
 	memset(start, 0, size);
 	ldr_wr32(start, (uint32_t)size);
 	ldr_info_string(&pos, MB2_TAG_BOOTLOADER, LDR_LOADER_NAME);
-	ldr_info_string(&pos, MB2_TAG_CMDLINE, c->cmdline);
+	ldr_info_cmdline(c, &pos);
 	ldr_info_meminfo(&pos, c->ram_size);
 	ldr_info_mmap(c, &pos);
 	ldr_info_modules(c, &pos, addr + size);
@@ -373,6 +441,8 @@ static int ldr_multiboot(const struct ldr_ctx *c, struct guest_entry *out)
 		return trace_error(-EINVAL);
 	}
 	int err = ldr_check(c, &j);
+	if (!err)
+		err = ldr_mb_cmdline_check(c);
 	if (err)
 		return err;
 	uint64_t info_size = j.mb1 ? ldr_mb1_info_size(c) : ldr_info_size(c);
@@ -429,6 +499,7 @@ int guest_load_args(const struct guest_load_args *a, struct guest_entry *out)
 		.mem_size = a->mem_size,
 		.ram_size = a->ram_size > a->mem_size ? a->ram_size : a->mem_size,
 		.cmdline = a->cmdline ? a->cmdline : "",
+		.kernel_name = a->kernel_name ? a->kernel_name : "",
 		.initrd = a->initrd_len ? a->initrd : NULL,
 		.initrd_len = a->initrd ? a->initrd_len : 0,
 		.mods = a->nmodules ? a->modules : NULL,

@@ -31,13 +31,15 @@
  * (3.3): 32-bit protected mode, paging off, flat 4 GiB segments,
  * EAX = 0x36d76289, EBX = guest-physical address of a multiboot2
  * information block that the loader builds in guest memory: boot-loader
- * name "hv", the command line, basic meminfo, a memory map of exactly the
+ * name "hv", the command line (the kernel's file name, a blank and
+ * `cmdline`, as QEMU's -kernel gives a multiboot kernel; the name alone
+ * when `cmdline` is empty), basic meminfo, a memory map of exactly the
  * domain's RAM (one available region [0, size)) and its reserved ranges
  * (type 2, sorted), a module tag per
  * module, END. A multiboot kernel is entered the same way (Multiboot
  * 0.6.96, 3.2) with EAX = 0x2BADB002 and EBX = the address of a multiboot
  * information structure (3.3) saying the same: mem_lower/mem_upper, the
- * command line, the modules, the memory map, the boot-loader name.
+ * command line (the file name first, the same way), the modules, the memory map, the boot-loader name.
  * Either information block is placed at the first page after the image,
  * and the modules after it, each at the start of a page.
  */
@@ -65,6 +67,10 @@ struct guest_mem_range {
 /* At most this many reserved ranges in a memory map. */
 #define GUEST_MAX_RESERVED 16u
 
+/* A multiboot or multiboot2 kernel's command line at most, its file name
+ * and all, with the NUL: CONFIG_CMDLINE_MAX, the blob's own limit. */
+#define GUEST_MB_CMDLINE_MAX 1024u
+
 /* A boot module for a multiboot or multiboot2 kernel. */
 struct guest_module {
 	const void *data;	/* len bytes */
@@ -80,6 +86,11 @@ struct guest_load_args {
 	uint64_t mem_size;
 	uint64_t ram_size;	/* what the memory map says (< mem_size: mem_size) */
 	const char *cmdline;	/* NULL: "" */
+	/* The kernel's file name (the configuration's `kernel` path): the
+	 * first word of a multiboot, multiboot2 or plain ELF kernel's command
+	 * line (argv[0]), as QEMU's -kernel gives it; a Linux kernel's does
+	 * not have it. NULL or "": the command line is `cmdline` alone. */
+	const char *kernel_name;
 	const void *initrd;	/* Linux: optional (NULL or 0 bytes: none) */
 	size_t initrd_len;
 	const struct guest_module *modules;	/* multiboot: optional */
@@ -108,7 +119,10 @@ struct guest_load_args {
  * required multiboot2 header tag or multiboot flag, an entry above 4 GiB,
  * a Linux boot protocol older than 2.10), -ENOMEM when it, its boot
  * information, its modules or its initrd do not fit the domain, -E2BIG
- * for a command line longer than a Linux kernel takes, -EINVAL for an
+ * for a command line longer than a Linux kernel takes or (with the file
+ * name in front) longer than GUEST_MB_CMDLINE_MAX - 1 bytes for a
+ * multiboot kernel, -EINVAL for a multiboot kernel's file name with a
+ * blank in it (it would be two words), for an
  * initrd given to a multiboot or ELF kernel or modules given to Linux, or
  * for reserved ranges that are empty, wrap, overlap each other or the
  * RAM, or are more than GUEST_MAX_RESERVED.

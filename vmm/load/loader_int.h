@@ -53,6 +53,7 @@ struct ldr_ctx {
 	uint64_t mem_size;
 	uint64_t ram_size;	/* what the memory map reports (>= mem_size) */
 	const char *cmdline;	/* never NULL */
+	const char *kernel_name;	/* never NULL; "": no name in front */
 	const uint8_t *initrd;	/* NULL when initrd_len is 0 */
 	uint64_t initrd_len;
 	const struct guest_module *mods;
@@ -186,6 +187,11 @@ uint32_t ldr_memmap(const struct ldr_ctx *c, bool acpi, struct ldr_map_entry *ou
 uint32_t ldr_memmap_len(const struct ldr_ctx *c, bool acpi);
 /* A module's string, "" for NULL. */
 const char *ldr_mod_string(const struct guest_module *m);
+/* A multiboot kernel's command line, "<kernel_name> <cmdline>" (no blank
+ * around an empty part): its length without the NUL, and a copy of it
+ * with the NUL into dst (ldr_mb_cmdline_len + 1 bytes). */
+uint64_t ldr_mb_cmdline_len(const struct ldr_ctx *c);
+void ldr_mb_cmdline_copy(const struct ldr_ctx *c, uint8_t *dst);
 
 /* loader_mb2.c */
 int ldr_mb2_find(const struct ldr_ctx *c, struct ldr_mb2 *h);

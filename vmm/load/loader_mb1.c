@@ -142,7 +142,7 @@ static uint64_t ldr_mbi_strings_off(const struct ldr_ctx *c)
 
 uint64_t ldr_mb1_info_size(const struct ldr_ctx *c)
 {
-	uint64_t size = ldr_mbi_strings_off(c) + strlen(c->cmdline) + 1 +
+	uint64_t size = ldr_mbi_strings_off(c) + ldr_mb_cmdline_len(c) + 1 +
 			sizeof(LDR_LOADER_NAME);
 
 	for (uint32_t i = 0; i < c->nmods; i++)
@@ -177,7 +177,10 @@ void ldr_mb1_info_write(const struct ldr_ctx *c, uint64_t addr, uint64_t size)
 	ldr_meminfo(c->ram_size, &lower, &upper);
 	ldr_wr32(info + LDR_MBI_MEM_LOWER, lower);
 	ldr_wr32(info + LDR_MBI_MEM_UPPER, upper);
-	ldr_wr32(info + LDR_MBI_CMDLINE, ldr_mbi_string(info, addr, &str, c->cmdline));
+	/* The command line: the file name first (loader.c). */
+	ldr_wr32(info + LDR_MBI_CMDLINE, (uint32_t)(addr + str));
+	ldr_mb_cmdline_copy(c, info + str);
+	str += ldr_mb_cmdline_len(c) + 1;
 	ldr_wr32(info + LDR_MBI_LOADER_NAME, ldr_mbi_string(info, addr, &str, LDR_LOADER_NAME));
 
 	/* 3.3 "mods": start and end (exclusive, as GRUB gives it), string. */
