@@ -394,6 +394,17 @@ def integration_cases():
                                   r"\[apic\] hvtest: PASS xapic \(x2APIC -> disabled -> xAPIC, the illegal steps #GP; "
                                   r"10 timer interrupts, 2 exits each; fixed IPIs by physical and flat logical ID; back to x2APIC\)",
                                   r"hv: domain apic stopped: poweroff"]))
+    # Single-step over what the hypervisor emulates (one #DB with DR6.BS
+    # past each instruction), and STI's shadow ending with an emulated
+    # instruction: the same lines on both vendors.
+    for emu in ("qemu", "bochs"):
+        cases.append(Case(f"single-step-{emu}", image="iso", firmware="bios", smp=1, mem=256,
+                          emulator=emu, config="tests/configs/single-step.toml",
+                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
+                          expect=[r"\[step\] hvtest: PASS single-step \(10 instructions, one #DB each",
+                                  r"\[step\] hvtest: PASS interrupt-shadow ",
+                                  r"\[step\] hvtest: done, 3 passed, 0 failed",
+                                  r"hv: domain step stopped: poweroff"]))
 
     # A bad image beside a good one: only the bad domain is left out.
     cases.append(Case("bad-kernel-beside-good", image="iso", firmware="bios", smp=2,

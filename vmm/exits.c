@@ -39,6 +39,15 @@ void vcpu_insn_len_unknown(struct vcpu *v)
 	domain_stop(v->dom, "internal error: unknown instruction length");
 }
 
+void vcpu_insn_done_flags(struct vcpu *v)
+{
+	bool step = v->regs.rflags & X86_RFLAGS_TF;
+
+	v->regs.rflags &= ~X86_RFLAGS_RF;
+	if (step)
+		vcpu_ops->single_step_trap(v);
+}
+
 static void mem_violation_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	char why[96];

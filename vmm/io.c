@@ -168,20 +168,36 @@ __attribute__((noinline, cold)) static void io_refuse_note(const struct domain *
 		 e->io.size * 8, e->io.port);
 }
 
-/* Reads return all ones, writes are dropped; counted, the first few
- * noted. The note is the last thing done, a tail call: no frame. */
-static inline void io_refuse(struct vcpu *v, const struct vm_exit *e)
+/* A refused read returns all ones; a write is dropped. */
+static inline void io_refuse_value(struct vcpu *v, const struct vm_exit *e)
 {
-	struct domain *d = v->dom;
-
 	if (e->io.in && !e->io.string) {
 		uint64_t ones = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
 		v->regs.rax = (v->regs.rax & ~ones) | ones;
 		if (e->io.size == 4)
 			v->regs.rax = (uint32_t)v->regs.rax;	/* 32-bit writes zero-extend */
 	}
+}
+
+/* The refusal, counted, the first few noted. The note is the last thing
+ * done, a tail call: no frame. */
+static inline void io_refuse(struct vcpu *v, const struct vm_exit *e)
+{
+	struct domain *d = v->dom;
+
+	io_refuse_value(v, e);
 	if (d->io_refused++ < 8)
 		io_refuse_note(d, e);
+}
+
+/* The rare ends of io_exit's refusal in one out-of-line tail call: the
+ * note of the domain's first few refusals, and the completion's RF/TF
+ * work (exits.h; a no-op when neither flag is set). */
+__attribute__((noinline, cold)) static void io_refuse_rare(struct vcpu *v, const struct vm_exit *e)
+{
+	if (v->dom->io_refused <= 8)
+		io_refuse_note(v->dom, e);
+	vcpu_insn_done_flags(v);
 }
 
 /* A port someone owns (port_owner), for an access that is not string I/O. */
@@ -236,11 +252,16 @@ void io_exit(struct vcpu *v, const struct vm_exit *e)
 		io_owned(v, e, owner);
 		return;
 	}
-	/* vcpu_skip_insn with its error a tail call, then the refusal */
+	/* vcpu_skip_insn and io_refuse with their rare calls (the error, the
+	 * note, RF/TF) tail calls: the refused port, and the tail jumps
+	 * above, need no frame. */
 	if (__builtin_expect(e->insn_len == 0, 0)) {
 		vcpu_insn_len_unknown(v);
 		return;
 	}
 	v->regs.rip += e->insn_len;
-	io_refuse(v, e);
+	io_refuse_value(v, e);
+	bool note = v->dom->io_refused++ < 8;
+	if (__builtin_expect(note || (v->regs.rflags & VCPU_INSN_DONE_RARE), 0))
+		io_refuse_rare(v, e);
 }

@@ -3,6 +3,7 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "vmm/domain.h"
+#include "vmm/exits.h"
 #include "vmm/gwalk.h"
 #include "vmm/insn.h"
 #include "vmm/mmio.h"
@@ -124,6 +125,6 @@ bool mmio_exit(struct vcpu *v, const struct vm_exit *e)
 		pit_irq_apply(v);
 	if (!in.write)
 		insn_complete_load(&v->regs, &in, val);
-	v->regs.rip += in.len;
+	vcpu_insn_done(v, in.len);
 	return true;
 }

@@ -149,8 +149,16 @@ struct vcpu {
 };
 
 /* Exceptions a handler may raise in the guest. */
+#define X86_EXC_DB 1
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
+
+/* RFLAGS bits the skip of an emulated instruction acts on (SDM Vol. 3A
+ * 2.3, 18.3.1.1, 18.3.1.4): TF traps after the instruction, RF is
+ * cleared once it completes. DR6.BS reports a single-step trap. */
+#define X86_RFLAGS_TF (1ull << 8)
+#define X86_RFLAGS_RF (1ull << 16)
+#define X86_DR6_BS    (1ull << 14)
 
 /* The guest's paging registers as it sees them, its code size and its
  * CS base: where its instruction is and how to read it. */
@@ -179,6 +187,14 @@ struct vcpu_ops {
 	enum exit_reason (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
 	/* Make the guest take exception `vector` at its next entry. */
 	void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+	/* The guest completed an instruction the hypervisor emulated with
+	 * RFLAGS.TF set: make it take the single-step trap, #DB with DR6.BS
+	 * set, before its next instruction, as the CPU would have (once:
+	 * calling it twice for one instruction still makes one #DB). The
+	 * vendor code has already ended the instruction's interrupt shadow
+	 * (exits.h). Not on the exit path's common case: vcpu_skip_insn
+	 * calls it only when TF is set. */
+	void (*single_step_trap)(struct vcpu *v);
 	/* The guest's EFER as the guest sees it (for MSR emulation), and its
 	 * update; bits the vendor needs set for itself stay its business. */
 	uint64_t (*get_efer)(struct vcpu *v);

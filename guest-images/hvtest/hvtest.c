@@ -268,7 +268,7 @@ static void check_port_refused(void)
 
 /* ---- 6. hypercall ------------------------------------------------------------------- */
 
-static void cpu_vendor(char out[13])
+void cpu_vendor(char out[13])
 {
 	struct cpuid_regs r = cpuid(0);
 
@@ -1130,6 +1130,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 		run_check("msr-k7-perf", check_k7_perf);
 		run_check("msr-misc-enable", check_misc_enable);
 		run_check("msr-tsc-write", check_tsc_write);
+	} else if (boot.valid && cmdline_value(boot.cmdline, "step", what, sizeof(what))) {
+		step_tests_run();
 	} else if (boot.valid && cmdline_value(boot.cmdline, "input", what, sizeof(what))) {
 		run_check("console-input", check_console_input);
 	} else if (boot.valid && pci_tests_wanted(boot.cmdline)) {

@@ -53,6 +53,8 @@ void run_check(const char *name, void (*check)(void));
 /* Hypercall nr with the vendor's instruction; false after a FAIL (#UD,
  * unknown vendor). */
 bool hv_hypercall(uint32_t nr, uint32_t *ret);
+/* CPUID 0's vendor string ("AuthenticAMD", "GenuineIntel", ...). */
+void cpu_vendor(char out[13]);
 #define HC_EXIT_COUNT 1		/* hypercall: the domain's exits so far */
 /* One line from COM1 (polling LSR.DR), without its end; false if none
  * came for a long while (*len: the bytes that did). */
@@ -133,6 +135,9 @@ struct desc_ptr64 {
 extern volatile int fixup_vector;
 extern struct desc_ptr32 idt32_ptr;
 
+/* Takes every #DB while set (and may change the frame it returns to). */
+extern void (*volatile db_hook)(struct trap_frame *f);
+
 void trap_init(void);
 void trap_handler(struct trap_frame *f);
 const char *vector_name(uint32_t vector);
@@ -148,6 +153,11 @@ extern volatile uint32_t *volatile lapic_eoi_mmio;
 uint32_t lapic_start(void);
 /* Interrupts taken so far, every vector. */
 uint32_t irq_total(void);
+
+/* ---- step.c: step=check --------------------------------------------------- */
+
+/* The checks single-step and interrupt-shadow (README.md). */
+void step_tests_run(void);
 
 /* ---- entry.S / long_mode.S ---------------------------------------------- */
 

@@ -3,7 +3,8 @@
  * entry.S's stubs, which call trap_handler(), and 32-255 to its interrupt
  * stubs, which count them in irq_count[] and EOI. A fault at an instruction listed in .extable (the
  * hypercall instructions, which raise #UD without a hypervisor) resumes
- * at its fixup address; any other exception is a FAIL of the running
+ * at its fixup address; a #DB goes to db_hook when one is set (step.c);
+ * any other exception is a FAIL of the running
  * check, then power off. The 64-bit IDT (used only during the long-mode
  * check) sends everything to long_mode.S, which reports and powers off.
  * Gate layouts: Intel SDM Vol. 3A 6.11 (Figure 6-2) and 6.14.1 (Figure 6-8).
@@ -97,10 +98,17 @@ static const struct extable_entry *extable_find(uint32_t ip)
 	return NULL;
 }
 
+void (*volatile db_hook)(struct trap_frame *f);
+
 void trap_handler(struct trap_frame *f)
 {
 	static bool reporting;
 	const struct extable_entry *fix = extable_find(f->eip);
+
+	if (f->vector == 1 && db_hook) {
+		db_hook(f);
+		return;
+	}
 
 	if (fix) {
 		fixup_vector = (int)f->vector;

@@ -22,6 +22,7 @@
 #include "kernel/palloc.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "vmm/exits.h"
 #include "vmm/msr.h"
 #include "vmm/vcpu.h"
 
@@ -246,10 +247,26 @@ static uint8_t insn_len(const struct vmcb *vmcb, uint8_t fallback)
 	return fallback;
 }
 
-static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
+/*
+ * The exits of an instruction (CPUID, port I/O, RDMSR/WRMSR, VMMCALL, a
+ * nested page fault) end its interrupt shadow: the hypervisor completes
+ * the instruction (the shadow of an STI or MOV SS before it covers that
+ * one instruction only), or it faults it with an exception, whose
+ * delivery ends the shadow too, or the domain stops. Left set, VMRUN
+ * would hold off interrupts for one more guest instruction (APM Vol. 2
+ * 15.21.5). INTERRUPT_SHADOW is bit 0 of its field; bit 1, the guest's
+ * IF, is written by the CPU on exits and ignored by VMRUN: one store,
+ * not a test.
+ */
+static inline void svm_end_shadow(struct vmcb_control *c)
+{
+	c->interrupt_shadow = 0;
+}
+
+static void svm_decode_exit(struct vmcb *vmcb, const struct guest_regs *r,
 			    struct vm_exit *e)
 {
-	const struct vmcb_control *c = &vmcb->control;
+	struct vmcb_control *c = &vmcb->control;
 
 	/* Each case fills the fields of its reason: no zeroing of the
 	 * whole struct on the exit path. */
@@ -259,6 +276,7 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 	/* The common exits ahead of the switch (a compare each, not its
 	 * range checks and table jump). */
 	if (code == SVM_EXIT_CPUID) {
+		svm_end_shadow(c);
 		e->reason = EXIT_CPUID;
 		e->insn_len = insn_len(vmcb, 2);
 		return;
@@ -266,6 +284,7 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 	if (code == SVM_EXIT_IOIO) {
 		const uint64_t info = c->exitinfo1;
 
+		svm_end_shadow(c);
 		e->reason = EXIT_IO;
 		e->io.port = (uint16_t)(info >> 16);
 		e->io.size = io_size(info);
@@ -276,6 +295,7 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 		return;
 	}
 	if (code == SVM_EXIT_MSR) {
+		svm_end_shadow(c);
 		e->reason = c->exitinfo1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
 		e->msr.index = (uint32_t)r->rcx;
 		e->insn_len = insn_len(vmcb, 2);
@@ -283,6 +303,7 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 	}
 	e->insn_len = 0;	/* the rest that skip set it again */
 	if (code == SVM_EXIT_NPF) {
+		svm_end_shadow(c);	/* MMIO is emulated; anything else stops the domain */
 		e->reason = EXIT_MEM_VIOLATION;
 		e->mem.gpa = c->exitinfo2;
 		e->mem.write = c->exitinfo1 & SVM_NPF_WRITE;
@@ -296,6 +317,7 @@ static void svm_decode_exit(const struct vmcb *vmcb, const struct guest_regs *r,
 		e->insn_len = insn_len(vmcb, 1);
 		break;
 	case SVM_EXIT_VMMCALL:
+		svm_end_shadow(c);
 		e->reason = EXIT_HYPERCALL;
 		e->insn_len = insn_len(vmcb, 3);
 		break;
@@ -326,10 +348,11 @@ static enum exit_reason svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 }
 
 /* INVD becomes WBINVD, settled here (0f 08: 2 bytes). */
-__attribute__((noinline, cold)) static void svm_invd(struct vcpu *v, const struct vmcb *vmcb)
+__attribute__((noinline, cold)) static void svm_invd(struct vcpu *v, struct vmcb *vmcb)
 {
 	__asm__ volatile("wbinvd" ::: "memory");
-	v->regs.rip += insn_len(vmcb, 2);
+	svm_end_shadow(&vmcb->control);
+	vcpu_insn_done(v, insn_len(vmcb, 2));
 }
 
 /* Where svm_vmrun goes after the exit; returns to svm_vcpu_run's caller. */
@@ -359,6 +382,24 @@ static void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
 	if (has_error && (sv->vmcb->save.cr0 & 1))	/* real mode pushes no error code */
 		ev |= SVM_EVT_ERR_VALID | ((uint64_t)error << 32);
 	sv->vmcb->control.eventinj = ev;
+}
+
+/*
+ * The single-step trap after an emulated instruction: #DB injected as an
+ * exception (EVENTINJ type 3, vector 1, no error code; APM Vol. 2 15.20)
+ * and DR6.BS set in the guest's DR6, which lives in the VMCB save area
+ * (VMRUN loads it; an injected #DB does not touch DR6, so the bit is set
+ * here as the CPU would set it; the guest clears DR6 itself, as on
+ * hardware). The instruction completed, so nothing else is being
+ * injected (exits.h). The VMCB clean bits are not used: the DR6 write
+ * needs no clean bit cleared.
+ */
+static void svm_single_step_trap(struct vcpu *v)
+{
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
+
+	vmcb->save.dr6 |= X86_DR6_BS;
+	vmcb->control.eventinj = X86_EXC_DB | SVM_EVT_TYPE_EXC | SVM_EVT_VALID;
 }
 
 /* As the guest sees it: SVME is ours (required on in guest mode, 15.5.1),
@@ -448,6 +489,7 @@ const struct vcpu_ops svm_ops = {
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_run = svm_vcpu_run,
 	.inject_exception = svm_inject_exception,
+	.single_step_trap = svm_single_step_trap,
 	.get_efer = svm_get_efer,
 	.set_efer = svm_set_efer,
 	.get_cr = svm_get_cr,

@@ -87,6 +87,7 @@ struct vmcb {
 #define VMCB_CHECK(f, off) _Static_assert(offsetof(struct vmcb, f) == (off), "VMCB " #f)
 VMCB_CHECK(control.iopm_base_pa, 0x040);
 VMCB_CHECK(control.guest_asid, 0x058);
+VMCB_CHECK(control.interrupt_shadow, 0x068);
 VMCB_CHECK(control.exitcode, 0x070);
 VMCB_CHECK(control.np_control, 0x090);
 VMCB_CHECK(control.eventinj, 0x0a8);
@@ -96,6 +97,7 @@ VMCB_CHECK(save.tr, 0x490);
 VMCB_CHECK(save.cpl, 0x4cb);
 VMCB_CHECK(save.efer, 0x4d0);
 VMCB_CHECK(save.cr4, 0x548);
+VMCB_CHECK(save.dr6, 0x568);
 VMCB_CHECK(save.rip, 0x578);
 VMCB_CHECK(save.rsp, 0x5d8);
 VMCB_CHECK(save.rax, 0x5f8);

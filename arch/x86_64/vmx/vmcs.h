@@ -160,6 +160,10 @@ enum vmcs_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR
 #define VMX_EXIT_XSETBV         55
 #define VMX_EXIT_ENTRY_FAILURE  (1u << 31)
 
+/* Guest interruptibility state (SDM Vol. 3C 25.4.2, table 25-3) */
+#define VMX_BLOCK_STI           (1ull << 0)
+#define VMX_BLOCK_MOV_SS        (1ull << 1)
+
 #define CR4_VMXE (1ull << 13)
 
 #endif

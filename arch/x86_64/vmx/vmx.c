@@ -24,6 +24,7 @@
 #include "kernel/palloc.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "vmm/exits.h"
 #include "vmm/msr.h"
 #include "vmm/vcpu.h"
 
@@ -440,7 +441,7 @@ static void vmx_xsetbv(struct vcpu *v, struct vmx_vcpu *xv)
 		return;
 	}
 	__asm__ volatile("xsetbv" ::"c"(0), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
-	v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+	vcpu_insn_done(v, (unsigned)vmread(VMCS_EXIT_INSN_LEN));
 }
 
 /*
@@ -491,7 +492,7 @@ static bool vmx_cr_write(struct vcpu *v, struct vmx_vcpu *xv, uint64_t qual)
 		vmwrite(VMCS_GUEST_CR4, val | rdmsr(MSR_VMX_CR4_FIXED0));
 		vmx_flush_guest_tlb(xv);
 	}
-	v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+	vcpu_insn_done(v, (unsigned)vmread(VMCS_EXIT_INSN_LEN));
 	return true;
 }
 
@@ -539,7 +540,7 @@ __attribute__((noinline, cold)) static enum exit_reason vmx_settle(struct vcpu *
 		break;
 	default:		/* VMX_EXIT_INVD */
 		__asm__ volatile("wbinvd" ::: "memory");
-		v->regs.rip += vmread(VMCS_EXIT_INSN_LEN);
+		vcpu_insn_done(v, (unsigned)vmread(VMCS_EXIT_INSN_LEN));
 		break;
 	}
 	return EXIT_SETTLED;
@@ -556,6 +557,26 @@ __attribute__((noinline, cold)) static enum exit_reason vmx_nmi_exit(struct vm_e
 	return EXIT_NMI;
 }
 
+/*
+ * An instruction's exit ends the STI or MOV SS shadow it was in (the
+ * interruptibility state's blocking by STI, bit 0, and by MOV SS, bit 1;
+ * SDM Vol. 3C 25.4.2): the hypervisor completes the instruction (the
+ * shadow covers that one instruction), or faults it with an exception,
+ * whose delivery ends the shadow too, or the domain stops. Left set,
+ * the entry would hold off interrupts for one more guest instruction,
+ * and with RFLAGS.TF set and BS clear in the pending debug exceptions the
+ * entry would fail its checks (SDM Vol. 3C 27.3.1.5). NMI and SMI
+ * blocking (bits 2, 3) stay. One read and a test not taken when there is
+ * no shadow, the common case.
+ */
+static inline void vmx_end_shadow(void)
+{
+	uint64_t s = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+	if (__builtin_expect(s & (VMX_BLOCK_STI | VMX_BLOCK_MOV_SS), 0))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, s & ~(VMX_BLOCK_STI | VMX_BLOCK_MOV_SS));
+}
+
 /* The exit as the generic handlers see it (its reason is the result), or
  * EXIT_SETTLED after vmx_settle. Each case fills the fields of its
  * reason: no zeroing of the whole struct on the exit path. */
@@ -567,17 +588,32 @@ static enum exit_reason vmx_decode_exit(struct vcpu *v, struct vmx_vcpu *xv, uin
 	e->insn_len = (uint8_t)vmread(VMCS_EXIT_INSN_LEN);
 	reason &= 0xffff;
 	/* The common exits ahead of the switch (a compare each, not its
-	 * range check and table jump). */
-	if (reason == VMX_EXIT_CPUID)
+	 * range check and table jump), each an instruction's: the shadow
+	 * ends in each branch (not behind a test of the reason). */
+	if (reason == VMX_EXIT_CPUID) {
+		vmx_end_shadow();
 		return e->reason = EXIT_CPUID;
+	}
 	if (reason == VMX_EXIT_IO) {
+		vmx_end_shadow();
 		vmx_decode_io(vmread(VMCS_EXIT_QUALIFICATION), e);
 		return EXIT_IO;
 	}
 	if (reason == VMX_EXIT_RDMSR || reason == VMX_EXIT_WRMSR) {
+		vmx_end_shadow();
 		e->msr.index = (uint32_t)v->regs.rcx;
 		return e->reason = reason == VMX_EXIT_RDMSR ? EXIT_MSR_READ : EXIT_MSR_WRITE;
 	}
+	/* Of the rest, basic exit reasons 0-4 (exception or NMI, external
+	 * interrupt, triple fault, INIT, SIPI) come between instructions and
+	 * keep the shadow; the others this VMCS enables are an instruction's
+	 * (an EPT violation too: MMIO is emulated, anything else stops the
+	 * domain). But HLT: vmm/dev/pit_irq.c may leave the guest to execute
+	 * it for real, and `sti; hlt` must keep its shadow then, or an
+	 * interrupt pending would be taken before the halt, not wake it; it
+	 * ends the shadow itself when it completes the HLT. */
+	if (reason > VMX_EXIT_SIPI && reason != VMX_EXIT_HLT)
+		vmx_end_shadow();
 	/* An event whose delivery the exit interrupted is delivered again at
 	 * the next entry (SDM Vol. 3C 28.2.4). The field is valid only for an
 	 * exit during event delivery, which the instruction exits above never
@@ -670,6 +706,25 @@ enum exit_reason vmx_vcpu_exited(struct vcpu *v, struct vm_exit *e, int failed)
 static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
 	vmx_queue_exception(v->arch, vector, has_error, error);
+}
+
+/*
+ * The single-step trap after an emulated instruction: BS (bit 14) in the
+ * guest's pending debug exceptions (SDM Vol. 3C 25.4.2, table 25-4). The
+ * entry after it delivers #DB before the guest's next instruction and
+ * sets DR6.BS itself (SDM Vol. 3C 27.7.3), which an injected #DB would
+ * not (guest DR6 is not in the VMCS: it stays in the CPU's register). An
+ * OR: an instruction in a MOV SS shadow may have B0-B3 or BS pending
+ * already, and they come in the same #DB, as on hardware. The shadow is
+ * gone (vmx_end_shadow), so the entry checks on BS against TF and
+ * blocking (27.3.1.5) do not apply. No event is injected at this entry
+ * (the instruction completed), so the entry is not vectoring and the
+ * pending #DB is delivered.
+ */
+static void vmx_single_step_trap(struct vcpu *v)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
 }
 
 static uint64_t vmx_get_efer(struct vcpu *v)
@@ -835,6 +890,7 @@ const struct vcpu_ops vmx_ops = {
 	.vcpu_init = vmx_vcpu_init,
 	.vcpu_run = vmx_vcpu_run,
 	.inject_exception = vmx_inject_exception,
+	.single_step_trap = vmx_single_step_trap,
 	.get_efer = vmx_get_efer,
 	.set_efer = vmx_set_efer,
 	.get_cr = vmx_get_cr,
