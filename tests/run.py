@@ -348,63 +348,60 @@ def integration_cases():
                               r"hv: domain linux exits: total=\d+",
                               r"hv: all domains stopped"]))
 
+    def both_vendors(name, config, expect, smp=1, forbid=()):
+        """A one-domain hvtest case on AMD-V (QEMU) and VT-x (Bochs);
+        expect(emu) gives the lines each must show."""
+        for emu in ("qemu", "bochs"):
+            cases.append(Case(f"{name}-{emu}", image="iso", firmware="bios", smp=smp, mem=256,
+                              emulator=emu, config=config, timeout=300,
+                              forbid=(PANIC, r"hvtest: FAIL") + tuple(forbid), expect=expect(emu)))
+
     # The PM timer and PM1a_CNT of the domain's ACPI platform, on both vendors.
-    for emu in ("qemu", "bochs"):
-        cases.append(Case(f"pm-timer-{emu}", image="iso", firmware="bios", smp=1, mem=256,
-                          emulator=emu, config="tests/configs/pm-timer.toml",
-                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
-                          expect=[r"\[acpi\] hvtest: PASS pm-timer \(advanced [1-9]\d* ticks",
-                                  r"hv: domain acpi stopped: poweroff"]))
+    both_vendors("pm-timer", "tests/configs/pm-timer.toml",
+                 lambda emu: [r"\[acpi\] hvtest: PASS pm-timer \(advanced [1-9]\d* ticks",
+                              r"hv: domain acpi stopped: poweroff"])
 
     # IRQ 0 from the domain's PIT through its IOAPIC (vmm/dev/pit_irq.c),
     # on both vendors: served in the vCPU's HLT exit.
-    for emu in ("qemu", "bochs"):
-        cases.append(Case(f"pit-irq0-{emu}", image="iso", firmware="bios", smp=1, mem=256,
-                          emulator=emu, config="tests/configs/pit-irq0.toml",
-                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
-                          expect=[r"\[pit\] hvtest: PASS pit-irq0 \(GSI 2: 20 interrupts at 1 kHz",
-                                  r"hv: domain pit stopped: poweroff"]))
+    both_vendors("pit-irq0", "tests/configs/pit-irq0.toml",
+                 lambda emu: [r"\[pit\] hvtest: PASS pit-irq0 \(GSI 2: 20 interrupts at 1 kHz",
+                              r"hv: domain pit stopped: poweroff"])
 
     # MSRs a real CPU has: AMD's legacy performance counters (AMD-V: read
     # 0, writes dropped; VT-x: #GP, as on an Intel CPU), IA32_MISC_ENABLE's
     # writable bits, IA32_TSC writes through the TSC offset (TSC_ADJUST
     # and the TSC-deadline timer where the CPU has them: Bochs's does,
     # QEMU TCG's not).
-    for emu, what, tsc in (("qemu", r"\(AMD: 8 counter MSRs read 0, writes dropped\)",
-                            r"; no TSC_ADJUST: #GP\)"),
-                           ("bochs", r"\(Intel: #GP, as on hardware\)",
-                            r"; TSC_ADJUST follows it and moves it; TSC deadline fires in its time\)")):
-        cases.append(Case(f"cpu-msrs-{emu}", image="iso", firmware="bios", smp=1, mem=256,
-                          emulator=emu, config="tests/configs/cpu-msrs.toml",
-                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
-                          expect=[r"\[msrs\] hvtest: PASS msr-k7-perf " + what,
-                                  r"\[msrs\] hvtest: PASS msr-misc-enable",
-                                  r"\[msrs\] hvtest: PASS msr-tsc-write \(the TSC goes on from the written value" + tsc,
-                                  r"\[msrs\] hvtest: done, 4 passed, 0 failed",
-                                  r"hv: domain msrs stopped: poweroff"]))
+    msr_lines = {"qemu": (r"\(AMD: 8 counter MSRs read 0, writes dropped\)", r"; no TSC_ADJUST: #GP\)"),
+                 "bochs": (r"\(Intel: #GP, as on hardware\)",
+                           r"; TSC_ADJUST follows it and moves it; TSC deadline fires in its time\)")}
+    both_vendors("cpu-msrs", "tests/configs/cpu-msrs.toml",
+                 lambda emu: [r"\[msrs\] hvtest: PASS msr-k7-perf " + msr_lines[emu][0],
+                              r"\[msrs\] hvtest: PASS msr-misc-enable",
+                              r"\[msrs\] hvtest: PASS msr-tsc-write \(the TSC goes on from the written value" +
+                              msr_lines[emu][1],
+                              r"\[msrs\] hvtest: done, 4 passed, 0 failed",
+                              r"hv: domain msrs stopped: poweroff"])
 
     # The LAPIC a guest expects, on a domain whose boot CPU is the
     # machine's CPU 1: APIC ID 0 there, and xAPIC mode entered the way the
     # SDM allows, with its timer, EOI and IPIs through the xAPIC page.
-    for emu in ("qemu", "bochs"):
-        cases.append(Case(f"cpu-apic-{emu}", image="iso", firmware="bios", smp=2, mem=256,
-                          emulator=emu, config="tests/configs/cpu-apic.toml",
-                          forbid=(PANIC, r"hvtest: FAIL", r"stopped: memory violation"), timeout=300,
-                          expect=[r"\[apic\] hvtest: PASS apic-id \(0 in CPUID 1, CPUID 0xb, the x2APIC ID and LDR\)",
-                                  r"\[apic\] hvtest: PASS xapic \(x2APIC -> disabled -> xAPIC, the illegal steps #GP; "
-                                  r"10 timer interrupts, 2 exits each; fixed IPIs by physical and flat logical ID; back to x2APIC\)",
-                                  r"hv: domain apic stopped: poweroff"]))
+    both_vendors("cpu-apic", "tests/configs/cpu-apic.toml", smp=2,
+                 forbid=[r"stopped: memory violation"],
+                 expect=lambda emu: [
+                     r"\[apic\] hvtest: PASS apic-id \(0 in CPUID 1, CPUID 0xb, the x2APIC ID and LDR\)",
+                     r"\[apic\] hvtest: PASS xapic \(x2APIC -> disabled -> xAPIC, the illegal steps #GP; "
+                     r"10 timer interrupts, 2 exits each; fixed IPIs by physical and flat logical ID; back to x2APIC\)",
+                     r"hv: domain apic stopped: poweroff"])
+
     # Single-step over what the hypervisor emulates (one #DB with DR6.BS
     # past each instruction), and STI's shadow ending with an emulated
     # instruction: the same lines on both vendors.
-    for emu in ("qemu", "bochs"):
-        cases.append(Case(f"single-step-{emu}", image="iso", firmware="bios", smp=1, mem=256,
-                          emulator=emu, config="tests/configs/single-step.toml",
-                          forbid=(PANIC, r"hvtest: FAIL"), timeout=300,
-                          expect=[r"\[step\] hvtest: PASS single-step \(10 instructions, one #DB each",
-                                  r"\[step\] hvtest: PASS interrupt-shadow ",
-                                  r"\[step\] hvtest: done, 3 passed, 0 failed",
-                                  r"hv: domain step stopped: poweroff"]))
+    both_vendors("single-step", "tests/configs/single-step.toml",
+                 lambda emu: [r"\[step\] hvtest: PASS single-step \(10 instructions, one #DB each",
+                              r"\[step\] hvtest: PASS interrupt-shadow ",
+                              r"\[step\] hvtest: done, 3 passed, 0 failed",
+                              r"hv: domain step stopped: poweroff"])
 
     # A bad image beside a good one: only the bad domain is left out.
     cases.append(Case("bad-kernel-beside-good", image="iso", firmware="bios", smp=2,

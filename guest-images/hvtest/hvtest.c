@@ -72,9 +72,7 @@ void fail(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Append one problem to a "; "-separated list. */
-static void problem(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct strbuf *sb, const char *fmt, ...)
+void problem(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 

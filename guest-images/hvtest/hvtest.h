@@ -33,6 +33,9 @@ struct strbuf {
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append one problem to a "; "-separated list. */
+void problem(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 void con_write(const char *s, size_t len);
 void con_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -63,18 +63,6 @@ struct step_case {
 	uint32_t (*run)(void);
 };
 
-static void problem(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct strbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (sb->len)
-		sb_printf(sb, "; ");
-	va_start(ap, fmt);
-	sb_vprintf(sb, fmt, ap);
-	va_end(ap);
-}
-
 static void step_one(const struct step_case *c, struct strbuf *why)
 {
 	db_count = 0;
