@@ -218,6 +218,11 @@ struct vcpu_ops {
 	/* End the guest's interrupt shadow (STI, MOV SS): after a halt
 	 * emulated up to its wake-up. */
 	void (*end_interrupt_shadow)(struct vcpu *v);
+	/* Inject external interrupt `vector` at the next entry (the 8259A's,
+	 * vmm/dev/pit_irq.c), unless the guest is in an interrupt shadow or
+	 * an event is being injected already: false then. The caller has
+	 * checked RFLAGS.IF. */
+	bool (*inject_extint)(struct vcpu *v, uint8_t vector);
 	uint64_t (*get_pat)(struct vcpu *v);
 	void (*set_pat)(struct vcpu *v, uint64_t pat);
 	/* Print the vendor state (for fatal reports). */

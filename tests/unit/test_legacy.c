@@ -58,8 +58,11 @@ static uint8_t in8(struct legacy *l, uint16_t port)
 
 static void out_n(struct legacy *l, uint16_t port, unsigned size, uint32_t v)
 {
-	/* Channel 0's counts and control words say so; nothing else does. */
-	bool irq0 = port == 0x40 || (port == 0x43 && (v & 0xc0) == 0 && (v & 0x30));
+	/* Channel 0's counts and control words say so, and the master PIC's
+	 * ICW1 and odd-port writes (ICW2-4, OCW1: where IRQ 0 goes); nothing
+	 * else does. */
+	bool irq0 = port == 0x40 || (port == 0x43 && (v & 0xc0) == 0 && (v & 0x30)) ||
+		    port == 0x21 || (port == 0x20 && (v & 0x10));
 
 	assert_int_equal(legacy_io(l, port, size, false, &v), irq0 ? LEGACY_IRQ0_MOVED : LEGACY_DONE);
 }
@@ -133,6 +136,63 @@ static void test_pic_reset_and_probe(void **state)
 	out8(&l, 0x21, 0xfb);
 	assert_int_equal(in8(&l, 0x21), 0xfb);
 	assert_int_equal(in8(&l, 0xa1), 0xff);
+}
+
+/* IRQ 0 through the master 8259A (vmm/dev/pit_irq.c): requested, given
+ * at INTA by priority, held while in service, EOI'd by OCW2 (specific and
+ * not), masked by OCW1, or not kept in service with automatic EOI. */
+static void pic_init_master(struct legacy *l, uint8_t icw4)
+{
+	out8(l, 0x20, 0x11);
+	out8(l, 0x21, 0x20);
+	out8(l, 0x21, 0x04);
+	out8(l, 0x21, icw4);
+}
+
+static void test_pic_delivery(void **state)
+{
+	struct legacy l;
+	uint8_t vec = 0;
+
+	(void)state;
+	init_at(&l, EXACT_HZ, NULL);
+	assert_false(legacy_pic_irq0_open(&l));		/* not initialized */
+	legacy_pic_raise(&l, 0);
+	assert_false(legacy_pic_next(&l, false, &vec));
+	pic_init_master(&l, 0x01);
+	assert_true(legacy_pic_irq0_open(&l));
+	assert_false(legacy_pic_next(&l, false, &vec));	/* ICW1 cleared the request */
+	legacy_pic_raise(&l, 0);
+	legacy_pic_raise(&l, 3);
+	assert_int_equal(in8(&l, 0x20), 0x09);			/* the IRR */
+	assert_true(legacy_pic_next(&l, true, &vec));
+	assert_int_equal(vec, 0x20);				/* IRQ 0 first */
+	out8(&l, 0x20, 0x0b);					/* OCW3: read the ISR */
+	assert_int_equal(in8(&l, 0x20), 0x01);
+	legacy_pic_raise(&l, 0);
+	assert_false(legacy_pic_next(&l, false, &vec));	/* IRQ 0 in service holds all */
+	out8(&l, 0x20, 0x20);					/* non-specific EOI */
+	assert_int_equal(in8(&l, 0x20), 0x00);
+	assert_true(legacy_pic_next(&l, true, &vec));
+	assert_int_equal(vec, 0x20);
+	assert_true(legacy_pic_next(&l, false, &vec) == false);	/* IRQ 3 below IRQ 0 */
+	out8(&l, 0x20, 0x60);					/* specific EOI, level 0 */
+	assert_true(legacy_pic_next(&l, true, &vec));
+	assert_int_equal(vec, 0x23);
+	out8(&l, 0x20, 0x20);
+	out8(&l, 0x21, 0x01);					/* IRQ 0 masked */
+	assert_false(legacy_pic_irq0_open(&l));
+	legacy_pic_raise(&l, 0);
+	assert_false(legacy_pic_next(&l, false, &vec));
+	out8(&l, 0x21, 0x00);
+	assert_true(legacy_pic_next(&l, false, &vec));		/* the request waited */
+	/* automatic EOI: nothing stays in service */
+	pic_init_master(&l, 0x03);
+	legacy_pic_raise(&l, 0);
+	assert_true(legacy_pic_next(&l, true, &vec));
+	legacy_pic_raise(&l, 0);
+	assert_true(legacy_pic_next(&l, true, &vec));
+	assert_int_equal(l.pic[0].isr, 0);
 }
 
 static void test_pic_init_sequence(void **state)
@@ -1098,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_pic_init_sequence),
 		cmocka_unit_test(test_pic_icw_variants),
 		cmocka_unit_test(test_pic_ocw),
+		cmocka_unit_test(test_pic_delivery),
 		cmocka_unit_test(test_elcr),
 		cmocka_unit_test(test_pit_quick_calibrate),
 		cmocka_unit_test(test_pit_irq0_periodic_and_one_shot),

@@ -12,6 +12,9 @@
 #define PIC_OCW3_RIS   0x01	/* ... ISR (set) or IRR (clear) */
 #define PIC_OCW3_ESMM  0x40	/* special mask mode command ... */
 #define PIC_OCW3_SMM   0x20	/* ... set (set) or reset (clear) */
+#define PIC_OCW2_EOI   0x20	/* OCW2 (even port, bits 4-3 clear): an EOI ... */
+#define PIC_OCW2_SL    0x40	/* ... specific: of level bits 2-0, else the highest in service */
+#define PIC_ICW4_AEOI  0x02
 
 /* ELCR bits that can be level: IRQ 0, 1, 2, 8 and 13 are edge-only on the
  * PIIX/ICH south bridges that define the ELCR. */
@@ -26,6 +29,7 @@ static void pic_command(struct legacy_pic *p, uint8_t v)
 		p->icw1 = v;
 		p->icw4 = 0;
 		p->imr = 0;
+		p->irr = p->isr = 0;
 		p->read_isr = false;
 		p->special_mask = false;
 		p->icw_next = 2;
@@ -34,11 +38,45 @@ static void pic_command(struct legacy_pic *p, uint8_t v)
 			p->read_isr = v & PIC_OCW3_RIS;
 		if (v & PIC_OCW3_ESMM)
 			p->special_mask = v & PIC_OCW3_SMM;
-		/* The poll command (bit 2) needs nothing: the poll word
-		 * reads 0, no interrupt. */
+		/* The poll command (bit 2) is not modelled: the poll word
+		 * reads as the IRR. */
+	} else if (v & PIC_OCW2_EOI) {
+		/* OCW2's EOIs; rotation (bit 7) is not modelled: IRQ 0 stays
+		 * highest, as after initialization. */
+		uint8_t bit = (v & PIC_OCW2_SL) ? (uint8_t)(1u << (v & 7)) : (uint8_t)(p->isr & (0u - p->isr));
+		p->isr &= (uint8_t)~bit;
 	}
-	/* OCW2 (EOI, priority rotation): with nothing ever in service,
-	 * there is nothing to do. */
+}
+
+bool legacy_pic_irq0_open(const struct legacy *l)
+{
+	const struct legacy_pic *m = &l->pic[0];
+
+	return m->icw1 && !m->icw_next && !(m->imr & 1);
+}
+
+void legacy_pic_raise(struct legacy *l, unsigned irq)
+{
+	l->pic[0].irr |= (uint8_t)(1u << (irq & 7));
+}
+
+bool legacy_pic_next(struct legacy *l, bool take, uint8_t *vector)
+{
+	struct legacy_pic *m = &l->pic[0];
+	uint8_t want = m->irr & (uint8_t)~m->imr;
+
+	if (!m->icw1 || m->icw_next || !want)
+		return false;
+	unsigned irq = (unsigned)__builtin_ctz(want);
+	if (m->isr & (uint8_t)((2u << irq) - 1))
+		return false;	/* that level or a higher one is in service */
+	*vector = (uint8_t)((m->icw2 & 0xf8) | irq);
+	if (take) {
+		m->irr &= (uint8_t)~(1u << irq);
+		if (!(m->icw4 & PIC_ICW4_AEOI))
+			m->isr |= (uint8_t)(1u << irq);
+	}
+	return true;
 }
 
 static void pic_data(struct legacy_pic *p, uint8_t v)
@@ -75,10 +113,14 @@ static enum legacy_result pic_access(struct legacy *l, uint16_t port, unsigned s
 			pic_data(p, (uint8_t)*val);
 	} else {
 		if (in)
-			*val = 0;	/* IRR or ISR (p->read_isr): no interrupt is ever raised */
+			*val = p->read_isr ? p->isr : p->irr;
 		else
 			pic_command(p, (uint8_t)*val);
 	}
+	/* The master's initialization done or its mask written: where IRQ 0
+	 * goes may have changed. */
+	if (!in && p == &l->pic[0] && ((port & 1) || (*val & PIC_ICW1)))
+		return LEGACY_IRQ0_MOVED;
 	return LEGACY_DONE;
 }
 

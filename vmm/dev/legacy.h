@@ -43,8 +43,9 @@ struct legacy_host {
 	void *pci_ctx;
 };
 
-/* LEGACY_IRQ0_MOVED: done, and it programmed the PIT's channel 0, so
- * IRQ 0's next edge may have moved (legacy_irq0_next). */
+/* LEGACY_IRQ0_MOVED: done, and it programmed the PIT's channel 0 or the
+ * master PIC's initialization or mask, so IRQ 0's next edge, or where it
+ * goes, may have moved (legacy_irq0_next, legacy_pic_irq0_open). */
 enum legacy_result { LEGACY_UNHANDLED, LEGACY_DONE, LEGACY_RESET, LEGACY_IRQ0_MOVED };
 
 /* One 8259A and its half of the ELCR. */
@@ -53,6 +54,7 @@ struct legacy_pic {
 	uint8_t icw_next;	/* 2, 3 or 4: the ICW the next odd-port write is; 0: none */
 	uint8_t icw1, icw2, icw3, icw4;
 	bool read_isr;		/* OCW3 RR/RIS: the even port reads ISR, not IRR */
+	uint8_t irr, isr;	/* requests raised (legacy_pic_raise), and in service */
 	bool special_mask;	/* OCW3 SMM */
 	uint8_t elcr;
 };
@@ -129,6 +131,19 @@ enum legacy_result legacy_io(struct legacy *l, uint16_t port, unsigned size, boo
  * late, they make one interrupt.
  * @pre the caller serializes, as for legacy_io; now is the host's TSC. */
 uint64_t legacy_irq0_next(struct legacy *l, uint64_t now);
+
+/* Does the master 8259A pass IRQ 0 on: initialized (ICW1-ICW4 done) and
+ * IRQ 0 unmasked? */
+bool legacy_pic_irq0_open(const struct legacy *l);
+
+/* An edge on the master's input `irq` (0-7): requested. */
+void legacy_pic_raise(struct legacy *l, unsigned irq);
+
+/* The interrupt the master 8259A would give the CPU's INTA now (the
+ * highest-priority request unmasked and above what is in service, fully
+ * nested mode, IRQ 0 highest), or false. With `take`, that INTA happens:
+ * the request goes in service (none with automatic EOI, ICW4 bit 1). */
+bool legacy_pic_next(struct legacy *l, bool take, uint8_t *vector);
 
 /* Is port one of theirs? (io.c's table of owners is built from it once.) */
 bool legacy_claims(uint16_t port);

@@ -35,8 +35,13 @@ void pit_irq_update(struct domain *d, struct vcpu *self)
 	const struct vcpu *server = NULL;
 	uint64_t next = legacy_irq0_next(&d->legacy, rdtsc());
 
+	uint8_t vector;
+
 	if (next != LEGACY_NEVER && pit_route(d, &m))
 		server = vlapic_first_target(d, m.logical, m.dest);
+	else if ((next != LEGACY_NEVER && legacy_pic_irq0_open(&d->legacy)) ||
+		 legacy_pic_next(&d->legacy, false, &vector))
+		server = &d->vcpus[0];	/* the 8259A's INTR: the BSP's LINT0 (virtual wire) */
 	__atomic_store_n(&d->pit_deadline, server ? next : LEGACY_NEVER, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < d->nvcpus; i++) {
 		struct vcpu *t = &d->vcpus[i];
@@ -60,7 +65,24 @@ static void pit_fire(struct domain *d, struct vcpu *self)
 		return;
 	if (pit_route(d, &m))
 		vlapic_deliver(d, m.vector, m.logical, m.dest);
+	else if (legacy_pic_irq0_open(&d->legacy))
+		legacy_pic_raise(&d->legacy, 0);
 	pit_irq_update(d, self);
+}
+
+/* The 8259A's interrupt into v, if it has one for v (the BSP) and v can
+ * take it at this entry (IF set, no shadow, no other event): injected as
+ * an external interrupt, its INTA done; true then. @pre d->lock held */
+static bool pic_inject(struct domain *d, struct vcpu *v)
+{
+	uint8_t vector;
+
+	if (v != &d->vcpus[0] || !(v->regs.rflags & RFLAGS_IF) ||
+	    !legacy_pic_next(&d->legacy, false, &vector) || !vcpu_ops->inject_extint(v, vector))
+		return false;
+	(void)legacy_pic_next(&d->legacy, true, &vector);
+	pit_irq_update(d, v);	/* none left: the BSP may stop serving */
+	return true;
 }
 
 void pit_irq_apply(struct vcpu *v)
@@ -81,9 +103,15 @@ void pit_irq_exit(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 
-	if (rdtsc() >= __atomic_load_n(&d->pit_deadline, __ATOMIC_RELAXED)) {
+	/* (the 8259A's request read without the lock: a hint, taken again
+	 * under it) */
+	bool pic = v == &d->vcpus[0] && (v->regs.rflags & RFLAGS_IF) &&
+		   __atomic_load_n(&d->legacy.pic[0].irr, __ATOMIC_RELAXED);
+
+	if (pic || rdtsc() >= __atomic_load_n(&d->pit_deadline, __ATOMIC_RELAXED)) {
 		spin_lock(&d->lock);
 		pit_fire(d, v);
+		(void)pic_inject(d, v);
 		spin_unlock(&d->lock);
 	}
 	pit_irq_apply(v);
@@ -143,6 +171,24 @@ void pit_irq_hlt(struct vcpu *v, const struct vm_exit *e)
 			pit_irq_apply(v);
 			if (!v->hlt_exiting)
 				return;	/* the one-shot's edge: the real HLT sees it pending */
+		}
+		if (v == &d->vcpus[0] && __atomic_load_n(&d->legacy.pic[0].irr, __ATOMIC_RELAXED)) {
+			uint8_t vector;
+
+			spin_lock(&d->lock);
+			bool ready = legacy_pic_next(&d->legacy, false, &vector);
+			spin_unlock(&d->lock);
+			if (ready) {
+				/* As the LAPIC's below, and the 8259A's INTA at
+				 * the entry: past the HLT first, out of its shadow. */
+				vcpu_skip_insn(v, e);
+				vcpu_ops->end_interrupt_shadow(v);
+				spin_lock(&d->lock);
+				(void)pic_inject(d, v);
+				spin_unlock(&d->lock);
+				pit_irq_apply(v);
+				return;
+			}
 		}
 		if (irr_deliverable(min)) {
 			/* Past the HLT, and past the STI shadow it may have been

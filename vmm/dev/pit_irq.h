@@ -27,8 +27,15 @@
  *    edge-triggered line seen late does (legacy_irq0_next).
  *  - no domain whose PIT is stopped, masked or never touched pays
  *    anything: its vCPUs run the same loop as before, HLT not exiting.
- *  - the 8259A never delivers (a PIC-mode guest gets no IRQ 0), nor does
- *    the RTC's periodic interrupt (IRQ 8).
+ *  - with pin 2 masked and the master 8259A initialized with IRQ 0
+ *    unmasked (PIC mode: real-mode code, bootloaders, older OSes), the
+ *    edge is a request in the 8259A instead, for the BSP (the PIC's INTR
+ *    is its LINT0 in virtual-wire mode), injected as an external
+ *    interrupt at the vector of ICW2 when the BSP can take it (IF set, no
+ *    shadow): at its HLT exit or any other exit; its EOI is the guest's
+ *    OCW2 (port 0x20), the real LAPIC is not involved. The other IRQs of
+ *    the 8259A are never raised.
+ *  - the RTC's periodic interrupt (IRQ 8) is not delivered.
  * Rejected: the VMX preemption timer (AMD-V has none: one mechanism for
  * both vendors), and borrowing the core's LAPIC timer (the guest owns it:
  * Linux programs both, and calibrates one against the other).

@@ -456,6 +456,17 @@ static void svm_end_interrupt_shadow(struct vcpu *v)
 	((struct svm_vcpu *)v->arch)->vmcb->control.interrupt_shadow &= ~1ull;	/* 15.21.5 */
 }
 
+/* EVENTINJ type 0, external interrupt (APM Vol. 2 15.20). */
+static bool svm_inject_extint(struct vcpu *v, uint8_t vector)
+{
+	struct vmcb_control *c = &((struct svm_vcpu *)v->arch)->vmcb->control;
+
+	if ((c->eventinj & SVM_EVT_VALID) || (c->interrupt_shadow & 1))
+		return false;
+	c->eventinj = vector | SVM_EVT_TYPE_INTR | SVM_EVT_VALID;
+	return true;
+}
+
 static uint64_t svm_get_pat(struct vcpu *v) { return ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat; }
 static void svm_set_pat(struct vcpu *v, uint64_t pat) { ((struct svm_vcpu *)v->arch)->vmcb->save.g_pat = pat; }
 
@@ -504,6 +515,7 @@ const struct vcpu_ops svm_ops = {
 	.set_tsc_offset = svm_set_tsc_offset,
 	.set_hlt_exiting = svm_set_hlt_exiting,
 	.end_interrupt_shadow = svm_end_interrupt_shadow,
+	.inject_extint = svm_inject_extint,
 	.get_pat = svm_get_pat,
 	.set_pat = svm_set_pat,
 	.dump = svm_dump,

@@ -151,6 +151,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 /* EVENTINJ / EXITINTINFO (APM Vol. 2 15.20). */
 #define SVM_EVT_VALID     (1ull << 31)
 #define SVM_EVT_ERR_VALID (1ull << 11)
+#define SVM_EVT_TYPE_INTR (0ull << 8)
 #define SVM_EVT_TYPE_EXC  (3ull << 8)
 
 /* IOIO EXITINFO1 (APM Vol. 2 15.10.2). */

@@ -798,6 +798,19 @@ static void vmx_end_interrupt_shadow(struct vcpu *v)
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
 }
 
+/* Interruption type 0, external interrupt (SDM Vol. 3C 25.8.3), at the
+ * entry, as the queued exceptions are. */
+static bool vmx_inject_extint(struct vcpu *v, uint8_t vector)
+{
+	struct vmx_vcpu *xv = v->arch;
+
+	if (xv->pending_event ||
+	    (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (VMX_BLOCK_STI | VMX_BLOCK_MOV_SS)))
+		return false;
+	xv->pending_event = vector | (1u << 31);
+	return true;
+}
+
 static uint64_t vmx_get_pat(struct vcpu *v)
 {
 	(void)v;
@@ -898,6 +911,7 @@ const struct vcpu_ops vmx_ops = {
 	.set_tsc_offset = vmx_set_tsc_offset,
 	.set_hlt_exiting = vmx_set_hlt_exiting,
 	.end_interrupt_shadow = vmx_end_interrupt_shadow,
+	.inject_extint = vmx_inject_extint,
 	.get_pat = vmx_get_pat,
 	.set_pat = vmx_set_pat,
 	.dump = vmx_dump,
