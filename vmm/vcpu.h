@@ -119,6 +119,9 @@ struct vcpu {
 	/* The APIC ID the guest sees: its index in the domain, so that the
 	 * boot CPU is 0 (vmm/dev/vlapic.h). */
 	uint32_t vapic_id;
+	/* vapic_id while its LAPIC is enabled, else no ID (UINT32_MAX - 1):
+	 * what a physical destination matches first (vlapic.c, the IPI path). */
+	uint32_t vapic_match;
 	/* Its LAPIC's mode as IA32_APIC_BASE says (enum vlapic_mode), and
 	 * the xAPIC registers the real LAPIC (in x2APIC mode, or shared with
 	 * the hypervisor) does not hold for it. */

@@ -888,6 +888,30 @@ static void test_deliver(void **state)
 	assert_int_equal(d->ipi_refused, 0);		/* not the guest's ICR */
 }
 
+/* The first vCPU a message names (the IOMMU sends a device's interrupt to
+ * one CPU): the same matching as vlapic_deliver, nothing sent. */
+static void test_first_target(void **state)
+{
+	struct domain *d = *state;
+
+	assert_ptr_equal(vlapic_first_target(d, false, 2), &d->vcpus[2]);
+	assert_ptr_equal(vlapic_first_target(d, false, 0xff), &d->vcpus[0]);
+	assert_ptr_equal(vlapic_first_target(d, false, 0xffffffffu), &d->vcpus[0]);
+	for (unsigned i = 0; i < NFOREIGN; i++)
+		if (foreign_id[i] != 0xff)
+			assert_null(vlapic_first_target(d, false, foreign_id[i]));
+	assert_ptr_equal(vlapic_first_target(d, true, 0x00000006), &d->vcpus[1]);
+	assert_null(vlapic_first_target(d, true, 0x00010007));
+	assert_int_equal(vlapic_logical_first(d, 0x00000007), 0);
+	assert_int_equal(vlapic_logical_first(d, 0x00000004), 2);
+	assert_int_equal(vlapic_logical_first(d, 0x0000000c), 2);
+	assert_int_equal(vlapic_logical_first(d, 0xffffffffu), 0);
+	assert_int_equal(vlapic_logical_first(d, 0x00000008), UINT32_MAX);
+	assert_int_equal(vlapic_logical_first(d, 0x00010001), UINT32_MAX);
+	assert_int_equal(vlapic_logical_first(d, 0), UINT32_MAX);
+	assert_int_equal(nipis, 0);
+}
+
 /* ---- xAPIC mode: the page (SDM Vol. 3A 11.4.1, Table 11-1) --------------------------- */
 
 static void test_xapic_id(void **state)
@@ -1083,6 +1107,27 @@ static void test_xapic_deliver_physical(void **state)
 	assert_int_equal(d->ipi_refused, 0);
 }
 
+static void test_xapic_first_target(void **state)
+{
+	struct domain *d = *state;
+
+	/* Flat LDRs 0x01, 0x02, 0x0c; then vCPU 2 in the cluster model */
+	mmio_write(&d->vcpus[0], R_LDR, 0x01000000);
+	mmio_write(&d->vcpus[1], R_LDR, 0x02000000);
+	mmio_write(&d->vcpus[2], R_LDR, 0x0c000000);
+	assert_int_equal(vlapic_logical_first(d, 0x06), 1);
+	assert_int_equal(vlapic_logical_first(d, 0x08), 2);
+	assert_int_equal(vlapic_logical_first(d, 0xff), 0);
+	assert_int_equal(vlapic_logical_first(d, 0x30), UINT32_MAX);
+	assert_ptr_equal(vlapic_first_target(d, false, 1), &d->vcpus[1]);
+	assert_null(vlapic_first_target(d, false, 4));
+	mmio_write(&d->vcpus[2], R_DFR, 0x0fffffff);
+	mmio_write(&d->vcpus[2], R_LDR, 0x24000000);
+	assert_int_equal(vlapic_logical_first(d, 0x24), 2);	/* no flat LDR bit in it */
+	assert_int_equal(vlapic_logical_first(d, 0x14), UINT32_MAX);	/* cluster 1 */
+	assert_int_equal(nipis, 0);
+}
+
 /* INIT-SIPI-SIPI through the page, as a guest without x2APIC does it. */
 static void test_xapic_init_sipi(void **state)
 {
@@ -1263,6 +1308,25 @@ static void test_kick(void **state)
 	assert_int_equal(ipis[2].icr_low, ICR_NMI | ICR_ASSERT);
 }
 
+/* A LAPIC the guest disabled through IA32_APIC_BASE takes no interrupt:
+ * not by its ID, a broadcast, a shorthand or the IOAPIC (SDM Vol. 3A
+ * 11.4.3); it is no first target either. */
+static void test_disabled_takes_nothing(void **state)
+{
+	struct domain *d = *state;
+
+	assert_true(vlapic_apic_base_write(&d->vcpus[1], 0xfee00000ull));
+	nipis = 0;
+	vlapic_icr_write(&d->vcpus[0], DEST(1) | ASSERT | DM_FIXED | 0x40);
+	vlapic_icr_write(&d->vcpus[0], DEST(0xffffffffu) | ASSERT | DM_FIXED | 0x41);
+	vlapic_icr_write(&d->vcpus[0], SH_OTHERS | ASSERT | 0x42);
+	vlapic_deliver(d, 0x43, false, 1);
+	vlapic_deliver(d, 0x44, false, 0xff);
+	assert_int_equal(sent_to(4), 0);
+	assert_true(vlapic_first_target(d, false, 1) == NULL);
+	assert_int_equal(sent_to(17), 3);	/* the others still take theirs */
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TX(f) cmocka_unit_test_setup_teardown(f, setup_xapic, teardown)
 
@@ -1273,6 +1337,7 @@ int main(void)
 		T(test_apic_base),
 		T(test_apic_base_legal_transitions),
 		T(test_apic_base_illegal),
+		T(test_disabled_takes_nothing),
 		TX(test_apic_base_no_x2apic),
 		T(test_x2apic_ldr),
 		T(test_fixed_to_domain_cpu),
@@ -1289,6 +1354,7 @@ int main(void)
 		T(test_init_deassert_does_nothing),
 		T(test_init_sipi_to_itself),
 		T(test_deliver),
+		T(test_first_target),
 		TX(test_xapic_id),
 		TX(test_xapic_ldr_dfr),
 		TX(test_xapic_icr_registers),
@@ -1296,6 +1362,7 @@ int main(void)
 		TX(test_xapic_logical_flat),
 		TX(test_xapic_logical_cluster),
 		TX(test_xapic_deliver_physical),
+		TX(test_xapic_first_target),
 		TX(test_xapic_init_sipi),
 		TX(test_xapic_eoi),
 		TX(test_xapic_passthrough),

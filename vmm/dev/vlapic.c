@@ -43,7 +43,7 @@ enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
 
 void vlapic_reset(struct vcpu *v, uint32_t index)
 {
-	v->vapic_id = index;
+	v->vapic_id = v->vapic_match = index;
 	v->apic_mode = lapic_x2apic() ? VLAPIC_X2APIC : VLAPIC_XAPIC;
 	v->xapic_ldr = 0;
 	v->xapic_dfr = 0xffffffffu;
@@ -77,6 +77,7 @@ bool vlapic_apic_base_write(struct vcpu *v, uint64_t val)
 		vlapic_reset(v, v->vapic_id);
 	}
 	v->apic_mode = (uint8_t)to;
+	v->vapic_match = to == VLAPIC_DISABLED ? UINT32_MAX - 1 : v->vapic_id;
 	return true;
 }
 
@@ -111,10 +112,12 @@ __attribute__((noinline)) static bool xapic_dest_matches(const struct vcpu *t, b
 
 static bool dest_matches(const struct vcpu *t, bool logical, uint32_t dest)
 {
-	if (!logical && dest == t->vapic_id)
+	/* A LAPIC disabled through IA32_APIC_BASE takes nothing: the CPU is
+	 * as one without an APIC (SDM Vol. 3A 11.4.3). */
+	if (!logical && dest == t->vapic_match)
 		return true;	/* in either mode (an xAPIC destination is 8 bits) */
-	if (__builtin_expect(t->apic_mode == VLAPIC_XAPIC, 0))
-		return xapic_dest_matches(t, logical, (uint8_t)dest);
+	if (__builtin_expect(t->apic_mode != VLAPIC_X2APIC, 0))
+		return t->apic_mode == VLAPIC_XAPIC && xapic_dest_matches(t, logical, (uint8_t)dest);
 	if (dest == 0xffffffffu)
 		return true;
 	if (!logical)
@@ -208,9 +211,10 @@ void vlapic_icr_write(struct vcpu *v, uint64_t icr)
 		return;		/* INIT level de-assert: nothing to do */
 	for (uint32_t i = 0; i < d->nvcpus; i++) {
 		struct vcpu *t = &d->vcpus[i];
-		bool hit = shorthand == SH_SELF ? t == v :
-			   shorthand == SH_ALL ? true :
-			   shorthand == SH_OTHERS ? t != v : dest_matches(t, logical, dest);
+		/* (a disabled LAPIC takes no shorthand either) */
+		bool hit = shorthand == SH_NONE ? dest_matches(t, logical, dest) :
+			   t->apic_mode != VLAPIC_DISABLED &&
+			   (shorthand == SH_SELF ? t == v : shorthand == SH_ALL || t != v);
 		if (!hit)
 			continue;
 		any = true;
