@@ -1327,6 +1327,20 @@ static void test_disabled_takes_nothing(void **state)
 	assert_int_equal(sent_to(17), 3);	/* the others still take theirs */
 }
 
+/* Part-way through a mode switch: an xAPIC ICR's 0xff (broadcast) still
+ * reaches the vCPUs already in x2APIC mode. */
+static void test_xapic_broadcast_to_x2apic(void **state)
+{
+	struct domain *d = *state;
+
+	assert_true(vlapic_apic_base_write(&d->vcpus[0], 0xfee00000ull | (1 << 8)));
+	assert_true(vlapic_apic_base_write(&d->vcpus[0], 0xfee00000ull | (1 << 8) | (1 << 11)));
+	nipis = 0;
+	mmio_write(&d->vcpus[0], 0x310, 0xffu << 24);
+	mmio_write(&d->vcpus[0], 0x300, 0x45);
+	assert_fixed_to(0x7, 0x45);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TX(f) cmocka_unit_test_setup_teardown(f, setup_xapic, teardown)
 
@@ -1338,6 +1352,7 @@ int main(void)
 		T(test_apic_base_legal_transitions),
 		T(test_apic_base_illegal),
 		T(test_disabled_takes_nothing),
+		T(test_xapic_broadcast_to_x2apic),
 		TX(test_apic_base_no_x2apic),
 		T(test_x2apic_ldr),
 		T(test_fixed_to_domain_cpu),

@@ -289,7 +289,12 @@ void vlapic_mmio(struct vcpu *v, uint32_t off, unsigned size, bool write, uint32
 	case XAPIC_ICR_LO:
 		if (write) {
 			v->xapic_icr_lo = w & ~ICR_PENDING;
-			vlapic_icr_write(v, (uint64_t)(v->xapic_icr_hi >> 24) << 32 | v->xapic_icr_lo);
+			/* 0xff, xAPIC's broadcast, is x2APIC's 0xffffffff for a
+			 * vCPU already in x2APIC mode. */
+			uint32_t dest = v->xapic_icr_hi >> 24;
+			if (dest == 0xff)
+				dest = 0xffffffffu;
+			vlapic_icr_write(v, (uint64_t)dest << 32 | v->xapic_icr_lo);
 		}
 		r = v->xapic_icr_lo;
 		break;
