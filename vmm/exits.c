@@ -169,6 +169,20 @@ __attribute__((noinline)) static void vcpu_nmi(struct vcpu *v)
 	pit_irq_apply(v);
 }
 
+/* One trip into the guest and back: the exit counted (its vCPUs count at
+ * once: atomic, uncontended on one vCPU), handled, and an NMI that came
+ * looked at (a load, then a call only when one came). Inlined in both
+ * loops below. */
+static inline __attribute__((always_inline)) void vcpu_trip(struct vcpu *v, struct vm_exit *e)
+{
+	enum exit_reason r = vcpu_ops->vcpu_run(v, e);	/* <= EXIT_SETTLED */
+
+	__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);
+	exit_handlers[r](v, e);
+	if (nmi_noted(v->cpu))
+		vcpu_nmi(v);
+}
+
 /* vcpu_loop for a vCPU in VCPU_RUNNING_PIT (pit_irq.h): the same, and
  * the PIT's deadline looked at after every exit. Out of line: the loop
  * of every other vCPU stays as it was. */
@@ -177,12 +191,7 @@ __attribute__((noinline)) static void vcpu_loop_pit(struct vcpu *v)
 	struct vm_exit e;
 
 	while (v->state == VCPU_RUNNING_PIT) {
-		enum exit_reason r = vcpu_ops->vcpu_run(v, &e);
-
-		__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);
-		exit_handlers[r](v, &e);
-		if (nmi_noted(v->cpu))
-			vcpu_nmi(v);
+		vcpu_trip(v, &e);
 		pit_irq_exit(v);
 	}
 }
@@ -195,15 +204,8 @@ void vcpu_loop(struct vcpu *v)
 
 	pit_irq_apply(v);	/* the domain may want it already */
 	for (;;) {
-		while (v->state == VCPU_RUNNING) {
-			enum exit_reason r = vcpu_ops->vcpu_run(v, &e);	/* <= EXIT_SETTLED */
-
-			/* Its vCPUs count at once: atomic (uncontended on one vCPU). */
-			__atomic_add_fetch(&v->dom->exits[r], 1, __ATOMIC_RELAXED);
-			exit_handlers[r](v, &e);
-			if (nmi_noted(v->cpu))	/* a load, then a call only when one came */
-				vcpu_nmi(v);
-		}
+		while (v->state == VCPU_RUNNING)
+			vcpu_trip(v, &e);
 		if (v->state != VCPU_RUNNING_PIT)
 			return;		/* stopped */
 		vcpu_loop_pit(v);

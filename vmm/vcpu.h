@@ -160,6 +160,7 @@ struct vcpu {
  * 2.3, 18.3.1.1, 18.3.1.4): TF traps after the instruction, RF is
  * cleared once it completes. DR6.BS reports a single-step trap. */
 #define X86_RFLAGS_TF (1ull << 8)
+#define X86_RFLAGS_IF (1ull << 9)
 #define X86_RFLAGS_RF (1ull << 16)
 #define X86_DR6_BS    (1ull << 14)
 

@@ -7,12 +7,8 @@
 #define MSR_APIC_BASE     0x1bu
 #define APIC_BASE_ENABLE  (1ull << 11)
 #define APIC_BASE_EXTD    (1ull << 10)
-#define XAPIC_ID          0x20
-#define XAPIC_ICR_LOW     0x300
-#define XAPIC_ICR_HIGH    0x310
 #define X2APIC_ID         0x802u
 #define X2APIC_ICR        0x830u
-#define ICR_PENDING       (1u << 12)
 
 static bool x2apic;
 static volatile uint32_t *xapic;
@@ -47,7 +43,7 @@ bool lapic_x2apic(void) { return x2apic; }
 
 uint32_t lapic_id(void)
 {
-	return x2apic ? (uint32_t)rdmsr(X2APIC_ID) : xapic_read(XAPIC_ID) >> 24;
+	return x2apic ? (uint32_t)rdmsr(X2APIC_ID) : xapic_read(LAPIC_ID) >> 24;
 }
 
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
@@ -56,9 +52,9 @@ void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
 		wrmsr(X2APIC_ICR, ((uint64_t)apic_id << 32) | icr_low);
 		return;
 	}
-	xapic_write(XAPIC_ICR_HIGH, apic_id << 24);
-	xapic_write(XAPIC_ICR_LOW, icr_low);
-	for (unsigned spin = 0; spin < 1000000 && (xapic_read(XAPIC_ICR_LOW) & ICR_PENDING); spin++)
+	xapic_write(LAPIC_ICR_HI, apic_id << 24);
+	xapic_write(LAPIC_ICR_LO, icr_low);
+	for (unsigned spin = 0; spin < 1000000 && (xapic_read(LAPIC_ICR_LO) & ICR_PENDING); spin++)
 		cpu_relax();
 }
 
@@ -76,16 +72,6 @@ void lapic_reg_write(uint32_t off, uint32_t val)
 		xapic_write(off, val);
 }
 
-/* xAPIC offsets (x2APIC MSR 0x800 + offset / 16). */
-#define LAPIC_TPR       0x080u
-#define LAPIC_EOI       0x0b0u
-#define LAPIC_SVR       0x0f0u
-#define LAPIC_ISR0      0x100u
-#define LAPIC_LVT_TIMER 0x320u
-#define LAPIC_LVT_LINT0 0x350u
-#define LAPIC_LVT_LINT1 0x360u
-#define LAPIC_LVT_ERROR 0x370u
-#define LAPIC_TMICT     0x380u
 #define MSR_TSC_DEADLINE 0x6e0u
 #define LVT_MASKED      (1u << 16)
 #define SVR_ENABLE      (1u << 8)

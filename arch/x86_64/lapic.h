@@ -21,9 +21,37 @@ uint32_t lapic_id(void);
 #define ICR_NMI       (4u << 8)
 #define ICR_ASSERT    (1u << 14)
 #define ICR_LEVEL     (1u << 15)
+#define ICR_PENDING   (1u << 12)	/* delivery status (xAPIC) */
 
-/* The LAPIC's registers but the ICR, by xAPIC offset (SDM Vol. 3A Table
- * 11-1), in either mode: MSR 0x800 + offset / 16 in x2APIC mode. */
+/* The LAPIC's registers by xAPIC offset (SDM Vol. 3A Table 11-1; the
+ * x2APIC MSR is 0x800 + offset / 16). ISR, TMR and IRR are 8 registers
+ * each, 16 bytes apart. */
+#define LAPIC_ID          0x020u
+#define LAPIC_VERSION     0x030u
+#define LAPIC_TPR         0x080u
+#define LAPIC_PPR         0x0a0u
+#define LAPIC_EOI         0x0b0u
+#define LAPIC_LDR         0x0d0u
+#define LAPIC_DFR         0x0e0u
+#define LAPIC_SVR         0x0f0u
+#define LAPIC_ISR0        0x100u
+#define LAPIC_IRR0        0x200u
+#define LAPIC_IRR7        0x270u
+#define LAPIC_ESR         0x280u
+#define LAPIC_LVT_CMCI    0x2f0u
+#define LAPIC_ICR_LO      0x300u
+#define LAPIC_ICR_HI      0x310u
+#define LAPIC_LVT_TIMER   0x320u
+#define LAPIC_LVT_THERMAL 0x330u
+#define LAPIC_LVT_PERF    0x340u
+#define LAPIC_LVT_LINT0   0x350u
+#define LAPIC_LVT_LINT1   0x360u
+#define LAPIC_LVT_ERROR   0x370u
+#define LAPIC_TMICT       0x380u
+#define LAPIC_TMCCT       0x390u
+#define LAPIC_TDCR        0x3e0u
+
+/* Those registers but the ICR, in either mode. */
 uint32_t lapic_reg_read(uint32_t off);
 void lapic_reg_write(uint32_t off, uint32_t val);
 

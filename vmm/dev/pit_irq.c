@@ -10,9 +10,6 @@
 #include "vmm/dev/vlapic.h"
 
 #define PIT_IRQ_PIN  2		/* ISA IRQ 0: the MADT's override to GSI 2 */
-#define RFLAGS_IF    (1ull << 9)
-#define LAPIC_PPR    0x0a0u	/* SDM Vol. 3A 11.8.3.1 */
-#define LAPIC_IRR0   0x200u	/* IRR bits 31:0; 0x210 bits 63:32, ... */
 
 /* Where pin 2 sends its interrupt, if it is one we can send (fixed or
  * lowest priority, as the UART's). */
@@ -70,6 +67,14 @@ static void pit_fire(struct domain *d, struct vcpu *self)
 	pit_irq_update(d, self);
 }
 
+/* May the 8259A have an interrupt for v now? Its BSP, interrupts on,
+ * a request raised: read without the lock, a hint taken again under it. */
+static bool pic_hint(const struct domain *d, const struct vcpu *v)
+{
+	return v == &d->vcpus[0] && (v->regs.rflags & X86_RFLAGS_IF) &&
+	       __atomic_load_n(&d->legacy.pic[0].irr, __ATOMIC_RELAXED);
+}
+
 /* The 8259A's interrupt into v, if it has one for v (the BSP) and v can
  * take it at this entry (IF set, no shadow, no other event): injected as
  * an external interrupt, its INTA done; true then. @pre d->lock held */
@@ -77,7 +82,7 @@ static bool pic_inject(struct domain *d, struct vcpu *v)
 {
 	uint8_t vector;
 
-	if (v != &d->vcpus[0] || !(v->regs.rflags & RFLAGS_IF) ||
+	if (v != &d->vcpus[0] || !(v->regs.rflags & X86_RFLAGS_IF) ||
 	    !legacy_pic_next(&d->legacy, false, &vector) || !vcpu_ops->inject_extint(v, vector))
 		return false;
 	(void)legacy_pic_next(&d->legacy, true, &vector);
@@ -103,12 +108,7 @@ void pit_irq_exit(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 
-	/* (the 8259A's request read without the lock: a hint, taken again
-	 * under it) */
-	bool pic = v == &d->vcpus[0] && (v->regs.rflags & RFLAGS_IF) &&
-		   __atomic_load_n(&d->legacy.pic[0].irr, __ATOMIC_RELAXED);
-
-	if (pic || rdtsc() >= __atomic_load_n(&d->pit_deadline, __ATOMIC_RELAXED)) {
+	if (pic_hint(d, v) || rdtsc() >= __atomic_load_n(&d->pit_deadline, __ATOMIC_RELAXED)) {
 		spin_lock(&d->lock);
 		pit_fire(d, v);
 		(void)pic_inject(d, v);
@@ -148,7 +148,7 @@ void pit_irq_hlt(struct vcpu *v, const struct vm_exit *e)
 	pit_irq_apply(v);
 	if (!v->hlt_exiting)
 		return;		/* no longer ours (another vCPU changed the PIT) */
-	if (!(v->regs.rflags & RFLAGS_IF)) {
+	if (!(v->regs.rflags & X86_RFLAGS_IF)) {
 		/* Only an NMI would end this halt, and guests get none: let
 		 * the core halt; the next exit sets the intercept again. */
 		vcpu_ops->set_hlt_exiting(v, false);
@@ -172,30 +172,28 @@ void pit_irq_hlt(struct vcpu *v, const struct vm_exit *e)
 			if (!v->hlt_exiting)
 				return;	/* the one-shot's edge: the real HLT sees it pending */
 		}
-		if (v == &d->vcpus[0] && __atomic_load_n(&d->legacy.pic[0].irr, __ATOMIC_RELAXED)) {
+		bool pic = false;
+		if (pic_hint(d, v)) {
 			uint8_t vector;
 
 			spin_lock(&d->lock);
-			bool ready = legacy_pic_next(&d->legacy, false, &vector);
+			pic = legacy_pic_next(&d->legacy, false, &vector);
 			spin_unlock(&d->lock);
-			if (ready) {
-				/* As the LAPIC's below, and the 8259A's INTA at
-				 * the entry: past the HLT first, out of its shadow. */
-				vcpu_skip_insn(v, e);
-				vcpu_ops->end_interrupt_shadow(v);
+		}
+		if (pic || irr_deliverable(min)) {
+			/* Past the HLT, and past the STI shadow it may have been
+			 * in (sti; hlt): the interrupt comes before the next
+			 * instruction, as when the CPU wakes (SDM Vol. 3A 6.8.3);
+			 * the 8259A's is injected at the entry (its INTA), which
+			 * needs the shadow gone. */
+			vcpu_skip_insn(v, e);
+			vcpu_ops->end_interrupt_shadow(v);
+			if (pic) {
 				spin_lock(&d->lock);
 				(void)pic_inject(d, v);
 				spin_unlock(&d->lock);
 				pit_irq_apply(v);
-				return;
 			}
-		}
-		if (irr_deliverable(min)) {
-			/* Past the HLT, and past the STI shadow it may have been
-			 * in (sti; hlt): the interrupt comes before the next
-			 * instruction, as when the CPU wakes (SDM Vol. 3A 6.8.3). */
-			vcpu_skip_insn(v, e);
-			vcpu_ops->end_interrupt_shadow(v);
 			return;
 		}
 		cpu_relax();

@@ -15,30 +15,7 @@
 enum { DM_FIXED = 0, DM_LOWEST = 1, DM_SMI = 2, DM_NMI = 4, DM_INIT = 5, DM_SIPI = 6, DM_EXTINT = 7 };
 enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
 
-/* xAPIC register offsets (SDM Vol. 3A Table 11-1) the page emulates
- * itself; the rest go to the real LAPIC (lapic_reg_read/write). */
-#define XAPIC_ID       0x020u
-#define XAPIC_VERSION  0x030u
-#define XAPIC_TPR      0x080u
-#define XAPIC_PPR      0x0a0u
-#define XAPIC_EOI      0x0b0u
-#define XAPIC_LDR      0x0d0u
-#define XAPIC_DFR      0x0e0u
-#define XAPIC_SVR      0x0f0u
-#define XAPIC_ISR0     0x100u	/* ISR, TMR, IRR: 8 registers each */
-#define XAPIC_IRR7     0x270u
-#define XAPIC_ESR      0x280u
-#define XAPIC_LVT_CMCI 0x2f0u
-#define XAPIC_ICR_LO   0x300u
-#define XAPIC_ICR_HI   0x310u
-#define XAPIC_LVT_TIMER 0x320u
-#define XAPIC_LVT_THERMAL 0x330u
-#define XAPIC_LVT_PERF 0x340u
-#define XAPIC_LVT_ERROR 0x370u
-#define XAPIC_TMICT    0x380u
-#define XAPIC_TMCCT    0x390u
-#define XAPIC_TDCR     0x3e0u
-#define ICR_PENDING    (1u << 12)
+/* The xAPIC page's registers: arch/x86_64/lapic.h's LAPIC_* offsets. */
 #define DFR_FLAT       0xfu	/* DFR bits 31:28: flat model; 0: cluster */
 
 void vlapic_reset(struct vcpu *v, uint32_t index)
@@ -59,8 +36,6 @@ void vlapic_reset(struct vcpu *v, uint32_t index)
  * stays at 0xfee00000: a moved APIC is refused (#GP). */
 bool vlapic_apic_base_write(struct vcpu *v, uint64_t val)
 {
-	if (val == vlapic_apic_base(v))
-		return true;	/* the common case: written back as read */
 	bool en = val & APIC_BASE_ENABLE, extd = val & APIC_BASE_EXTD;
 	enum vlapic_mode to = !en ? VLAPIC_DISABLED : extd ? VLAPIC_X2APIC : VLAPIC_XAPIC;
 
@@ -73,7 +48,7 @@ bool vlapic_apic_base_write(struct vcpu *v, uint64_t val)
 		return true;
 	if (to == VLAPIC_DISABLED) {
 		lapic_reset_after_guest();
-		lapic_reg_write(XAPIC_SVR, 0xff);
+		lapic_reg_write(LAPIC_SVR, 0xff);
 		vlapic_reset(v, v->vapic_id);
 	}
 	v->apic_mode = (uint8_t)to;
@@ -136,10 +111,17 @@ static bool send_fixed(const struct vcpu *t, uint8_t vector)
 	return true;
 }
 
+/* An 8-bit destination (the IOAPIC's, an xAPIC ICR's) with its physical
+ * broadcast 0xff widened to x2APIC's 0xffffffff, for the vCPUs in x2APIC
+ * mode (an xAPIC-mode one takes 0xff itself). */
+static uint32_t dest8_wide(bool logical, uint32_t dest)
+{
+	return !logical && dest == 0xff ? 0xffffffffu : dest;
+}
+
 const struct vcpu *vlapic_first_target(const struct domain *d, bool logical, uint32_t dest)
 {
-	if (!logical && dest == 0xff)
-		dest = 0xffffffffu;
+	dest = dest8_wide(logical, dest);
 	for (uint32_t i = 0; i < d->nvcpus; i++)
 		if (dest_matches(&d->vcpus[i], logical, dest))
 			return &d->vcpus[i];
@@ -156,8 +138,7 @@ uint32_t vlapic_logical_first(const void *ctx, uint32_t dest)
 
 void vlapic_deliver(struct domain *d, uint8_t vector, bool logical, uint32_t dest)
 {
-	if (!logical && dest == 0xff)
-		dest = 0xffffffffu;	/* an 8-bit broadcast (IOAPIC) */
+	dest = dest8_wide(logical, dest);	/* the IOAPIC's 8 bits */
 	for (uint32_t i = 0; i < d->nvcpus; i++)
 		if (dest_matches(&d->vcpus[i], logical, dest))
 			send_fixed(&d->vcpus[i], vector);
@@ -259,76 +240,74 @@ void vlapic_mmio(struct vcpu *v, uint32_t off, unsigned size, bool write, uint32
 		return;
 	}
 	switch (off) {
-	case XAPIC_ID:
+	case LAPIC_ID:
 		r = v->vapic_id << 24;	/* writes dropped: the ID is fixed */
 		break;
-	case XAPIC_VERSION:
-	case XAPIC_PPR:
-	case XAPIC_TMCCT:
+	case LAPIC_VERSION:
+	case LAPIC_PPR:
+	case LAPIC_TMCCT:
 		r = lapic_reg_read(off);	/* read-only */
 		break;
-	case XAPIC_EOI:
+	case LAPIC_EOI:
 		if (write)
 			lapic_reg_write(off, 0);	/* x2APIC: only 0 may be written */
 		break;
-	case XAPIC_LDR:
+	case LAPIC_LDR:
 		if (write)
 			v->xapic_ldr = w & 0xff000000u;
 		r = v->xapic_ldr;
 		break;
-	case XAPIC_DFR:
+	case LAPIC_DFR:
 		if (write)
 			v->xapic_dfr = w | 0x0fffffffu;
 		r = v->xapic_dfr;
 		break;
-	case XAPIC_ESR:
+	case LAPIC_ESR:
 		if (write)
 			lapic_reg_write(off, 0);
 		r = lapic_reg_read(off);
 		break;
-	case XAPIC_ICR_LO:
+	case LAPIC_ICR_LO:
 		if (write) {
 			v->xapic_icr_lo = w & ~ICR_PENDING;
-			/* 0xff, xAPIC's broadcast, is x2APIC's 0xffffffff for a
-			 * vCPU already in x2APIC mode. */
-			uint32_t dest = v->xapic_icr_hi >> 24;
-			if (dest == 0xff)
-				dest = 0xffffffffu;
+			/* (0xff, physical or logical, also reaches a vCPU
+			 * already in x2APIC mode) */
+			uint32_t dest = dest8_wide(false, v->xapic_icr_hi >> 24);
 			vlapic_icr_write(v, (uint64_t)dest << 32 | v->xapic_icr_lo);
 		}
 		r = v->xapic_icr_lo;
 		break;
-	case XAPIC_ICR_HI:
+	case LAPIC_ICR_HI:
 		if (write)
 			v->xapic_icr_hi = w & 0xff000000u;
 		r = v->xapic_icr_hi;
 		break;
-	case XAPIC_TPR:
-	case XAPIC_SVR:
-	case XAPIC_LVT_TIMER:
-	case XAPIC_LVT_TIMER + 0x30:	/* LINT0 */
-	case XAPIC_LVT_TIMER + 0x40:	/* LINT1 */
-	case XAPIC_LVT_ERROR:
-	case XAPIC_TMICT:
-	case XAPIC_TDCR:
+	case LAPIC_TPR:
+	case LAPIC_SVR:
+	case LAPIC_LVT_TIMER:
+	case LAPIC_LVT_LINT0:
+	case LAPIC_LVT_LINT1:
+	case LAPIC_LVT_ERROR:
+	case LAPIC_TMICT:
+	case LAPIC_TDCR:
 		if (write)
 			lapic_reg_write(off, w);
 		r = lapic_reg_read(off);
 		break;
-	case XAPIC_LVT_PERF:
-	case XAPIC_LVT_THERMAL:
-	case XAPIC_LVT_CMCI:
+	case LAPIC_LVT_PERF:
+	case LAPIC_LVT_THERMAL:
+	case LAPIC_LVT_CMCI:
 		/* Where the LAPIC has them (its version's max LVT entry: 4
 		 * with the performance LVT, 5 with thermal, 6 with CMCI). */
-		maxlvt = (lapic_reg_read(XAPIC_VERSION) >> 16) & 0xff;
-		if (maxlvt < (off == XAPIC_LVT_PERF ? 4u : off == XAPIC_LVT_THERMAL ? 5u : 6u))
+		maxlvt = (lapic_reg_read(LAPIC_VERSION) >> 16) & 0xff;
+		if (maxlvt < (off == LAPIC_LVT_PERF ? 4u : off == LAPIC_LVT_THERMAL ? 5u : 6u))
 			break;
 		if (write)
 			lapic_reg_write(off, w);
 		r = lapic_reg_read(off);
 		break;
 	default:
-		if (off >= XAPIC_ISR0 && off <= XAPIC_IRR7)
+		if (off >= LAPIC_ISR0 && off <= LAPIC_IRR7)
 			r = lapic_reg_read(off);	/* ISR, TMR, IRR: read-only */
 		break;	/* APR, RRD, reserved: 0 */
 	}

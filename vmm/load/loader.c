@@ -188,14 +188,11 @@ static int ldr_mb_cmdline_check(const struct ldr_ctx *c)
 		}
 	}
 	uint64_t n = ldr_mb_cmdline_len(c);
-	if (n > GUEST_MB_CMDLINE_MAX - 1 && *c->kernel_name) {
-		pr_err(LDR_PFX "command line is %llu bytes with the file name '%s' in front, at most %u\n",
-		       c->name, (unsigned long long)n, c->kernel_name, GUEST_MB_CMDLINE_MAX - 1);
-		return trace_error(-E2BIG);
-	}
 	if (n > GUEST_MB_CMDLINE_MAX - 1) {
-		pr_err(LDR_PFX "command line is %llu bytes, at most %u\n", c->name,
-		       (unsigned long long)n, GUEST_MB_CMDLINE_MAX - 1);
+		bool named = *c->kernel_name;
+		pr_err(LDR_PFX "command line is %llu bytes%s%s%s, at most %u\n", c->name,
+		       (unsigned long long)n, named ? " with the file name '" : "",
+		       c->kernel_name, named ? "' in front" : "", GUEST_MB_CMDLINE_MAX - 1);
 		return trace_error(-E2BIG);
 	}
 	return 0;

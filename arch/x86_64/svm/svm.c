@@ -453,7 +453,7 @@ static void svm_set_hlt_exiting(struct vcpu *v, bool on)
 
 static void svm_end_interrupt_shadow(struct vcpu *v)
 {
-	((struct svm_vcpu *)v->arch)->vmcb->control.interrupt_shadow &= ~1ull;	/* 15.21.5 */
+	svm_end_shadow(&((struct svm_vcpu *)v->arch)->vmcb->control);
 }
 
 /* EVENTINJ type 0, external interrupt (APM Vol. 2 15.20). */

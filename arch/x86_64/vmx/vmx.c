@@ -216,7 +216,7 @@ static int vmx_cpu_enable(void)
 /* ---- vCPU set-up ---- */
 
 static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t tag,
-			      uint64_t io_bitmap, uint64_t tsc_offset)
+			      uint64_t io_bitmap)
 {
 	uint32_t pin, proc, proc2, exit, entry;
 	int err;
@@ -261,8 +261,6 @@ static int vmx_setup_controls(struct vmx_vcpu *xv, uint64_t slat_root, uint32_t 
 	uint64_t io = io_bitmap ? io_bitmap : io_bitmap_pa;	/* A, then B */
 	vmwrite(VMCS_IO_BITMAP_A, io);
 	vmwrite(VMCS_IO_BITMAP_B, io + PAGE_SIZE);
-	vmwrite(VMCS_MSR_BITMAP, tsc_offset ? msr_bitmap_offset_pa : msr_bitmap_pa);
-	vmwrite(VMCS_TSC_OFFSET, tsc_offset);
 	vmwrite(VMCS_EPT_POINTER, slat_root | EPTP_WALK4 | EPTP_WB);
 	vmwrite(VMCS_VPID, tag);
 
@@ -364,6 +362,14 @@ static void vmx_setup_guest(struct vmx_vcpu *xv, const struct vcpu *v)
 
 static void vmx_flush_guest_tlb(struct vmx_vcpu *xv);
 
+/* The guest's TSC offset and the MSR bitmap that goes with it (the
+ * deadline intercepted while it is not 0). @pre v's VMCS is current. */
+static void vmx_set_tsc_offset(struct vcpu *v)
+{
+	vmwrite(VMCS_TSC_OFFSET, v->tsc_offset);
+	vmwrite(VMCS_MSR_BITMAP, v->tsc_offset ? msr_bitmap_offset_pa : msr_bitmap_pa);
+}
+
 static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 {
 	struct vmx_vcpu *xv = &vmx_vcpus[v->cpu];
@@ -384,9 +390,10 @@ static int vmx_vcpu_init(struct vcpu *v, uint64_t slat_root, uint32_t tag)
 	}
 	v->arch = xv;
 	xv->launched = false;
-	err = vmx_setup_controls(xv, slat_root, tag, v->io_bitmap, v->tsc_offset);
+	err = vmx_setup_controls(xv, slat_root, tag, v->io_bitmap);
 	if (err)
 		return err;
+	vmx_set_tsc_offset(v);
 	vmx_setup_host();
 	vmx_setup_guest(xv, v);
 	xv->pending_event = 0;
@@ -774,13 +781,6 @@ static void vmx_fetch_state(struct vcpu *v, struct vcpu_fetch_state *f)
 		f->mode = cs_ar & (1u << 14) ? 32 : 16;			/* CS.D */
 }
 
-/* @pre v's VMCS is current (its own CPU, in an exit). */
-static void vmx_set_tsc_offset(struct vcpu *v)
-{
-	vmwrite(VMCS_TSC_OFFSET, v->tsc_offset);
-	vmwrite(VMCS_MSR_BITMAP, v->tsc_offset ? msr_bitmap_offset_pa : msr_bitmap_pa);
-}
-
 /* HLT exiting (SDM Vol. 3C 25.6.2): every CPU with VMX may set it, and
  * vmx_setup_controls has left it clear, so it may be clear too. */
 static void vmx_set_hlt_exiting(struct vcpu *v, bool on)
@@ -791,11 +791,10 @@ static void vmx_set_hlt_exiting(struct vcpu *v, bool on)
 	vmwrite(VMCS_PROC_CTLS, on ? proc | PROC_HLT_EXITING : proc & ~(uint64_t)PROC_HLT_EXITING);
 }
 
-/* Blocking by STI and by MOV SS, bits 0 and 1 (SDM Vol. 3C 25.4.2). */
 static void vmx_end_interrupt_shadow(struct vcpu *v)
 {
 	(void)v;
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
+	vmx_end_shadow();
 }
 
 /* Interruption type 0, external interrupt (SDM Vol. 3C 25.8.3), at the
