@@ -39,7 +39,7 @@ HV_SRCS := boot/entry.S \
 	$(wildcard arch/x86_64/svm/*.c) $(wildcard arch/x86_64/svm/*.S) \
 	$(wildcard arch/x86_64/vmx/*.c) $(wildcard arch/x86_64/vmx/*.S) \
 	$(wildcard kernel/*.c) $(wildcard kernel/*.S) \
-	$(wildcard vmm/*.c) $(wildcard vmm/dev/*.c) $(wildcard vmm/load/*.c) $(wildcard drivers/*.c) $(wildcard drivers/iommu/*.c)
+	$(wildcard vmm/*.c) $(wildcard vmm/dev/*.c) $(wildcard vmm/load/*.c) $(wildcard vmm/console/*.c) $(wildcard drivers/*.c) $(wildcard drivers/iommu/*.c)
 HV_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(HV_SRCS))
 
 .PHONY: all iso esp run test unit bench clean
@@ -66,6 +66,20 @@ $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
+
+# What the shell's `version` says: git describe and the build date. The
+# header is rewritten only when that changes, so only shell_cmds.c rebuilds.
+VERSION_H := $(BUILD)/gen/build_version.h
+HV_DESCRIBE := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+$(VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define HV_BUILD_DESCRIBE "%s"\n#define HV_BUILD_DATE "%s"\n' '$(HV_DESCRIBE)' \
+		"$$(date -u +%Y-%m-%d)" > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/vmm/console/shell_cmds.c.o: $(VERSION_H)
+$(BUILD)/obj/vmm/console/shell_cmds.c.o: HV_CFLAGS += -I$(BUILD)/gen
+.PHONY: FORCE
+FORCE:
 
 # The default configuration, compiled and linked into the image.
 DEFAULT_CONFIG := guest-images/default.toml
@@ -144,7 +158,7 @@ UNIT_SRCS_kvmclock := vmm/dev/kvmclock.c
 UNIT_SRCS_vtd     := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c kernel/pgtable.c kernel/format.c
 UNIT_SRCS_amdvi   := drivers/iommu/amdvi_tables.c kernel/pgtable.c
 UNIT_SRCS_pci_enum := drivers/pci_enum.c kernel/format.c
-UNIT_SRCS_iommu   := drivers/iommu/iommu.c
+UNIT_SRCS_iommu   := drivers/iommu/iommu.c kernel/format.c
 UNIT_SRCS_vmsi    := vmm/dev/vmsi.c drivers/pci_enum.c kernel/format.c
 UNIT_SRCS_vpci    := vmm/dev/vpci.c vmm/dev/legacy.c vmm/dev/vmsi.c drivers/pci_enum.c kernel/format.c
 HOST_CC ?= cc

@@ -28,6 +28,7 @@
 #include "kernel/string.h"
 #include "vmm/vcpu.h"
 #include "vmm/vmm.h"
+#include "vmm/console/shell.h"
 
 extern char boot_stack_guard[], boot_stack_top[];
 
@@ -105,12 +106,24 @@ static __attribute__((noreturn)) void idle(enum hvcfg_on_idle action)
 }
 
 static enum hvcfg_on_idle on_idle_action = HVCFG_ON_IDLE_HALT;
+static bool shell_on;
 
 static void all_domains_stopped(void)
 {
 	pr_info("all domains stopped\n");
+	if (on_idle_action == HVCFG_ON_IDLE_HALT && shell_on) {
+		/* The CPUs idle; the console shell stays for the operator. */
+		pr_info("idle; halting the domains' CPUs (the shell stays: Ctrl-] :)\n");
+		return;
+	}
 	idle(on_idle_action);
 }
+
+static __attribute__((noreturn)) void shell_poweroff(void) { power_off(&acpi); }
+static __attribute__((noreturn)) void shell_reboot(void) { power_reset(&acpi); }
+
+static const struct shell_host shell_power = { .poweroff = shell_poweroff,
+					       .reboot = shell_reboot };
 
 static __attribute__((noreturn)) void run_domains(uint64_t online)
 {
@@ -129,8 +142,9 @@ static __attribute__((noreturn)) void run_domains(uint64_t online)
 		idle(HVCFG_ON_IDLE_HALT);
 	}
 	on_idle_action = cfg.on_idle;
+	shell_on = cfg.shell;
 	console_irq_setup(&acpi);
-	vmm_start(&cfg, &boot_info, online, &hv_memmap, all_domains_stopped);
+	vmm_start(&cfg, &boot_info, online, &hv_memmap, all_domains_stopped, &shell_power);
 	pr_err("vmm: no domain started\n");
 	idle(HVCFG_ON_IDLE_HALT);
 }

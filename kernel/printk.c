@@ -26,15 +26,49 @@ void printk_panic_mode(void)
 
 void printk_set_level(enum log_level level) { console_level = level; }
 
-/* A domain's line left open (a shell prompt, echo): whose it is. More of
- * its text goes on the same line; anything else starts a new one. */
+/* A line left open (a domain's prompt, echo; the shell's prompt): whose
+ * it is. More of its text goes on the same line; anything else starts a
+ * new one. */
 static const char *open_tag;
+static const char shell_tag[] = "hv>";
+
+/* The terminal state a domain in focus may have left (attributes, scroll
+ * region, hidden cursor, a half-sent sequence, another character set):
+ * reset before anything else is printed. CAN ends a sequence; DECSC /
+ * DECRC keep the cursor where it is across DECSTBM, which homes it. */
+static const char *dirty_by;	/* the domain that may have, or NULL */
+static const char term_reset[] = "\x18\x0f\x1b(B\x1b" "7\x1b[r\x1b" "8\x1b[0m\x1b[?25h";
 
 static void end_open_line(void)
 {
 	console_write("\n", 1);
 	at_line_start = true;
 	open_tag = NULL;
+}
+
+/* Before text from `tag` (NULL: the hypervisor): a fresh line if another
+ * source's is open, and the terminal reset if another domain may have
+ * changed it. */
+static void switch_source(const char *tag)
+{
+	if (!at_line_start && open_tag != tag)
+		end_open_line();
+	if (dirty_by && tag != dirty_by) {
+		console_write(term_reset, sizeof(term_reset) - 1);
+		dirty_by = NULL;
+	}
+}
+
+static void console_lock(void)
+{
+	if (!panic_mode)
+		spin_lock(&printk_lock);
+}
+
+static void console_unlock(void)
+{
+	if (!panic_mode)
+		spin_unlock(&printk_lock);
 }
 
 void vprintk(enum log_level level, const char *fmt, va_list ap)
@@ -48,10 +82,10 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 	if (len >= sizeof(buf))
 		len = sizeof(buf) - 1;	/* truncated: still a whole line below */
 
-	if (!panic_mode)
-		spin_lock(&printk_lock);
+	console_lock();
 	if (open_tag)
 		end_open_line();	/* a domain's prompt: our line goes below it */
+	switch_source(NULL);
 	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (at_line_start) {
@@ -70,17 +104,16 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 		console_write("...\n", 4);
 		at_line_start = true;
 	}
-	if (!panic_mode)
-		spin_unlock(&printk_lock);
+	console_unlock();
 }
 
-void console_write_tagged(const char *name, const char *text, size_t len, bool eol)
+void console_write_domain(const char *name, const char *text, size_t len, unsigned flags)
 {
-	if (!panic_mode)
-		spin_lock(&printk_lock);
-	if (!at_line_start && open_tag != name)
-		end_open_line();
-	if (at_line_start) {
+	bool eol = flags & CON_EOL;
+
+	console_lock();
+	switch_source(name);
+	if (at_line_start && !(flags & CON_UNTAGGED)) {
 		console_write("[", 1);
 		console_write(name, strlen(name));
 		console_write("] ", 2);
@@ -88,10 +121,21 @@ void console_write_tagged(const char *name, const char *text, size_t len, bool e
 	console_write(text, len);
 	if (eol)
 		console_write("\n", 1);
+	if (flags & CON_CONTROL)
+		dirty_by = name;
 	at_line_start = eol;
 	open_tag = eol ? NULL : name;
-	if (!panic_mode)
-		spin_unlock(&printk_lock);
+	console_unlock();
+}
+
+void console_write_prompt(const char *text, size_t len)
+{
+	console_lock();
+	switch_source(shell_tag);
+	console_write(text, len);
+	at_line_start = len && text[len - 1] == '\n';
+	open_tag = at_line_start ? NULL : shell_tag;
+	console_unlock();
 }
 
 void printk(enum log_level level, const char *fmt, ...)

@@ -11,7 +11,7 @@
 #include "kernel/string.h"
 #include "vmm/domain.h"
 #include "vmm/acpi_guest.h"
-#include "vmm/conin.h"
+#include "vmm/console/output.h"
 #include "vmm/load/loader.h"
 #include "vmm/msr.h"
 #include "vmm/passthrough.h"
@@ -39,8 +39,6 @@ static const struct boot_module *find_module(const struct boot_info *bi, const c
 	return NULL;
 }
 
-static uint32_t running_domains;
-
 static uint64_t rdtsc_now(void) { return rdtsc(); }
 
 /* The machine's RTC, read for a domain (the legacy model keeps it
@@ -55,7 +53,6 @@ static uint8_t host_cmos_read(uint8_t idx)
 	spin_unlock(&cmos_lock);
 	return v;
 }
-void (*domain_all_stopped)(void);
 
 /* Contiguous, zeroed, aligned so the largest leaves fit (1 GiB / 2 MiB). */
 static int take_memory(struct domain *d, uint64_t size)
@@ -252,17 +249,25 @@ static void reset_devices(struct domain *d)
 	d->kvmclock_wall_msr = 0;
 }
 
+void domain_scrub(struct domain *d)
+{
+	for (uint32_t i = 0; i < d->nranges; i++)
+		memset((void *)(uintptr_t)d->ram[i].hpa, 0, d->ram[i].size);
+	d->scrubbed = true;
+}
+
 /*
  * On the domain's first CPU, with every vCPU out of the guest: the domain
  * as at boot -- RAM zeroed, devices reset, tables and kernel loaded again
  * from the boot modules (which stay reserved), counters from zero.
  */
-static int domain_reload(struct domain *d)
+int domain_reload(struct domain *d)
 {
 	struct guest_entry entry;
 
-	for (uint32_t i = 0; i < d->nranges; i++)
-		memset((void *)(uintptr_t)d->ram[i].hpa, 0, d->ram[i].size);
+	if (!d->scrubbed)
+		domain_scrub(d);
+	d->scrubbed = false;
 	reset_devices(d);
 	memset(d->exits, 0, sizeof(d->exits));
 	d->io_refused = d->msr_refused = d->ipi_refused = d->mmio_refused = 0;
@@ -317,9 +322,17 @@ int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg
 		pr_err("domain %s: not started\n", d->name);
 		return err;
 	}
+	err = conout_attach(d);
+	if (err) {
+		passthrough_release(d);
+		release_memory(d);
+		pr_err("domain %s: not started\n", d->name);
+		return err;
+	}
 	start_boot_vcpu(d, &entry);
-	d->running = true;
-	__atomic_add_fetch(&running_domains, 1, __ATOMIC_ACQ_REL);
+	d->loaded = true;
+	/* Its CPUs start it (vmm/lifecycle.c) unless it waits for `start`. */
+	d->state = cfg->autostart ? DOMAIN_STARTING : DOMAIN_NOT_STARTED;
 	char cpus[96];
 	int n = 0;
 	for (uint32_t i = 0; i < d->nvcpus && n >= 0 && (size_t)n < sizeof(cpus); i++)
@@ -342,91 +355,6 @@ void domain_uart_sync(struct domain *d)
 	    (m.delivery == 0 || m.delivery == 1))
 		vlapic_deliver(d, m.vector, m.logical, m.dest);
 	d->uart_line = line;
-}
-
-static void wait_while(volatile bool *flag)
-{
-	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-		conin_on_nmi();
-		cpu_relax();
-	}
-}
-
-/* One domain fewer running; the last one out calls domain_all_stopped. */
-static void domain_gone(void)
-{
-	if (__atomic_sub_fetch(&running_domains, 1, __ATOMIC_ACQ_REL) == 0 && domain_all_stopped)
-		domain_all_stopped();
-}
-
-/*
- * A restart, as every vCPU's CPU sees it after leaving the guest: they
- * meet here; the first vCPU's CPU reloads the domain once all are out,
- * then sets them going again (the others wait for a SIPI, as at boot).
- * False if the domain does not come back.
- */
-static bool restart_rendezvous(struct vcpu *v)
-{
-	struct domain *d = v->dom;
-
-	__atomic_add_fetch(&d->parked, 1, __ATOMIC_ACQ_REL);
-	if (v != &d->vcpus[0]) {
-		wait_while(&d->restarting);
-		return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI;
-	}
-	while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE) < d->nvcpus) {
-		conin_on_nmi();
-		cpu_relax();
-	}
-	d->parked = 0;
-	int err = domain_reload(d);
-	if (err) {
-		pr_err("domain %s: not restarted (error %d)\n", d->name, err);
-		__atomic_store_n(&d->restarting, false, __ATOMIC_RELEASE);
-		domain_gone();
-		return false;
-	}
-	for (uint32_t i = 1; i < d->nvcpus; i++)
-		__atomic_store_n(&d->vcpus[i].state, VCPU_WAIT_SIPI, __ATOMIC_RELEASE);
-	__atomic_store_n(&d->running, true, __ATOMIC_RELEASE);
-	pr_info("domain %s restarted\n", d->name);
-	__atomic_store_n(&d->restarting, false, __ATOMIC_RELEASE);
-	return true;
-}
-
-void domain_vcpu_run(struct vcpu *v)
-{
-	struct domain *d = v->dom;
-
-	for (;;) {
-		/* A secondary vCPU waits here, halted, for the guest's SIPI (or
-		 * the end); either comes with an NMI (vcpu_kick). */
-		while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_WAIT_SIPI) {
-			conin_on_nmi();
-			nmi_wait((const volatile uint32_t *)&v->state, VCPU_WAIT_SIPI);
-		}
-		if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_RUNNING) {
-			int err = vcpu_ops->vcpu_init(v, d->slat.root, d->id + 1);
-			if (err) {
-				char why[64];
-				hv_snprintf(why, sizeof(why), "vCPU set-up on CPU %u failed (error %d)",
-					    v->cpu, err);
-				domain_stop(d, why);
-			} else {
-				if (v == &d->vcpus[0] && !d->entered) {
-					d->entered = true;	/* Under -icount: instructions (scripts/bench) */
-					pr_info("boot: domain %s enters its kernel %llu TSC ticks after the hypervisor's entry\n",
-						d->name, (unsigned long long)(rdtsc() - tsc_at_entry));
-				}
-				v->hlt_exiting = false;	/* as vcpu_init leaves it */
-				vcpu_loop(v);
-				lapic_reset_after_guest();
-			}
-		}
-		/* Out of the guest: the domain stopped, or it restarts. */
-		if (!__atomic_load_n(&d->restarting, __ATOMIC_ACQUIRE) || !restart_rendezvous(v))
-			return;
-	}
 }
 
 void *domain_gpa_to_hva(const struct domain *d, uint64_t gpa, uint64_t len)
@@ -475,39 +403,3 @@ void domain_print_exits(const struct domain *d)
 			(unsigned long long)d->vpci.refused);
 }
 
-/* Stop the domain, for good or to restart it; only the first caller of
- * any of these (its vCPUs may race) has an effect. */
-static void domain_end(struct domain *d, const char *why, bool restart)
-{
-	bool was_running = true;
-
-	if (!__atomic_compare_exchange_n(&d->running, &was_running, false, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return;
-	if (restart)
-		__atomic_store_n(&d->restarting, true, __ATOMIC_RELEASE);
-	/* Its other CPUs leave the guest at the NMI and see it stopped. */
-	for (uint32_t i = 0; i < d->nvcpus; i++) {
-		__atomic_store_n(&d->vcpus[i].state, VCPU_STOPPED, __ATOMIC_RELEASE);
-		vcpu_kick(&d->vcpus[i]);
-	}
-	vuart_flush(&d->uart);
-	/* Its devices stop DMA before its memory is scrubbed (restart) or
-	 * left; what they tried outside it is reported first. */
-	passthrough_quiesce(d);
-	iommu_poll_faults();
-	pr_info("domain %s stopped: %s\n", d->name, why);
-	domain_print_exits(d);
-	if (restart)
-		pr_info("domain %s restarting\n", d->name);
-	else
-		domain_gone();
-}
-
-void domain_stop(struct domain *d, const char *why) { domain_end(d, why, false); }
-void domain_reboot(struct domain *d, const char *why) { domain_end(d, why, true); }
-
-void domain_crash(struct domain *d, const char *why)
-{
-	domain_end(d, why, d->cfg->on_crash == HVCFG_ON_CRASH_RESTART);
-}

@@ -19,8 +19,19 @@
 #include "vmm/dev/vioapic.h"
 #include "vmm/dev/vpci.h"
 #include "vmm/dev/vuart.h"
+#include "vmm/console/conlog.h"
 
 #define DOMAIN_MAX_VCPUS 64	/* one vCPU per physical CPU */
+
+/* A domain's lifecycle; the transitions are in vmm/lifecycle.c. */
+enum domain_state {
+	DOMAIN_NOT_STARTED,	/* built, waiting for the operator's `start` */
+	DOMAIN_STARTING,	/* its first CPU (re)loads it and enters it */
+	DOMAIN_RUNNING,
+	DOMAIN_STOPPING,	/* its CPUs leave the guest; then it is scrubbed */
+	DOMAIN_STOPPED,		/* scrubbed, its CPUs idle, waiting for `start` */
+	DOMAIN_RESTARTING,	/* its CPUs leave the guest; then it starts again */
+};
 
 struct domain {
 	const struct domain_config *cfg;
@@ -35,10 +46,20 @@ struct domain {
 	} ram[CONFIG_MAX_RANGES];
 	uint64_t mem_size;		/* total */
 	struct pgtable slat;		/* guest-physical -> host-physical */
+	/* Its place in the lifecycle (vmm/lifecycle.c has the state
+	 * machine); `running` is state == DOMAIN_RUNNING, for the exit
+	 * paths that only ask that. */
+	uint32_t state;			/* enum domain_state */
 	bool running;
-	bool restarting;		/* between its reboot and its restart */
+	bool crashed;			/* its last stop was a crash */
+	bool loaded;			/* its RAM holds a fresh image, never run */
+	bool scrubbed;			/* its RAM is all zero */
+	bool restart;			/* the next start is a restart */
 	bool entered;			/* its first vCPU has entered the guest once */
-	uint32_t parked;		/* vCPUs out of the guest for the restart */
+	uint32_t parked;		/* vCPUs out of the guest, waiting */
+	uint32_t starts;		/* times it started (1 at the first) */
+	uint64_t started_tsc;		/* when it last started */
+	char stop_reason[96];		/* why it last stopped ("" never) */
 	const struct boot_info *bi;	/* where its kernel is reloaded from */
 	uint32_t nvcpus;
 	struct vcpu vcpus[DOMAIN_MAX_VCPUS];
@@ -48,6 +69,7 @@ struct domain {
 	 * which feeds the UART): `lock` serializes every access. */
 	struct spinlock lock;
 	struct vuart uart;
+	struct conlog log;		/* what it printed (vmm/console/output.c) */
 	bool uart_line;			/* IRQ 4 as last seen (edges deliver) */
 	struct vioapic ioapic;
 	struct legacy legacy;
@@ -85,23 +107,40 @@ struct domain {
 int domain_create(struct domain *d, uint32_t id, const struct domain_config *cfg,
 		  const struct boot_info *bi);
 
-/* Stop the domain for good: every vCPU leaves the guest; prints the stop
- * line with `why` and the exit counters. Only the first call (of these
- * three) has an effect until the domain runs again. */
+/* The lifecycle (vmm/lifecycle.c). The guest's own ends, from its vCPUs:
+ * stop for good (poweroff, a failed set-up), restart (the guest asked for
+ * a reset), crash (triple fault, memory violation, ...: as on_crash says).
+ * Each prints "hv: domain NAME stopped: why" and the exit counters; only
+ * the first of racing calls has an effect. */
 void domain_stop(struct domain *d, const char *why);
-/* The guest asked for a reset: the stop line, then the domain starts
- * again from its kernel ("hv: domain NAME restarting", "... restarted"). */
 void domain_reboot(struct domain *d, const char *why);
-/* The guest crashed (triple fault, memory violation, ...): as its
- * configuration's on_crash says, stop or restart. */
 void domain_crash(struct domain *d, const char *why);
 
+/* The operator's (the console shell), from any CPU. 0 when the domain
+ * is on its way; else a negative errno and `msg` says why nothing was
+ * done (it is running already, it is stopped already, ...). They return
+ * at once: the domain's own CPUs do the work and print the outcome. */
+int domain_op_stop(struct domain *d, char *msg, size_t len);
+int domain_op_stop_for(struct domain *d, const char *why, char *msg, size_t len);
+int domain_op_start(struct domain *d, char *msg, size_t len);
+int domain_op_restart(struct domain *d, char *msg, size_t len);
+/* "running", "stopped", "crashed", "restarting", "not started", ... */
+const char *domain_state_name(const struct domain *d);
+/* Count a built domain in (before its CPUs run it). */
+void domain_lifecycle_add(struct domain *d);
+
 /*
- * On the vCPU's own CPU: set up its vendor state and run it until the
- * domain stops. Only a domain's first vCPU starts running; the others wait
- * for the guest to start them with INIT-SIPI-SIPI (vmm/dev/vlapic.c).
+ * On each of the domain's CPUs, forever: run its vCPU whenever the
+ * domain runs; wait, idle, while it is stopped. Only a domain's first
+ * vCPU starts running; the others wait for the guest to start them with
+ * INIT-SIPI-SIPI (vmm/dev/vlapic.c).
  */
-void domain_vcpu_run(struct vcpu *v);
+__attribute__((noreturn)) void domain_vcpu_run(struct vcpu *v);
+
+/* For the lifecycle: zero its RAM; reload it as at boot (devices reset,
+ * tables and kernel from the boot modules, counters from zero). */
+void domain_scrub(struct domain *d);
+int domain_reload(struct domain *d);
 
 /* Console input for the domain: queue it in the virtual UART (dropped
  * when its FIFO is full) and raise the UART's interrupt as needed. */

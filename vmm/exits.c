@@ -6,7 +6,7 @@
 #include "arch/x86_64/trap.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
-#include "vmm/conin.h"
+#include "vmm/console/conin.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
 #include "vmm/mmio.h"

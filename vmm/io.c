@@ -20,7 +20,7 @@
 #include "arch/x86_64/tsc.h"
 #include "kernel/console_irq.h"
 #include "kernel/printk.h"
-#include "vmm/conin.h"
+#include "vmm/console/conin.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
 #include "vmm/dev/pit_irq.h"

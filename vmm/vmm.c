@@ -10,13 +10,34 @@
 #include "drivers/pci.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
-#include "vmm/conin.h"
+#include "kernel/string.h"
+#include "vmm/console/conin.h"
+#include "vmm/console/output.h"
+#include "vmm/console/shell.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
 #include "vmm/vmm.h"
 
 static struct domain domains[CONFIG_MAX_DOMAINS];
+static uint32_t ndomains;		/* built, in configuration order */
 static struct vcpu *cpu_vcpu[MAX_CPUS];	/* what each CPU runs */
+static uint64_t cpus_online;
+
+uint32_t vmm_ndomains(void) { return ndomains; }
+
+struct domain *vmm_domain(uint32_t i) { return i < ndomains ? &domains[i] : NULL; }
+
+struct domain *vmm_domain_named(const char *name)
+{
+	for (uint32_t i = 0; i < ndomains; i++)
+		if (!strcmp(domains[i].name, name))
+			return &domains[i];
+	return NULL;
+}
+
+const struct vcpu *vmm_cpu_vcpu(uint32_t cpu) { return cpu < MAX_CPUS ? cpu_vcpu[cpu] : NULL; }
+
+bool vmm_cpu_online(uint32_t cpu) { return cpu < 64 && (cpus_online >> cpu & 1); }
 
 void vmm_select_vendor(const struct cpu_info *ci)
 {
@@ -51,12 +72,11 @@ static void run_my_vcpu(void)
 {
 	struct vcpu *v = cpu_vcpu[this_cpu()->cpu_id];
 
-	domain_vcpu_run(v);
-	idle_forever();		/* the domain is stopped: this CPU stays idle */
+	domain_vcpu_run(v);	/* for good: a stopped domain's CPUs wait in it */
 }
 
 int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t online,
-	      const struct memmap *m, void (*all_stopped)(void))
+	      const struct memmap *m, void (*all_stopped)(void), const struct shell_host *shell)
 {
 	uint32_t started = 0;
 	int err = config_check_machine(cfg, online, m);
@@ -66,13 +86,19 @@ int vmm_start(const struct hv_config *cfg, const struct boot_info *bi, uint64_t 
 		return err;
 	}
 	domain_all_stopped = all_stopped;
+	cpus_online = online;
+	conout_init(cfg->terminal_tagged);
+	shell_init(cfg->shell, shell);
 	io_init();
 	for (uint32_t i = 0; i < cfg->ndomains; i++) {
-		if (domain_create(&domains[i], i, &cfg->domains[i], bi))
+		struct domain *d = &domains[ndomains];
+		if (domain_create(d, i, &cfg->domains[i], bi))
 			continue;
-		for (uint32_t k = 0; k < domains[i].nvcpus; k++)
-			cpu_vcpu[domains[i].vcpus[k].cpu] = &domains[i].vcpus[k];
-		conin_register(&domains[i]);
+		for (uint32_t k = 0; k < d->nvcpus; k++)
+			cpu_vcpu[d->vcpus[k].cpu] = &d->vcpus[k];
+		domain_lifecycle_add(d);
+		conin_register(d);
+		ndomains++;
 		started++;
 	}
 	pci_print_all();	/* with their owners, now that they have them */

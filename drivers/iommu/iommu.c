@@ -140,6 +140,35 @@ int iommu_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu_irq 
 /* Faults from requester IDs that belong to no known function. */
 static uint64_t stray_faults;
 
+/* Every fault, and the last few as lines, for the console's `iommu`. */
+#define LAST_FAULTS 4
+static uint64_t dma_fault_total, irq_fault_total;
+static char last_faults[LAST_FAULTS][112];
+static uint32_t last_fault_next;
+
+static char *remember_fault(uint64_t *total)
+{
+	uint32_t i = __atomic_fetch_add(&last_fault_next, 1, __ATOMIC_RELAXED) % LAST_FAULTS;
+
+	__atomic_add_fetch(total, 1, __ATOMIC_RELAXED);
+	return last_faults[i];
+}
+
+void iommu_fault_totals(uint64_t *dma, uint64_t *irq)
+{
+	*dma = __atomic_load_n(&dma_fault_total, __ATOMIC_RELAXED);
+	*irq = __atomic_load_n(&irq_fault_total, __ATOMIC_RELAXED);
+}
+
+const char *iommu_last_fault(uint32_t back)
+{
+	uint32_t n = __atomic_load_n(&last_fault_next, __ATOMIC_RELAXED);
+
+	if (back >= LAST_FAULTS || back >= n)
+		return NULL;
+	return last_faults[(n - 1 - back) % LAST_FAULTS];
+}
+
 /* Count one fault of rid's function; the count so far, and its owner. */
 static uint64_t count_fault(uint16_t seg, uint16_t rid, char *bdf, const char **owner)
 {
@@ -158,6 +187,8 @@ void iommu_report_fault(uint16_t seg, uint16_t rid, uint64_t addr, const char *w
 	char bdf[16];
 	uint64_t n = count_fault(seg, rid, bdf, &owner);
 
+	hv_snprintf(remember_fault(&dma_fault_total), sizeof(last_faults[0]),
+		    "device %s (%s) %s at 0x%llx", bdf, owner, what, (unsigned long long)addr);
 	if (n <= FAULT_LINES)
 		pr_warn("iommu: fault: device %s (%s) %s at 0x%llx blocked\n", bdf, owner, what,
 			(unsigned long long)addr);
@@ -172,6 +203,8 @@ void iommu_report_irq_fault(uint16_t seg, uint16_t rid, const char *what)
 	char bdf[16];
 	uint64_t n = count_fault(seg, rid, bdf, &owner);
 
+	hv_snprintf(remember_fault(&irq_fault_total), sizeof(last_faults[0]),
+		    "device %s (%s) interrupt %s", bdf, owner, what);
 	if (n <= FAULT_LINES)
 		pr_warn("iommu: interrupt fault: device %s (%s) %s: blocked\n", bdf, owner, what);
 	else if (!(n & (n - 1)))

@@ -172,6 +172,10 @@ int iommu_ioapic_route(uint32_t ioapic_id, unsigned pin, const struct iommu_irq 
  * "iommu: interrupt fault: device BB:DD.F (NAME) WHAT: blocked", rate-
  * limited with the DMA faults, counted in the owner's dma_faults. */
 void iommu_report_irq_fault(uint16_t seg, uint16_t rid, const char *what);
+/* Faults reported since boot (DMA, interrupt), and the last few as text
+ * (back = 0: the latest; NULL past them), for the console's `iommu`. */
+void iommu_fault_totals(uint64_t *dma, uint64_t *irq);
+const char *iommu_last_fault(uint32_t back);
 
 /* For the unit drivers: take n free bits (n a power of two) of the bitmap
  * map of total bits, the first aligned to n, and set them: the first's

@@ -3,7 +3,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
-#include "vmm/conin.h"
+#include "vmm/console/conin.h"
 #include "vmm/domain.h"
 #include "vmm/exits.h"
 #include "vmm/dev/pit_irq.h"

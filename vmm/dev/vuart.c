@@ -1,5 +1,4 @@
 /* The virtual 16550; see vuart.h. */
-#include "kernel/console.h"
 #include "kernel/string.h"
 #include "vmm/dev/vuart.h"
 
@@ -31,7 +30,7 @@ void vuart_init(struct vuart *u, const char *name)
 void vuart_flush(struct vuart *u)
 {
 	if (u->len) {
-		console_write_tagged(u->name, u->line, u->len, true);
+		vuart_output(u, u->line, u->len, true);
 		u->len = 0;
 	}
 }
@@ -40,7 +39,7 @@ void vuart_flush(struct vuart *u)
 static void vuart_show_partial(struct vuart *u)
 {
 	if (u->len) {
-		console_write_tagged(u->name, u->line, u->len, false);
+		vuart_output(u, u->line, u->len, false);
 		u->len = 0;
 	}
 }
@@ -48,16 +47,13 @@ static void vuart_show_partial(struct vuart *u)
 static void vuart_put(struct vuart *u, char c)
 {
 	if (c == '\n') {
-		console_write_tagged(u->name, u->line, u->len, true);
+		vuart_output(u, u->line, u->len, true);
 		u->len = 0;
 		return;
 	}
-	if (c == '\r')
-		return;
 	if (u->len >= VUART_LINE_MAX)
-		vuart_flush(u);		/* a long line goes out in pieces */
-	/* Keep the console readable: control bytes become '.' */
-	u->line[u->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '.';
+		vuart_show_partial(u);	/* a long line goes out in pieces */
+	u->line[u->len++] = c;		/* as sent: the console decides what shows */
 }
 
 bool vuart_receive(struct vuart *u, uint8_t byte)

@@ -1,7 +1,8 @@
 /*
  * The virtual 16550 each domain sees at its COM1 ports (0x3f8-0x3ff).
- * Output is collected into lines and printed on the shared console as
- * "[NAME] text". Input typed on the shared console, while the domain has
+ * Output is collected into lines, as sent, and handed to the console
+ * (vuart_output, vmm/console/output.c), which keeps it in the domain's
+ * log and shows it. Input typed on the shared console, while the domain has
  * the focus (vmm/conin.c), waits in a small receive FIFO. Registers per the
  * NS16550A data sheet, with its interrupts: received data available and
  * transmitter holding register empty (IIR 0x04 / 0x02), gated by MCR OUT2
@@ -15,6 +16,7 @@
 #define VMM_VUART_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VUART_BASE 0x3f8
@@ -55,6 +57,9 @@ static inline bool vuart_access(struct vuart *u, uint16_t offset, bool in, uint3
 bool vuart_receive(struct vuart *u, uint8_t byte);
 /* Print what is buffered (when the domain stops mid-line). */
 void vuart_flush(struct vuart *u);
+/* The console's side (vmm/console/output.c): text as the guest sent it
+ * (no '\n' in it); eol: its line ended. Called with the owner's lock held. */
+void vuart_output(struct vuart *u, const char *text, size_t len, bool eol);
 /* The level of its interrupt line (IRQ 4) now. */
 bool vuart_irq_line(const struct vuart *u);
 

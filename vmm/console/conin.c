@@ -9,7 +9,9 @@
 #include "kernel/printk.h"
 #include "arch/x86_64/trap.h"
 #include "drivers/iommu/iommu.h"
-#include "vmm/conin.h"
+#include "vmm/console/conin.h"
+#include "vmm/console/output.h"
+#include "vmm/console/shell.h"
 #include "vmm/domain.h"
 
 static struct domain *order[CONFIG_MAX_DOMAINS];
@@ -26,14 +28,30 @@ void conin_register(struct domain *d)
 static void announce(void)
 {
 	pr_info("console: input goes to %s (Ctrl-] n: next domain, Ctrl-] 0-9: domain N, "
-		"Ctrl-] s: exit counters)\n",
-		order[focus]->name);
+		"Ctrl-] s: exit counters%s)\n",
+		order[focus]->name, shell_enabled() ? ", Ctrl-] : shell" : "");
 }
 
 void conin_start(void)
 {
-	if (count)
+	if (count) {
+		conout_focus(order[0]);
 		announce();
+	}
+}
+
+static void set_focus(uint32_t to)
+{
+	focus = to;
+	conout_focus(order[focus]);
+	announce();
+}
+
+void conin_focus(struct domain *d)
+{
+	for (uint32_t i = 0; i < count; i++)
+		if (order[i] == d)
+			set_focus(i);
 }
 
 static void deliver(uint8_t byte)
@@ -52,6 +70,10 @@ static void escape(uint8_t byte)
 		deliver(byte);
 		return;
 	}
+	if (byte == ':') {
+		shell_open();	/* unless shell = false */
+		return;
+	}
 	if (byte == 's') {
 		for (uint32_t i = 0; i < count; i++)
 			domain_print_exits(order[i]);
@@ -63,8 +85,7 @@ static void escape(uint8_t byte)
 		to = (uint32_t)(byte - '0');
 	else
 		return;
-	focus = to;
-	announce();
+	set_focus(to);
 }
 
 void conin_poll(void)
@@ -74,7 +95,12 @@ void conin_poll(void)
 	if (!count || __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return;
 	while ((c = console_getc()) >= 0) {
-		if (in_escape) {
+		if (shell_is_open()) {
+			if (c == CONIN_ESCAPE)
+				shell_close();
+			else
+				shell_input((uint8_t)c);
+		} else if (in_escape) {
 			in_escape = false;
 			escape((uint8_t)c);
 		} else if (c == CONIN_ESCAPE) {
@@ -83,6 +109,7 @@ void conin_poll(void)
 			deliver((uint8_t)c);
 		}
 	}
+	conout_service();
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 
