@@ -102,8 +102,9 @@ static int check_envelope(const uint8_t *blob, size_t len, struct hvcfg_header *
 
 static int check_header(const struct hvcfg_header *hdr, size_t len)
 {
-	if (hdr->flags) {
-		pr_err("config: header flags 0x%x not supported (must be 0)\n", hdr->flags);
+	if (hdr->flags & ~HVCFG_HEADER_FLAGS) {
+		pr_err("config: header flags 0x%x: bits 0x%x not supported (0x1 shell off, "
+		       "0x2 terminal tagged)\n", hdr->flags, hdr->flags & ~HVCFG_HEADER_FLAGS);
 		return trace_error(-EINVAL);
 	}
 	if (hdr->on_idle > HVCFG_ON_IDLE_HALT) {
@@ -231,14 +232,16 @@ static int read_strings(const struct string_table *st, const struct hvcfg_domain
 
 static int check_resources(const struct hvcfg_domain *raw, uint32_t index, const char *name)
 {
-	if (raw->flags) {
-		pr_err("config: domain %u (\"%s\"): flags 0x%x not supported (must be 0)\n",
-		       index, name, raw->flags);
+	if (raw->flags & ~HVCFG_DOMAIN_FLAGS) {
+		pr_err("config: domain %u (\"%s\"): flags 0x%x: bits 0x%x not supported "
+		       "(0x1 no autostart)\n", index, name, raw->flags,
+		       raw->flags & ~HVCFG_DOMAIN_FLAGS);
 		return trace_error(-EINVAL);
 	}
-	if (raw->reserved2) {
-		pr_err("config: domain %u (\"%s\"): reserved2 field 0x%x (must be 0)\n",
-		       index, name, raw->reserved2);
+	if (raw->console_log < CONFIG_CONSOLE_LOG_MIN || raw->console_log > CONFIG_CONSOLE_LOG_MAX ||
+	    raw->console_log % CONFIG_PAGE_SIZE) {
+		pr_err("config: domain %u (\"%s\"): console_log %u bytes invalid (4 KiB..16 MiB, "
+		       "a multiple of 4 KiB)\n", index, name, raw->console_log);
 		return trace_error(-EINVAL);
 	}
 	if (!raw->cpus) {
@@ -588,12 +591,16 @@ static int parse_domains(const uint8_t *blob, size_t len, const struct hvcfg_hea
 		dom->cpus = raw.cpus;
 		dom->memory = raw.memory;
 		dom->on_crash = (enum hvcfg_on_crash)raw.on_crash;
+		dom->autostart = !(raw.flags & HVCFG_DOMAIN_NO_AUTOSTART);
+		dom->console_log = raw.console_log;
 		err = check_against_earlier(out, i);
 		if (err)
 			return err;
 	}
 	out->ndomains = hdr->ndomains;
 	out->on_idle = (enum hvcfg_on_idle)hdr->on_idle;
+	out->shell = !(hdr->flags & HVCFG_SHELL_OFF);
+	out->terminal_tagged = (hdr->flags & HVCFG_TERMINAL_TAGGED) != 0;
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * system.toml, read by the hypervisor at boot (a multiboot2 module whose
  * string is "hv.config", or the default blob linked into the image).
  *
- * Blob layout (all little-endian, version 5), see scripts/hvconfig:
+ * Blob layout (all little-endian, version 6), see scripts/hvconfig:
  *   struct hvcfg_header            at 0
  *   struct hvcfg_domain[ndomains]  at header.domains_off
  *   struct hvcfg_range[]           each domain's explicit memory ranges, at
@@ -33,24 +33,35 @@
  * reserved word at offset 44 a meaning: kernel_path, the kernel's file
  * name as the TOML wrote it, which a multiboot, multiboot2 or plain ELF
  * kernel gets as the first word of its command line (argv[0], as QEMU's
- * -kernel gives it); the record stays 72 bytes. A version 1, 2, 3 or 4 blob is
- * refused with a line saying to recompile it.
+ * -kernel gives it); the record stays 72 bytes. Version 6 gave flags a
+ * meaning: the header's (HVCFG_SHELL_OFF: `shell = false`,
+ * HVCFG_TERMINAL_TAGGED: `terminal = "tagged"`) and each domain's
+ * (HVCFG_DOMAIN_NO_AUTOSTART: `autostart = false`), any other bit refused;
+ * and the reserved word at offset 60: console_log, the size of the
+ * domain's console log in bytes (a multiple of 4 KiB, 4 KiB..16 MiB;
+ * hvconfig rounds the TOML's value up); the record stays 72 bytes. A
+ * version 1, 2, 3, 4 or 5 blob is refused with a line saying to recompile
+ * it.
  *
  * The hypervisor never trusts the blob: config_parse() checks magic,
- * version, sizes, offsets, the checksum, every string (inside the table,
+ * version, sizes, offsets, the checksum, the header's and every domain's
+ * flags (known bits only), every string (inside the table,
  * NUL-terminated, length limits: the kernel path 1..CONFIG_CMDLINE_MAX-1
  * bytes, as is the cmdline), names ([a-z0-9_-], 1..16, unique), CPUs
  * (no CPU in two domains), memory (non-zero, page multiple, below 2^52)
  * and ranges (inside the blob, at most CONFIG_MAX_RANGES, page aligned,
  * non-empty, below 2^52, no overlap within or across domains, summing to
- * `memory`), the initrd and modules (names "NAME.initrd" / "NAME.modK" of
- * 1..63 characters, args below 256 bytes, at most CONFIG_MAX_MODULES, the
- * array inside the blob), the devices (at most CONFIG_MAX_DEVICES, the
- * array inside the blob and 8-aligned, reserved 0, no function twice in
- * one domain), and refuses the whole blob with one clear line on the first
- * mistake. A function in two domains is not refused here: the boot-time
- * check (vmm/) gives it to the first and refuses only the later domain. config_check_machine() then holds the result against the real
- * machine (CPUs present, ranges in usable RAM, sizes that fit).
+ * `memory`), console_log (a multiple of 4 KiB in
+ * CONFIG_CONSOLE_LOG_MIN..CONFIG_CONSOLE_LOG_MAX), the initrd and modules
+ * (names "NAME.initrd" / "NAME.modK" of 1..63 characters, args below 256
+ * bytes, at most CONFIG_MAX_MODULES, the array inside the blob), the
+ * devices (at most CONFIG_MAX_DEVICES, the array inside the blob and
+ * 8-aligned, reserved 0, no function twice in one domain), and refuses
+ * the whole blob with one clear line on the first mistake. A function in
+ * two domains is not refused here: the boot-time check (vmm/) gives it to
+ * the first and refuses only the later domain. config_check_machine() then
+ * holds the result against the real machine (CPUs present, ranges in
+ * usable RAM, sizes that fit).
  */
 #ifndef KERNEL_CONFIG_H
 #define KERNEL_CONFIG_H
@@ -60,7 +71,7 @@
 #include <stdint.h>
 
 #define HVCFG_MAGIC       "HVCONFIG"	/* 8 bytes, no NUL */
-#define HVCFG_VERSION     5
+#define HVCFG_VERSION     6
 #define HVCFG_MAX_SIZE    (1u << 20)
 #define CONFIG_MAX_DOMAINS 16
 #define CONFIG_NAME_MAX   16
@@ -70,6 +81,8 @@
 #define CONFIG_MODULE_ARGS_MAX 256	/* a module's args, with the NUL */
 #define CONFIG_MAX_RANGES 8		/* explicit memory ranges per domain */
 #define CONFIG_MAX_DEVICES 16		/* PCI functions per domain */
+#define CONFIG_CONSOLE_LOG_MIN (4u << 10)	/* a domain's console log, bytes */
+#define CONFIG_CONSOLE_LOG_MAX (16u << 20)
 /* No x86_64 CPU has more physical address bits (MAXPHYADDR <= 52): memory
  * sizes and range ends above this are refused, which also keeps every sum
  * of them far from 64-bit overflow. */
@@ -77,6 +90,14 @@
 
 /* The multiboot2 module string that marks the configuration blob. */
 #define HVCFG_MODULE_NAME "hv.config"
+
+/* hvcfg_header.flags (version 6): a bit set is the non-default choice. */
+#define HVCFG_SHELL_OFF		(1u << 0)	/* shell = false: no management shell */
+#define HVCFG_TERMINAL_TAGGED	(1u << 1)	/* terminal = "tagged" (default "focus") */
+#define HVCFG_HEADER_FLAGS	(HVCFG_SHELL_OFF | HVCFG_TERMINAL_TAGGED)
+/* hvcfg_domain.flags (version 6). */
+#define HVCFG_DOMAIN_NO_AUTOSTART (1u << 0)	/* autostart = false: waits for `start` */
+#define HVCFG_DOMAIN_FLAGS	HVCFG_DOMAIN_NO_AUTOSTART
 
 enum hvcfg_on_idle { HVCFG_ON_IDLE_POWEROFF = 0, HVCFG_ON_IDLE_HALT = 1 };
 /* What to do with a domain that crashed (triple fault, memory violation):
@@ -88,7 +109,7 @@ struct hvcfg_header {
 	uint32_t version;
 	uint32_t total_size;	/* of the whole blob */
 	uint32_t crc32;
-	uint32_t flags;		/* 0 */
+	uint32_t flags;		/* HVCFG_SHELL_OFF, HVCFG_TERMINAL_TAGGED */
 	uint32_t on_idle;	/* enum hvcfg_on_idle */
 	uint32_t ndomains;
 	uint32_t domains_off;
@@ -101,7 +122,7 @@ struct hvcfg_domain {
 	uint32_t name;		/* string offsets */
 	uint32_t kernel;	/* the module name that holds the kernel image */
 	uint32_t cmdline;
-	uint32_t flags;		/* 0 */
+	uint32_t flags;		/* HVCFG_DOMAIN_NO_AUTOSTART */
 	uint64_t cpus;		/* bit n: physical CPU n (MADT order) */
 	uint64_t memory;	/* bytes, a multiple of 4 KiB; with ranges: their total */
 	uint32_t nranges;	/* 0: placed by the hypervisor, `memory` bytes */
@@ -111,7 +132,7 @@ struct hvcfg_domain {
 	uint32_t initrd;	/* string: the initrd's module name; 0 = none */
 	uint32_t nmodules;	/* multiboot modules, 0..CONFIG_MAX_MODULES */
 	uint32_t modules_off;	/* blob offset of hvcfg_module[nmodules]; 0 if none */
-	uint32_t reserved2;	/* 0 */
+	uint32_t console_log;	/* bytes, a multiple of 4 KiB, 4 KiB..16 MiB */
 	uint32_t ndevices;	/* PCI functions passed through, 0..CONFIG_MAX_DEVICES */
 	uint32_t devices_off;	/* blob offset of hvcfg_device[ndevices]; 0 if none */
 };
@@ -141,7 +162,9 @@ struct hvcfg_range {
 _Static_assert(sizeof(struct hvcfg_header) == 48, "blob header layout");
 _Static_assert(sizeof(struct hvcfg_domain) == 72, "blob domain layout");
 _Static_assert(sizeof(struct hvcfg_device) == 8, "blob device layout");
-_Static_assert(offsetof(struct hvcfg_domain, cpus) == 16 &&
+_Static_assert(offsetof(struct hvcfg_header, flags) == 20, "blob header flags");
+_Static_assert(offsetof(struct hvcfg_domain, flags) == 12 &&
+	       offsetof(struct hvcfg_domain, cpus) == 16 &&
 	       offsetof(struct hvcfg_domain, memory) == 24 &&
 	       offsetof(struct hvcfg_domain, nranges) == 32 &&
 	       offsetof(struct hvcfg_domain, on_crash) == 40 &&
@@ -149,6 +172,7 @@ _Static_assert(offsetof(struct hvcfg_domain, cpus) == 16 &&
 	       offsetof(struct hvcfg_domain, initrd) == 48 &&
 	       offsetof(struct hvcfg_domain, nmodules) == 52 &&
 	       offsetof(struct hvcfg_domain, modules_off) == 56 &&
+	       offsetof(struct hvcfg_domain, console_log) == 60 &&
 	       offsetof(struct hvcfg_domain, ndevices) == 64 &&
 	       offsetof(struct hvcfg_domain, devices_off) == 68, "blob domain fields");
 _Static_assert(offsetof(struct hvcfg_device, bus) == 2 &&
@@ -169,6 +193,10 @@ struct domain_config {
 	uint64_t cpus;
 	uint64_t memory;	/* bytes; with ranges, their total */
 	enum hvcfg_on_crash on_crash;
+	/* false (autostart = false): built at boot, but it waits for the
+	 * operator's `start` command. */
+	bool autostart;
+	uint32_t console_log;	/* bytes: a multiple of 4 KiB, 4 KiB..16 MiB */
 	/* 0: the hypervisor places `memory` bytes where it likes. Else the
 	 * domain's RAM is exactly these host ranges, in guest-physical order
 	 * from 0 (ranges[0] at GPA 0, ranges[1] right after it, ...). */
@@ -192,6 +220,11 @@ struct domain_config {
 
 struct hv_config {
 	enum hvcfg_on_idle on_idle;
+	bool shell;		/* the operator's escape to the management shell is on */
+	/* terminal = "tagged": every domain's output tagged and sanitised (for
+	 * logging to files); false: "focus", the domain in focus drives the
+	 * terminal directly. */
+	bool terminal_tagged;
 	uint32_t ndomains;
 	struct domain_config domains[CONFIG_MAX_DOMAINS];
 };

@@ -35,6 +35,8 @@ SAMPLE = """\
 console = "0x3f8"
 baud = 115200
 on_idle = "halt"
+terminal = "tagged"
+shell = true
 
 [[domain]]
 name = "linux0"
@@ -52,6 +54,8 @@ cpus = [63, 3]
 memory = "1GiB"
 kernel = "guests/rt.elf"
 modules = ["guests/rt.elf  rt args ", "guests/initrd.gz"]
+autostart = false
+console_log = "1M"
 
 [[domain]]
 name = "x_y"
@@ -59,6 +63,8 @@ cpus = [0]
 memory = 50565120   # 12345 pages, in bytes
 kernel = "guests/bzImage"
 cmdline = 'a="b c"'
+console_log = 5000          # rounded up to 8K
+autostart = true
 
 [[domain]]
 name = "fixed"
@@ -98,11 +104,12 @@ def decode(blob):
     domains = []
     for i in range(ndomains):
         (name, kernel, cmdline, dflags, cpus, memory, nranges, ranges_off, on_crash,
-         kernel_path, initrd, nmodules, modules_off, reserved2, ndevices,
+         kernel_path, initrd, nmodules, modules_off, console_log, ndevices,
          devices_off) = DOMAIN.unpack_from(blob, domains_off + i * domain_size)
         assert kernel_path != 0 and (ranges_off == 0) == (nranges == 0), (kernel_path, ranges_off)
         assert ranges_off % 8 == 0 and ranges_off + 16 * nranges <= strings_off, ranges_off
-        assert reserved2 == 0 and (modules_off == 0) == (nmodules == 0), (reserved2, modules_off)
+        assert 4096 <= console_log <= 16 << 20 and console_log % 4096 == 0, console_log
+        assert dflags & ~1 == 0 and (modules_off == 0) == (nmodules == 0), (dflags, modules_off)
         assert modules_off % 8 == 0 and modules_off + 8 * nmodules <= strings_off, modules_off
         assert (devices_off == 0) == (ndevices == 0), devices_off
         assert devices_off % 8 == 0 and devices_off + 8 * ndevices <= strings_off, devices_off
@@ -113,7 +120,7 @@ def decode(blob):
         modules = [MODULE.unpack_from(blob, modules_off + 8 * k) for k in range(nmodules)]
         dom = dict(name=string(name), kernel=string(kernel), path=string(kernel_path),
                    cmdline=string(cmdline), flags=dflags, cpus=cpus, memory=memory, on_crash=on_crash,
-                   ranges=[(base, base + size) for base, size in ranges])
+                   console_log=console_log, ranges=[(base, base + size) for base, size in ranges])
         # Only when present, so that plain domains compare as before.
         if initrd:
             dom["initrd"] = string(initrd)
@@ -199,10 +206,10 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(err, [])
         b = decode(blob)
         self.assertEqual(b["magic"], b"HVCONFIG")
-        self.assertEqual(b["version"], 5)
+        self.assertEqual(b["version"], 6)
         self.assertEqual(b["total"], len(blob))
         self.assertTrue(b["crc_ok"])
-        self.assertEqual((b["flags"], b["on_idle"]), (0, 1))
+        self.assertEqual((b["flags"], b["on_idle"]), (2, 1))   # terminal "tagged", shell on
         self.assertEqual((b["domains_off"], b["domain_size"]), (48, 72))
         self.assertEqual(b["strings_off"] % 8, 0)
         # header | 4 domain records | fixed's 2 ranges | rt-1's 2 modules |
@@ -212,17 +219,17 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual(b["first_string"], b"\0")
         self.assertEqual(b["domains"], [
             dict(name="linux0", kernel="linux0.kernel", path="guests/bzImage",
-                 cmdline="console=ttyS0", flags=0,
+                 cmdline="console=ttyS0", flags=0, console_log=64 << 10,
                  cpus=0x6, memory=256 << 20, on_crash=1, ranges=[], initrd="linux0.initrd",
                  devices=[(0, 0, 3 << 3), (1, 0xff, 0x1f << 3 | 7)]),
-            dict(name="rt-1", kernel="rt-1.kernel", path="guests/rt.elf", cmdline="", flags=0,
-                 cpus=(1 << 63) | (1 << 3), memory=1 << 30, on_crash=0, ranges=[],
-                 modules=[("rt-1.mod0", "rt args"), ("rt-1.mod1", "")]),
+            dict(name="rt-1", kernel="rt-1.kernel", path="guests/rt.elf", cmdline="", flags=1,
+                 console_log=1 << 20, cpus=(1 << 63) | (1 << 3), memory=1 << 30, on_crash=0,
+                 ranges=[], modules=[("rt-1.mod0", "rt args"), ("rt-1.mod1", "")]),
             dict(name="x_y", kernel="x_y.kernel", path="guests/bzImage", cmdline='a="b c"',
-                 flags=0,
+                 flags=0, console_log=8192,
                  cpus=0x1, memory=12345 * 4096, on_crash=0, ranges=[]),
             dict(name="fixed", kernel="fixed.kernel", path="guests/bzImage", cmdline="",
-                 flags=0, cpus=0x30,
+                 flags=0, console_log=64 << 10, cpus=0x30,
                  memory=3 << 20, on_crash=0,
                  ranges=[(0x40000000, 0x40200000), (0x10000000, 0x10100000)],
                  devices=[(0, 0, 5 << 3)]),
@@ -242,8 +249,13 @@ class HvconfigTest(unittest.TestCase):
                          bytes([0, 0, 0, 0x18, 0, 0, 0, 0,
                                 1, 0, 0xff, 0xff, 0, 0, 0, 0,
                                 0, 0, 0, 0x28, 0, 0, 0, 0]))
-        # No initrd, no modules, no devices: offsets 0.
-        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 2 * 72)[10:16], (0, 0, 0, 0, 0, 0))
+        # No initrd, no modules, no devices: offsets 0 (console_log between).
+        self.assertEqual(DOMAIN.unpack_from(blob, 48 + 2 * 72)[10:16], (0, 0, 0, 8192, 0, 0))
+        # The version 6 words, byte for byte: header flags at 20, rt-1's
+        # flags at 12 and console_log at 60 of its record.
+        self.assertEqual(blob[8:12] + blob[20:24], bytes([6, 0, 0, 0, 2, 0, 0, 0]))
+        self.assertEqual(blob[48 + 72 + 12:48 + 72 + 16], bytes([1, 0, 0, 0]))
+        self.assertEqual(blob[48 + 72 + 60:48 + 72 + 64], bytes([0, 0, 0x10, 0]))
         if os.environ.get("HVCFG_SAMPLE_OUT"):
             with open(os.environ["HVCFG_SAMPLE_OUT"], "wb") as f:
                 f.write(blob)
@@ -275,6 +287,10 @@ class HvconfigTest(unittest.TestCase):
         self.assertEqual((test0["kernel"], test0["cmdline"], test0["cpus"], test0["memory"]),
                          ("test0.kernel", "expect-mem=32M input=line", 0b1000, 32 << 20))
         self.assertEqual((linux["path"], test0["path"]), ("linux/bzImage", "hvtest.elf"))
+        # None of the version 6 keys: shell on, terminal "focus", both
+        # domains started at boot with a 64K console log.
+        self.assertEqual((b["flags"], linux["flags"], test0["flags"]), (0, 0, 0))
+        self.assertEqual((linux["console_log"], test0["console_log"]), (64 << 10, 64 << 10))
 
     def test_modules(self):
         rc, out, err = self.run_tool("modules", "sys.toml", text=SAMPLE)
@@ -320,6 +336,132 @@ class HvconfigTest(unittest.TestCase):
                                         'on_idle = "poweroff"\n' + GOOD)
             self.assertEqual((decode(blob)["on_idle"], err), (0, []))
         self.assertEqual(decode(self.compile_ok(GOOD)[0])["on_idle"], 0)   # the default
+
+    def test_shell_and_terminal(self):
+        """[hypervisor] shell and terminal: header flags bit 0 (shell =
+        false) and bit 1 (terminal = "tagged"); without them, 0."""
+        default = self.compile_ok(GOOD)[0]
+        self.assertEqual((decode(default)["flags"], default[20:24]), (0, bytes(4)))
+        cases = {'shell = true\nterminal = "focus"\n': 0, "shell = false\n": 1,
+                 'terminal = "tagged"\n': 2, 'terminal = "tagged"\nshell = false\n': 3,
+                 'shell = true\nterminal = "tagged"\n': 2}
+        for keys, flags in cases.items():
+            with self.subTest(keys=keys):
+                blob, err = self.compile_ok("[hypervisor]\n" + keys + GOOD)
+                self.assertEqual((decode(blob)["flags"], err), (flags, []))
+                self.assertEqual(blob[20:24], bytes([flags, 0, 0, 0]))
+        # The defaults written out: the same blob as without them.
+        self.assertEqual(self.compile_ok('[hypervisor]\nshell = true\nterminal = "focus"\n' +
+                                         GOOD)[0], default)
+
+    def test_shell_and_terminal_mistakes(self):
+        self.assert_errors('[hypervisor]\nshell = "false"\nterminal = true\n' + GOOD,
+                           "sys.toml:2: 'shell' must be a boolean (true or false), not string",
+                           "sys.toml:3: 'terminal' must be a string, not boolean")
+        self.assert_errors('[hypervisor]\nshell = 0\nterminal = "split"\n' + GOOD,
+                           "sys.toml:2: 'shell' must be a boolean (true or false), not integer",
+                           "sys.toml:3: terminal 'split' is invalid: use \"focus\" or \"tagged\"")
+        self.assert_errors('[hypervisor]\nterminal = "Tagged"\nshell = []\n' + GOOD,
+                           "sys.toml:2: terminal 'Tagged' is invalid: use \"focus\" or "
+                           "\"tagged\"",
+                           "sys.toml:3: 'shell' must be a boolean (true or false), not array")
+        # Keys of the other table are not taken for these.
+        self.assert_errors('[hypervisor]\nautostart = true\n' + GOOD + "shell = true\n",
+                           "sys.toml:2: unknown key 'autostart' in [hypervisor]",
+                           "sys.toml:8: unknown key 'shell' in [[domain]]")
+
+    def test_autostart(self):
+        """autostart = false is bit 0 of the domain's flags; true, the
+        default, is 0. Every domain may wait, with the shell there."""
+        plain = self.compile_ok(GOOD)[0]
+        blob, err = self.compile_ok(GOOD + "autostart = false\n")
+        self.assertEqual((decode(blob)["domains"][0]["flags"], err), (1, []))
+        self.assertEqual(blob[48 + 12:48 + 16], bytes([1, 0, 0, 0]))
+        self.assertEqual(blob[20:24], bytes(4))        # the header's flags stay 0
+        self.assertEqual(plain[48 + 12:48 + 16], bytes(4))
+        self.assertEqual(self.compile_ok(GOOD + "autostart = true\n")[0], plain)
+        b = GOOD.replace('"a"', '"b"').replace("[0]", "[1]")
+        both = GOOD + "autostart = false\n" + b + "autostart = false\n"
+        for shell in ("", "[hypervisor]\nshell = true\n"):
+            with self.subTest(shell=shell):
+                blob, err = self.compile_ok(shell + both)
+                self.assertEqual(err, [])
+                self.assertEqual([d["flags"] for d in decode(blob)["domains"]], [1, 1])
+        blob, _ = self.compile_ok(GOOD + b + "autostart = false\n")
+        self.assertEqual([d["flags"] for d in decode(blob)["domains"]], [0, 1])
+        self.assert_errors(GOOD + 'autostart = "false"\n',
+                           "sys.toml:6: 'autostart' must be a boolean (true or false), not string")
+        self.assert_errors(GOOD + "autostart = 0\n",
+                           "sys.toml:6: 'autostart' must be a boolean (true or false), not integer")
+
+    def test_autostart_needs_the_shell(self):
+        """With shell = false nothing could start a domain that waits for
+        `start`: an error on its autostart line, for each such domain."""
+        never = ("could never start: autostart = false needs the shell "
+                 "(shell = true in [hypervisor])")
+        b = GOOD.replace('"a"', '"b"').replace("[0]", "[1]")
+        c = GOOD.replace('"a"', '"C"').replace("[0]", "[2]")
+        self.assert_errors("[hypervisor]\nshell = false\n\n" + GOOD + "autostart = false\n" +
+                           b + "autostart = true\n" + c + 'cmdline = ""\nautostart = false\n',
+                           f"sys.toml:9: domain \"a\" {never}",
+                           "sys.toml:17: name 'C' is invalid: use 1..16 characters from a-z, "
+                           "0-9, '_' and '-'",
+                           f"sys.toml:22: [[domain]] #3 {never}")
+        # [hypervisor] after the domains: the same check.
+        self.assert_errors(GOOD + b + "autostart = false\n[hypervisor]\nshell = false\n",
+                           f"sys.toml:11: domain \"b\" {never}")
+        # Only a valid shell = false counts; started domains need no shell.
+        self.assert_errors('[hypervisor]\nshell = "no"\n' + GOOD + "autostart = false\n",
+                           "sys.toml:2: 'shell' must be a boolean (true or false), not string")
+        blob, err = self.compile_ok("[hypervisor]\nshell = false\n" + GOOD + "autostart = true\n"
+                                    + b)
+        self.assertEqual((decode(blob)["flags"], err), (1, []))
+        self.assertEqual([d["flags"] for d in decode(blob)["domains"]], [0, 0])
+
+    def test_console_log(self):
+        """A size as memory takes it; not a multiple of 4K: rounded up, and
+        the blob holds the rounded value."""
+        forms = {'"64K"': 64 << 10, '"4K"': 4096, '"4096"': 4096, "4096": 4096,
+                 '"1M"': 1 << 20, '"16M"': 16 << 20, '"16MiB"': 16 << 20, "16777216": 16 << 20,
+                 '"8k"': 8192, "0x2000": 8192,
+                 "4097": 8192, '"5000"': 8192, '"63K"': 64 << 10, '"1025K"': 1028 << 10,
+                 "16773121": 16 << 20}
+        for form, size in forms.items():
+            with self.subTest(form=form):
+                blob, err = self.compile_ok(GOOD + f"console_log = {form}\n")
+                self.assertEqual((decode(blob)["domains"][0]["console_log"], err), (size, []))
+                self.assertEqual(blob[48 + 60:48 + 64], struct.pack("<I", size))
+        plain = self.compile_ok(GOOD)[0]
+        self.assertEqual(decode(plain)["domains"][0]["console_log"], 64 << 10)   # the default
+        self.assertEqual(self.compile_ok(GOOD + 'console_log = "64K"\n')[0], plain)
+        # Each domain its own, in its own record.
+        two = (GOOD + 'console_log = "1M"\n' + GOOD.replace('"a"', '"b"').replace("[0]", "[1]"))
+        blob, _ = self.compile_ok(two)
+        self.assertEqual([d["console_log"] for d in decode(blob)["domains"]],
+                         [1 << 20, 64 << 10])
+
+    def test_console_log_mistakes(self):
+        not_size = ("is not a size: write an integer of bytes or a string like \"64K\" "
+                    "(K, M, G: binary units)")
+        cases = [('"2K"', "console_log '2K' is too small: it must be 4K..16M"),
+                 ("4095", "console_log 4095 is too small: it must be 4K..16M"),
+                 ('"0"', "console_log '0' is too small: it must be 4K..16M"),
+                 ("-4096", "console_log -4096 is too small: it must be 4K..16M"),
+                 ('"17M"', "console_log '17M' is too large: it must be 4K..16M"),
+                 ("16777217", "console_log 16777217 is too large: it must be 4K..16M"),
+                 ('"1G"', "console_log '1G' is too large: it must be 4K..16M"),
+                 ('"64X"', f"console_log '64X' {not_size}"),
+                 ('"1.5K"', f"console_log '1.5K' {not_size}"),
+                 ('""', f"console_log '' {not_size}"),
+                 ("64.5", "'console_log' must be a string like \"64K\" or an integer of bytes, "
+                          "not float"),
+                 ("true", "'console_log' must be a string like \"64K\" or an integer of bytes, "
+                          "not boolean"),
+                 ('["64K"]', "'console_log' must be a string like \"64K\" or an integer of "
+                             "bytes, not array")]
+        for value, msg in cases:
+            with self.subTest(value=value):
+                self.assert_errors(GOOD + f"console_log = {value}\n", f"sys.toml:6: {msg}")
 
     def test_devices_compile(self):
         text = GOOD + ('devices = ["00:03.0", "0000:01:00.1", " 00:1F.7 ", "ABCD:fe:00.0"]\n'
@@ -415,7 +557,7 @@ class HvconfigTest(unittest.TestCase):
         blob, err = self.compile_ok(text, "--allow-shared-devices")
         self.assertEqual(err, [shared])
         b = decode(blob)
-        self.assertEqual(b["version"], 5)
+        self.assertEqual(b["version"], 6)
         self.assertEqual([d["devices"] for d in b["domains"]],
                          [[(0, 0, 0x28)], [(0, 0, 0x30), (0, 0, 0x28)]])
         rc, _, err = self.run_tool("check", "sys.toml", "--allow-shared-devices", text=text)

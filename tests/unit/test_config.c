@@ -27,15 +27,21 @@ struct test_domain {
 };
 
 #define DEFAULT_PATH "guests/kernel.elf"
+/* What blob_build gives a domain without an explicit console_log: what
+ * hvconfig writes without the key. */
+#define DEFAULT_CONSOLE_LOG (64u << 10)
 
 
-/* Version 2 to 5 additions of a domain, for blob_build: the kernel path
+/* Version 2 to 6 additions of a domain, for blob_build: the kernel path
  * (the `kernel` value as the TOML wrote it), on_crash and
  * explicit ranges (n may exceed CONFIG_MAX_RANGES, to test the limit);
  * the initrd's module name (NULL: none) and modules (nmods may exceed
- * CONFIG_MAX_MODULES); PCI functions (ndevs may exceed CONFIG_MAX_DEVICES). */
+ * CONFIG_MAX_MODULES); PCI functions (ndevs may exceed CONFIG_MAX_DEVICES);
+ * the domain's flags and console_log (version 6). */
 struct test_extra {
 	const char *path;	/* kernel_path (version 5); NULL: DEFAULT_PATH */
+	uint32_t flags;		/* HVCFG_DOMAIN_* (version 6) */
+	uint32_t console_log;	/* version 6; 0: DEFAULT_CONSOLE_LOG */
 	uint32_t on_crash;
 	uint32_t n;
 	struct hvcfg_range r[CONFIG_MAX_RANGES + 2];
@@ -105,8 +111,9 @@ static void seal(struct blob *b)
  * each domain's ranges, modules and devices (by domain, not by kind: the
  * parser must not care), string table (8-aligned, "" at offset 0).
  * `extra` (may be NULL) gives each domain's on_crash, ranges, initrd,
- * modules and devices; a domain with ranges and memory 0 gets their total
- * as its memory.
+ * modules, devices, flags and console_log; a domain with ranges and memory
+ * 0 gets their total as its memory, one without a console_log
+ * DEFAULT_CONSOLE_LOG.
  */
 static struct blob blob_build(const struct test_domain *doms, unsigned n, uint32_t on_idle,
 			      const struct test_extra *extra)
@@ -133,10 +140,14 @@ static struct blob blob_build(const struct test_domain *doms, unsigned n, uint32
 		struct hvcfg_domain d = {
 			.name = name, .kernel = kernel, .kernel_path = path, .cmdline = cmdline,
 			.cpus = doms[i].cpus, .memory = doms[i].memory,
+			.console_log = DEFAULT_CONSOLE_LOG,
 		};
 		if (extra) {
 			uint64_t total = 0;
 			d.on_crash = extra[i].on_crash;
+			d.flags = extra[i].flags;
+			if (extra[i].console_log)
+				d.console_log = extra[i].console_log;
 			d.nranges = extra[i].n;
 			d.ranges_off = extra[i].n ? ranges_at : 0;
 			for (unsigned k = 0; k < extra[i].n; k++) {
@@ -246,6 +257,11 @@ static void test_one_domain(void **state)
 	assert_int_equal(cfg.domains[0].memory, 32 * MiB);
 	assert_int_equal(cfg.domains[0].nranges, 0);
 	assert_int_equal(cfg.domains[0].on_crash, HVCFG_ON_CRASH_STOP);
+	/* Flags 0: the shell on, terminal "focus", the domain started at boot. */
+	assert_true(cfg.shell);
+	assert_false(cfg.terminal_tagged);
+	assert_true(cfg.domains[0].autostart);
+	assert_int_equal(cfg.domains[0].console_log, DEFAULT_CONSOLE_LOG);
 	/* The strings point into the blob, not into a copy. */
 	assert_true((const uint8_t *)cfg.domains[0].name > b.data &&
 		    (const uint8_t *)cfg.domains[0].name < b.data + b.len);
@@ -335,6 +351,8 @@ static void test_sample_from_hvconfig(void **state)
 	expect_accept(&b, &cfg);
 	/* Must match SAMPLE in tests/hvconfig_test.py. */
 	assert_int_equal(cfg.on_idle, HVCFG_ON_IDLE_HALT);
+	assert_true(cfg.shell);
+	assert_true(cfg.terminal_tagged);
 	assert_int_equal(cfg.ndomains, 4);
 	assert_string_equal(cfg.domains[0].name, "linux0");
 	assert_string_equal(cfg.domains[0].kernel, "linux0.kernel");
@@ -384,6 +402,14 @@ static void test_sample_from_hvconfig(void **state)
 	assert_int_equal(cfg.domains[2].ndevices, 0);
 	assert_int_equal(cfg.domains[3].ndevices, 1);
 	assert_int_equal(cfg.domains[3].devices[0].devfn, 5 << 3);
+	assert_true(cfg.domains[0].autostart);
+	assert_false(cfg.domains[1].autostart);
+	assert_true(cfg.domains[2].autostart);
+	assert_true(cfg.domains[3].autostart);
+	assert_int_equal(cfg.domains[0].console_log, 64 << 10);
+	assert_int_equal(cfg.domains[1].console_log, 1 << 20);
+	assert_int_equal(cfg.domains[2].console_log, 8192);	/* 5000, rounded up */
+	assert_int_equal(cfg.domains[3].console_log, 64 << 10);
 	free(b.data);
 }
 
@@ -420,14 +446,14 @@ static void test_bad_version(void **state)
 	struct hvcfg_header h = get_hdr(&b);
 	(void)state;
 
-	h.version = 6;
+	h.version = 7;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 6 (this hypervisor reads version 5)\n");
+	expect_reject(&b, "hv: config: unsupported version 7 (this hypervisor reads version 6)\n");
 	h.version = 0;
 	put_hdr(&b, &h);
 	seal(&b);
-	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 5)\n");
+	expect_reject(&b, "hv: config: unsupported version 0 (this hypervisor reads version 6)\n");
 	free(b.data);
 }
 
@@ -449,7 +475,7 @@ static void test_version_1_refused(void **state)
 	memcpy(v1 + 80, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v1, sizeof(v1));
 	memcpy(v1 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 5: "
+	expect_reject(&b, "hv: config: blob version 1, this hypervisor reads version 6: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -472,7 +498,7 @@ static void test_version_2_refused(void **state)
 	memcpy(v2 + 96, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v2, sizeof(v2));
 	memcpy(v2 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 2, this hypervisor reads version 5: "
+	expect_reject(&b, "hv: config: blob version 2, this hypervisor reads version 6: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -500,7 +526,7 @@ static void test_version_3_refused(void **state)
 	memcpy(v3 + 120, strings, sizeof(strings));
 	hdr[2] = crc32_ieee(v3, sizeof(v3));
 	memcpy(v3 + 8, hdr, sizeof(hdr));
-	expect_reject(&b, "hv: config: blob version 3, this hypervisor reads version 5: "
+	expect_reject(&b, "hv: config: blob version 3, this hypervisor reads version 6: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 }
@@ -519,7 +545,28 @@ static void test_version_4_refused(void **state)
 	d.kernel_path = 0;
 	put_dom(&b, 0, &d);
 	seal(&b);
-	expect_reject(&b, "hv: config: blob version 4, this hypervisor reads version 5: "
+	expect_reject(&b, "hv: config: blob version 4, this hypervisor reads version 6: "
+		      "recompile it with scripts/hvconfig\n");
+	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+	free(b.data);
+}
+
+/* A version 5 blob: the same 72-byte records, flags 0 and the word at 60
+ * reserved and 0 (no console_log), as the hvconfig before the shell keys
+ * wrote it. */
+static void test_version_5_refused(void **state)
+{
+	struct blob b = blob_new(one, 1, 0);
+	struct hvcfg_header h = get_hdr(&b);
+	struct hvcfg_domain d = get_dom(&b, 0);
+	(void)state;
+
+	h.version = 5;
+	put_hdr(&b, &h);
+	d.console_log = 0;
+	put_dom(&b, 0, &d);
+	seal(&b);
+	expect_reject(&b, "hv: config: blob version 5, this hypervisor reads version 6: "
 		      "recompile it with scripts/hvconfig\n");
 	assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
 	free(b.data);
@@ -594,6 +641,7 @@ static void reject_header_edit(void (*edit)(struct hvcfg_header *, size_t), cons
 }
 
 static void set_flags(struct hvcfg_header *h, size_t len) { (void)len; h->flags = 4; }
+static void set_flags_high(struct hvcfg_header *h, size_t len) { (void)len; h->flags = 0x80000003u; }
 static void set_on_idle(struct hvcfg_header *h, size_t len) { (void)len; h->on_idle = 7; }
 static void set_ndomains_0(struct hvcfg_header *h, size_t len) { (void)len; h->ndomains = 0; }
 static void set_ndomains_17(struct hvcfg_header *h, size_t len) { (void)len; h->ndomains = 17; }
@@ -608,7 +656,10 @@ static void set_strings_hdr(struct hvcfg_header *h, size_t len) { (void)len; h->
 static void test_header_fields(void **state)
 {
 	(void)state;
-	reject_header_edit(set_flags, "hv: config: header flags 0x4 not supported (must be 0)\n");
+	reject_header_edit(set_flags, "hv: config: header flags 0x4: bits 0x4 not supported "
+			   "(0x1 shell off, 0x2 terminal tagged)\n");
+	reject_header_edit(set_flags_high, "hv: config: header flags 0x80000003: bits 0x80000000 "
+			   "not supported (0x1 shell off, 0x2 terminal tagged)\n");
 	reject_header_edit(set_on_idle, "hv: config: on_idle 7 out of range (0 poweroff, 1 halt)\n");
 	reject_header_edit(set_ndomains_0, "hv: config: 0 domains (must be 1..16)\n");
 	reject_header_edit(set_ndomains_17, "hv: config: 17 domains (must be 1..16)\n");
@@ -792,8 +843,93 @@ static void test_resources(void **state)
 			   "non-zero multiple of 4 KiB\n");
 	reject_domain_edit(2, 1, MiB + 2048, 0, "hv: config: domain 2 (\"web\"): memory 0x100800 "
 			   "is not a non-zero multiple of 4 KiB\n");
-	reject_domain_edit(0, 6, MiB, 1, "hv: config: domain 0 (\"linux0\"): flags 0x1 not "
-			   "supported (must be 0)\n");
+	reject_domain_edit(0, 6, MiB, 2, "hv: config: domain 0 (\"linux0\"): flags 0x2: bits 0x2 "
+			   "not supported (0x1 no autostart)\n");
+	reject_domain_edit(2, 1, MiB, 0xffffffffu, "hv: config: domain 2 (\"web\"): flags "
+			   "0xffffffff: bits 0xfffffffe not supported (0x1 no autostart)\n");
+}
+
+/* ---- version 6: flags and console_log -------------------------------------------- */
+
+/* The header's flags, each combination, and a domain's: decoded. */
+static void test_flags_decoded(void **state)
+{
+	static const struct { uint32_t flags; bool shell, tagged; } cases[] = {
+		{ 0, true, false },
+		{ HVCFG_SHELL_OFF, false, false },
+		{ HVCFG_TERMINAL_TAGGED, true, true },
+		{ HVCFG_SHELL_OFF | HVCFG_TERMINAL_TAGGED, false, true },
+	};
+	struct test_extra x[3] = { [1] = { .flags = HVCFG_DOMAIN_NO_AUTOSTART } };
+	struct hv_config cfg;
+	(void)state;
+
+	_Static_assert(HVCFG_SHELL_OFF == 1 && HVCFG_TERMINAL_TAGGED == 2 &&
+		       HVCFG_DOMAIN_NO_AUTOSTART == 1, "the bits hvconfig writes");
+	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct blob b = blob_build(three, 3, 0, x);
+		struct hvcfg_header h = get_hdr(&b);
+
+		h.flags = cases[k].flags;
+		put_hdr(&b, &h);
+		seal(&b);
+		expect_accept(&b, &cfg);
+		assert_int_equal(cfg.shell, cases[k].shell);
+		assert_int_equal(cfg.terminal_tagged, cases[k].tagged);
+		assert_true(cfg.domains[0].autostart);
+		assert_false(cfg.domains[1].autostart);
+		assert_true(cfg.domains[2].autostart);
+		free(b.data);
+	}
+	/* Every domain waiting for `start` is a valid blob (the shell is the
+	 * hvconfig check's business, not the parser's). */
+	for (unsigned i = 0; i < 3; i++)
+		x[i].flags = HVCFG_DOMAIN_NO_AUTOSTART;
+	struct blob b = blob_build(three, 3, 0, x);
+	expect_accept(&b, &cfg);
+	for (unsigned i = 0; i < 3; i++)
+		assert_false(cfg.domains[i].autostart);
+	free(b.data);
+}
+
+/* console_log: a multiple of 4 KiB in 4 KiB..16 MiB, else refused on one line. */
+static void test_console_log(void **state)
+{
+	static const uint32_t bad[] = {
+		0, 1, 3, 4095, 4097, 6144, CONFIG_CONSOLE_LOG_MAX + 4096,
+		CONFIG_CONSOLE_LOG_MAX - 1, 32u << 20, 0xfffff000u, 0xffffffffu,
+	};
+	static const uint32_t good[] = { 4096, 8192, 64u << 10, 1u << 20, 16u << 20 };
+	struct test_domain d[2] = { three[0], three[1] };
+	struct test_extra x[2];
+	struct hv_config cfg;
+	char msg[128];
+	(void)state;
+
+	_Static_assert(CONFIG_CONSOLE_LOG_MIN == 4096 && CONFIG_CONSOLE_LOG_MAX == 16u << 20,
+		       "the range hvconfig checks");
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		struct blob b = blob_build(d, 2, 0, NULL);
+		struct hvcfg_domain dom = get_dom(&b, 1);
+
+		dom.console_log = bad[k];
+		put_dom(&b, 1, &dom);
+		seal(&b);
+		snprintf(msg, sizeof(msg), "hv: config: domain 1 (\"db\"): console_log %u bytes "
+			 "invalid (4 KiB..16 MiB, a multiple of 4 KiB)\n", bad[k]);
+		expect_reject(&b, msg);
+		assert_null(strchr(strchr(test_log(), '\n') + 1, '\n'));
+		free(b.data);
+	}
+	for (unsigned k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+		memset(x, 0, sizeof(x));
+		x[0].console_log = good[k];
+		struct blob b = blob_build(d, 2, 0, x);
+		expect_accept(&b, &cfg);
+		assert_int_equal(cfg.domains[0].console_log, good[k]);
+		assert_int_equal(cfg.domains[1].console_log, DEFAULT_CONSOLE_LOG);
+		free(b.data);
+	}
 }
 
 static void test_on_crash_and_huge_memory(void **state)
@@ -1107,7 +1243,6 @@ static void mod_off_end(struct hvcfg_domain *d, size_t len) { d->modules_off = (
 static void mod_off_zero(struct hvcfg_domain *d, size_t len) { (void)len; d->modules_off = 0; }
 static void mod_off_hdr(struct hvcfg_domain *d, size_t len) { (void)len; d->modules_off = 40; }
 static void mod_other(struct hvcfg_domain *d, size_t len) { (void)len; d->nmodules = 1; d->modules_off = 0xc0; }
-static void mod_reserved2(struct hvcfg_domain *d, size_t len) { (void)len; d->reserved2 = 3; }
 
 static void test_module_array(void **state)
 {
@@ -1125,8 +1260,6 @@ static void test_module_array(void **state)
 			    "(2 x 8 bytes at 0x");
 	reject_modules_edit(0, mod_off_zero, "module array (2 x 8 bytes at 0x0) outside the ");
 	reject_modules_edit(0, mod_off_hdr, "module array (2 x 8 bytes at 0x28) outside the ");
-	reject_modules_edit(1, mod_reserved2, "hv: config: domain 1 (\"db\"): reserved2 field "
-			    "0x3 (must be 0)\n");
 	/* Another domain may name the same modules: the blob is still sound. */
 	struct test_domain d[2] = { three[0], three[1] };
 	struct test_extra x[2] = { { .nmods = 1, .mods = { { "m", "" } } } };
@@ -1402,6 +1535,7 @@ int main(void)
 		cmocka_unit_test(test_version_2_refused),
 		cmocka_unit_test(test_version_3_refused),
 		cmocka_unit_test(test_version_4_refused),
+		cmocka_unit_test(test_version_5_refused),
 		cmocka_unit_test(test_size_mismatch),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_bad_crc),
@@ -1414,6 +1548,8 @@ int main(void)
 		cmocka_unit_test(test_cpu_overlap),
 		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_on_crash_and_huge_memory),
+		cmocka_unit_test(test_flags_decoded),
+		cmocka_unit_test(test_console_log),
 		cmocka_unit_test(test_ranges_accepted),
 		cmocka_unit_test(test_ranges_limits),
 		cmocka_unit_test(test_range_values),
