@@ -134,7 +134,7 @@ run: $(BUILD)/esp
 	$(call need,qemu-system-x86_64,qemu-system-x86 (from bookworm-backports; see README))
 	scripts/run-qemu --esp $(BUILD)/esp $(RUN_ARGS)
 
-UNIT_TESTS := acpi acpi_iommu memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock vtd amdvi pci_enum vpci iommu vmsi
+UNIT_TESTS := acpi acpi_iommu memmap palloc mb2 pgtable format cmdline config config_check loader acpi_guest insn gwalk vioapic legacy vuart vlapic kvmclock vtd amdvi pci_enum vpci iommu vmsi conout
 ACPI_SRCS := $(wildcard kernel/acpi*.c) kernel/format.c
 UNIT_SRCS_acpi    := $(ACPI_SRCS)
 UNIT_SRCS_acpi_iommu := $(ACPI_SRCS)
@@ -159,6 +159,7 @@ UNIT_SRCS_vtd     := drivers/iommu/vtd.c drivers/iommu/vtd_tables.c kernel/pgtab
 UNIT_SRCS_amdvi   := drivers/iommu/amdvi_tables.c kernel/pgtable.c
 UNIT_SRCS_pci_enum := drivers/pci_enum.c kernel/format.c
 UNIT_SRCS_iommu   := drivers/iommu/iommu.c kernel/format.c
+UNIT_SRCS_conout  := vmm/console/output.c kernel/format.c
 UNIT_SRCS_vmsi    := vmm/dev/vmsi.c drivers/pci_enum.c kernel/format.c
 UNIT_SRCS_vpci    := vmm/dev/vpci.c vmm/dev/legacy.c vmm/dev/vmsi.c drivers/pci_enum.c kernel/format.c
 HOST_CC ?= cc

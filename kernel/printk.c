@@ -3,6 +3,7 @@
  * console under one lock so lines from different CPUs never interleave.
  */
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "kernel/console.h"
 #include "kernel/errno.h"
@@ -31,6 +32,10 @@ void printk_set_level(enum log_level level) { console_level = level; }
  * new one. */
 static const char *open_tag;
 static const char shell_tag[] = "hv>";
+/* The shell's open line (prompt and what was typed, as echoed), written
+ * again below a line that had to break it; 0 when too long to keep. */
+static char prompt_line[192];
+static size_t prompt_len;
 
 /* The terminal state a domain in focus may have left (attributes, scroll
  * region, hidden cursor, a half-sent sequence, another character set):
@@ -83,6 +88,7 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 		len = sizeof(buf) - 1;	/* truncated: still a whole line below */
 
 	console_lock();
+	bool redraw = open_tag == shell_tag && prompt_len && prompt_len != SIZE_MAX;
 	if (open_tag)
 		end_open_line();	/* a domain's prompt: our line goes below it */
 	switch_source(NULL);
@@ -103,6 +109,11 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
 	if ((size_t)n >= sizeof(buf) && !at_line_start) {
 		console_write("...\n", 4);
 		at_line_start = true;
+	}
+	if (redraw && at_line_start) {	/* the shell's line, below ours */
+		console_write(prompt_line, prompt_len);
+		at_line_start = false;
+		open_tag = shell_tag;
 	}
 	console_unlock();
 }
@@ -132,7 +143,15 @@ void console_write_prompt(const char *text, size_t len)
 {
 	console_lock();
 	switch_source(shell_tag);
+	if (open_tag != shell_tag)
+		prompt_len = 0;
 	console_write(text, len);
+	if (prompt_len != SIZE_MAX && prompt_len + len <= sizeof(prompt_line)) {
+		memcpy(prompt_line + prompt_len, text, len);
+		prompt_len += len;
+	} else {
+		prompt_len = SIZE_MAX;	/* too long to keep: not redrawn */
+	}
 	at_line_start = len && text[len - 1] == '\n';
 	open_tag = at_line_start ? NULL : shell_tag;
 	console_unlock();

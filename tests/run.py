@@ -72,7 +72,8 @@ class Case:
         # "qemu" (TCG: the AMD-V path) or "bochs" (the VT-x path, BIOS only).
         self.emulator = emulator
         # console_input: (regex, bytes) pairs: once regex has appeared in the
-        # log, the bytes are typed on the console (QEMU only), in order.
+        # log (or regex(log) is true, for a callable), the bytes are typed on
+        # the console (QEMU only), in order.
         self.console_input = list(console_input)
         # qemu_args: more QEMU arguments (an IOMMU, PCI devices), after the
         # runner's own; hvconfig_flags: passed to `hvconfig compile`.
@@ -430,6 +431,7 @@ def integration_cases():
                              [r"hv: all domains stopped"]))
 
     pci_cases(cases)
+    console_cases(cases)
 
     # A machine without usable virtualization is told so in one line.
     cases.append(Case("no-svm", image="iso", firmware="bios", cpu="max,-svm",
@@ -471,6 +473,149 @@ def integration_cases():
 IOMMUS = {"vtd": ["-device", "intel-iommu,intremap=on,eim=on"], "amdvi": ["-device", "amd-iommu,pt=off,intremap=on,xtsup=on"]}
 EDU = ["-device", "edu,addr=05.0,dma_mask=0xffffffffffffffff",
        "-device", "edu,addr=06.0,dma_mask=0xffffffffffffffff"]
+
+
+def shell_checks(log):
+    """What the shell-lifecycle run must show beyond its expect lines."""
+    # Before and after 100 stops and starts (the first figure is before
+    # `later` first ran: its vCPU's control page, a VMCB or VMCS, is made
+    # at its first start, once).
+    free = re.findall(r"hv: mem: free (\d+) KiB", log)
+    if len(free) < 3 or free[1] != free[2]:
+        return f"free memory changed across stop/start cycles: {free} KiB"
+    # Nothing of the domains while the shell is open, but `log`'s replay.
+    for m in re.finditer(r"hv: shell: domain output is held(.*?)hv: shell: closed", log, re.S):
+        inside = re.sub(r"hv: log \w+: the last(.*?)hv: log \w+: end", "", m.group(1), flags=re.S)
+        stray = re.search(r"^\[(ticker|linux|small|later)\] .*", inside, re.M)
+        if stray:
+            return f"domain output while the shell was open: {stray.group(0)[:80]!r}"
+    # `log ticker` shows ticks printed while the shell held them.
+    opened = log.index("hv> log ticker 3")
+    shown = [int(n) for n in re.findall(r"^\[ticker\] hvtest: tick (\d+)", log[:log.rindex(
+        "hv: shell: domain output is held", 0, opened)], re.M)]
+    replay = re.search(r"hv: log ticker: the last.*?\n(.*?)hv: log ticker: end", log[opened:], re.S)
+    ticks = [int(n) for n in re.findall(r"tick (\d+)", replay.group(1))] if replay else []
+    if not ticks or max(ticks) <= max(shown, default=-1):
+        return f"log ticker showed no tick held by the shell (log {ticks}, shown before {max(shown, default=-1)})"
+    # The ticker kept printing and taking input while linux was stopped.
+    stopped = log.index("hv: domain linux stopped: stopped by the operator")
+    if not re.search(r"\[ticker\] hvtest: got 'hello ticker'", log[stopped:]):
+        return "the ticker took no input after linux stopped"
+    return None
+
+
+def console_cases(cases):
+    """The console: the shell and the lifecycle it drives, the terminal the
+    domain in focus gets, output held and released, floods."""
+    def count(what, n):
+        return lambda log: log.count(what) >= n
+    shell_open, held = b"\x1d:", "hv: shell: domain output is held"
+    steps = [
+        (LINUX_PROMPT, shell_open),
+        (held, b"list\r"),
+        (r"hv: later\s+not started", b"bogus thing\r"),
+        (r"hv: shell: unknown command 'bogus'", b"\x01\x02\xfe\xff\x1b[Z\x1b[1;5Czz\r"),
+        (r"hv: shell: unknown command 'zz'", b"a" * 200 + b"\r"),
+        (r"hv: shell: line too long", b"info linux\r"),
+        (r"hv: domain linux refused:", b"mem\r"),
+        (r"hv: mem: free \d+ KiB", b"stop linux\r"),
+        (r"hv: domain linux: memory scrubbed, CPUs idle", b"stop linux\r"),
+        (r"hv: shell: not done: domain linux is stopped", b"start nosuch\r"),
+        (r"hv: shell: no domain named 'nosuch'", b"exit\r"),
+        (r"hv: shell: closed(.|\n)*\[ticker\] hvtest: tick", b"hello ticker\r"),
+        (r"\[ticker\] hvtest: got 'hello ticker'", shell_open + b"start later\r"),
+        (r"hv: domain later started", b"version\r"),
+        (r"hv: version \S+", b"help\r"),
+        (r"hv:   poweroff", b"cpus\r"),
+        (r"hv: cpu 3: APIC ID \d+, domain later", b"pci\r"),
+        (r"hv: pci 00:00\.0", b"iommu\r"),
+        (r"hv: iommu: none", b"stats ticker\r"),
+        (r"hv: domain ticker exits: total=\d+(.|\n)*hv> ", b"log ticker 3\r"),
+        (r"hv: log ticker: end", b"start linux\r"),
+        (r"hv: domain linux started", b"focus linux\r"),
+        (r"hv: console: input goes to linux", b"\x1b[A\x15exit\r"),
+        (count("hvlinux: shell on the console", 2), b"\r"),
+        (r"(hvlinux# (.|\n)*){3}", b"echo back-$((6*7))\r"),
+        (r"\[linux\] back-42", shell_open + b"mem\r"),
+    ]
+    # 100 stops and starts of one domain: nothing leaks (mem's free figure).
+    for k in range(1, 101):
+        steps.append((count("hv: mem: free", 2) if k == 1 else
+                      count("hv: domain small started", k - 1), b"stop small\r"))
+        steps.append((count("hv: domain small: memory scrubbed", k), b"start small\r"))
+    steps += [(count("hv: domain small started", 100), b"mem\r"),
+              (count("hv: mem: free", 3), b"restart small\r"),
+              (r"hv: domain small restarted", b"poweroff\r"),
+              (r"type yes to confirm", b"no\r"),
+              (r"hv: shell: not confirmed", b"poweroff\r"),
+              (count("type yes to confirm", 2), b"yes\r")]
+    cases.append(Case("shell-lifecycle", image="iso", firmware="bios", smp=4, mem=768,
+                      config="tests/configs/shell.toml",
+                      guests=["linux/bzImage", "linux/initrd.gz", "hvtest.elf"],
+                      forbid=(PANIC, r"hvtest: FAIL", LINUX_COMPLAINTS), timeout=900,
+                      console_input=steps, check=shell_checks,
+                      expect=[r"hv: NAME\s+STATE\s+CPUS",
+                              r"hv: ticker\s+running\s+0\s+8M", r"hv: linux\s+running\s+1\s+160M",
+                              r"hv: later\s+not started\s+3",
+                              r"hv: domain linux stopped: stopped by the operator",
+                              r"hv: domain linux started(.|\n)*\[linux\] back-42",
+                              r"hv: domain small restarted", r"hv: power: powering off"]))
+    # The same on VT-x, once: stop, start and restart beside a ticker.
+    cases.append(Case("bochs-shell", image="iso", firmware="bios", emulator="bochs", smp=2,
+                      mem=256, config="tests/configs/shell-bochs.toml", timeout=600,
+                      forbid=(PANIC, r"hvtest: FAIL"),
+                      console_input=[(r"\[small\] hvtest: tick 1\b", shell_open + b"stop small\r"),
+                                     (r"hv: domain small: memory scrubbed", b"start small\r"),
+                                     (r"hv: domain small started", b"restart small\r"),
+                                     (r"hv: domain small restarted", b"list\r"),
+                                     (r"hv: small\s+running", b"exit\r"),
+                                     (r"hv: shell: closed(.|\n)*\[small\] hvtest: tick 1\b", b"quit\r")],
+                      expect=[r"hv: cpu: VT-x with EPT", r"hv: domain small stopped: stopped by the operator",
+                              r"hv: domain small started", r"hv: domain small restarted",
+                              r"\[ticker\] hvtest: got 'quit'"]))
+    # The domain in focus drives the terminal: its sequences pass, the
+    # other's are neutralised, the terminal is reset before anything else
+    # prints, and a line that starts like the hypervisor's keeps its tag.
+    # shell = false: the escape opens nothing, focus switching stays.
+    esc = re.escape
+    cases.append(Case("console-ansi", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/console-ansi.toml",
+                      forbid=(PANIC, r"hvtest: FAIL", r"hv: shell", r"^hv: forged",
+                              esc("[b] hvtest: ansi \x1b")),
+                      console_input=[(r"\[b\] hvtest: tick 1\b", b"\x1d:quit\r"),
+                                     (r"\[a\] hvtest: got 'quit'", b"\x1dn"),
+                                     (r"hv: console: input goes to b", b"quit\r")],
+                      expect=[esc("[a] hvtest: ansi \x1b[1;31mRED\x1b[0m \x1b[4Cafter-move"),
+                              esc("[b] hvtest: ansi .[1;31mRED.[0m .[4Cafter-move"),
+                              esc("\x1b[?1049h\x1b[2J\x1b[Hhvtest: full screen"),
+                              esc("[a] hv: forged"), esc("[b] hv: forged"),
+                              esc("\x18\x0f\x1b(B\x1b7\x1b[r\x1b8\x1b[0m\x1b[?25h"),
+                              r"\[b\] hvtest: got 'quit'", r"hv: all domains stopped"]))
+    # terminal = "tagged": the domain in focus is sanitised too.
+    cases.append(Case("console-tagged", image="iso", firmware="bios", smp=1,
+                      config="tests/configs/console-tagged.toml",
+                      forbid=(PANIC, r"hvtest: FAIL", "\x1b\\[1;31m"),
+                      console_input=[(r"\[a\] hvtest: tick 1\b", b"quit\r")],
+                      expect=[esc("[a] hvtest: ansi .[1;31mRED.[0m .[4Cafter-move"),
+                              esc("[a] .[?1049h.[2J.[Hhvtest: full screen"),
+                              r"\[a\] hvtest: got 'quit'", r"hv: all domains stopped"]))
+    # A domain printing as fast as it can starves neither the other's
+    # output nor the shell: the console lock is a ticket lock, taken per
+    # line, and the shell holds every domain's output while it is open.
+    def fair(log):
+        first = log.index("[flood] hvtest: flood 0 ")
+        last = log.find("[flood] hvtest: flood 9999 ")
+        ticks = len(re.findall(r"^\[ticker\] hvtest: tick", log[first:last], re.M))
+        return None if ticks >= 2 else f"{ticks} ticker lines among the flood's"
+    cases.append(Case("console-flood", image="iso", firmware="bios", smp=2,
+                      config="tests/configs/console-flood.toml", timeout=300,
+                      forbid=(PANIC, r"hvtest: FAIL"), check=fair,
+                      console_input=[(r"\[flood\] hvtest: flood 3000 ", shell_open + b"list\r"),
+                                     (r"hv: flood\s+running", b"exit\r"),
+                                     (r"hv: shell: closed", b"quit\r")],
+                      expect=[r"hv: flood\s+running", r"\[ticker\] hvtest: got 'quit'",
+                              r"\[flood\] hvtest: flood done",
+                              r"hv: console: flood: \d+ bytes of its output not shown"]))
 
 
 def pci_cases(cases):
@@ -586,7 +731,9 @@ def pci_cases(cases):
     for unit, iommu in IOMMUS.items():
         linux_pci_case(cases, unit, iommu, dev, probe)
         linux_net_case(cases, unit, iommu)
-        linux_nvme_case(cases, unit, iommu)
+        # The guest's own reboot on VT-d, the operator's `restart` on
+        # AMD-Vi: the disk must work after either.
+        linux_nvme_case(cases, unit, iommu, operator=unit == "amdvi")
     # On a CPU without x2APIC (the LAPICs in xAPIC mode): Linux aims the
     # disk's MSI-X vectors at flat logical destinations, which the
     # hypervisor resolves to one of the domain's CPUs for the IOMMU.
@@ -655,15 +802,17 @@ def nvme_check(case):
     return check
 
 
-def linux_nvme_case(cases, unit, iommu, xapic=False):
+def linux_nvme_case(cases, unit, iommu, xapic=False, operator=False):
     """An NVMe disk in a 2-CPU Linux domain: ext4 made and written, the
-    domain rebooted (device quiesced, interrupts torn down), the file read
-    back; then the host checks the file system."""
+    domain rebooted (device quiesced, interrupts torn down) -- by the guest,
+    or with operator=True by the shell's `restart` -- the file read back;
+    then the host checks the file system."""
     disk = ["-drive", "file={workdir}/nvme.img,if=none,id=nv0,format=raw",
             "-device", "nvme,drive=nv0,serial=hv1,addr=08.0"]
     write = ("mkdir -p /m && mke2fs -q -F /dev/nvme0n1 && mount -t ext4 /dev/nvme0n1 /m && "
              "dd if=/dev/urandom of=/m/f bs=1M count=16 2>/dev/null && sync && md5sum /m/f && "
-             "grep -E 'nvme|CPU' /proc/interrupts; umount /m && reboot -f\r")
+             "grep -E 'nvme|CPU' /proc/interrupts; umount /m && " +
+             ("echo ready-to-restart\r" if operator else "reboot -f\r"))
     read = ("mkdir -p /m && mount -t ext4 -o ro /dev/nvme0n1 /m && md5sum /m/f && "
             "grep -E 'nvme|CPU' /proc/interrupts; umount /m; poweroff -f\r")
     # One TCG thread: QEMU 10.0's multi-threaded TCG once died here under
@@ -675,11 +824,13 @@ def linux_nvme_case(cases, unit, iommu, xapic=False):
              disks=[("nvme.img", 64)], guests=LINUX_DEV, timeout=900,
              forbid=(PANIC, LINUX_COMPLAINTS, r"hv: iommu: .*fault", r"hvlinux: module .* FAILED",
                      MSI_REFUSED),
-             console_input=[(LINUX_PROMPT, write.encode()),
-                            (r"hv: domain linux restarted(.|\n)*" + LINUX_PROMPT, read.encode())],
+             console_input=[(LINUX_PROMPT, write.encode())] +
+                           ([(r"\[linux\] ready-to-restart", b"\x1d:restart linux\r"),
+                             (r"hv: domain linux restarting", b"exit\r")] if operator else []) +
+                           [(r"hv: domain linux restarted(.|\n)*" + LINUX_PROMPT, read.encode())],
              expect=[r"\[linux\] hvlinux: modules: .*nvme ", r"\[linux\] .*nvme nvme0: pci function 0000:00:08\.0",
                      r"\[linux\] [0-9a-f]{32}  /m/f", r"\[linux\] .*nvme0q1",
-                     r"hv: domain linux stopped: reboot",
+                     r"hv: domain linux stopped: " + ("restarted by the operator" if operator else "reboot"),
                      r"hv: domain linux restarted(.|\n)*\[linux\] [0-9a-f]{32}  /m/f",
                      r"hv: domain linux stopped: poweroff", r"hv: all domains stopped"])
     c.check = nvme_check(c)
@@ -862,9 +1013,13 @@ class ConsoleTypist:
             self.sock = s
             threading.Thread(target=hvqemu.drain, args=(s,), daemon=True).start()
 
+    @staticmethod
+    def _ready(when, text):
+        return when(text) if callable(when) else re.search(when, text, re.M)
+
     def step(self, text):
         self._connect()
-        while self.sock and self.script and re.search(self.script[0][0], text, re.M):
+        while self.sock and self.script and self._ready(self.script[0][0], text):
             self.sock.sendall(self.script.pop(0)[1])
             time.sleep(0.1)
 

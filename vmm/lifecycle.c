@@ -192,7 +192,7 @@ static void run_guest(struct vcpu *v)
 		domain_stop(d, why);
 		return;
 	}
-	if (v == &d->vcpus[0] && !d->entered) {
+	if (v == &d->vcpus[0] && !d->entered && d->cfg->autostart) {
 		d->entered = true;	/* Under -icount: instructions (scripts/bench) */
 		pr_info("boot: domain %s enters its kernel %llu TSC ticks after the hypervisor's entry\n",
 			d->name, (unsigned long long)(rdtsc() - tsc_at_entry));
@@ -255,6 +255,8 @@ static __attribute__((noreturn)) void lead(struct vcpu *v)
 			d->parked = 0;
 			domain_scrub(d);
 			d->restart = s == DOMAIN_RESTARTING;
+			if (s == DOMAIN_STOPPING)
+				pr_info("domain %s: memory scrubbed, CPUs idle\n", d->name);
 			set_state(d, s == DOMAIN_STOPPING ? DOMAIN_STOPPED : DOMAIN_STARTING);
 			break;
 		case DOMAIN_RUNNING:

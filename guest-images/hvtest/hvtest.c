@@ -1198,6 +1198,8 @@ void hvtest_main(uint32_t magic, uint32_t info_addr)
 		run_check("msr-tsc-write", check_tsc_write);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "step", what, sizeof(what))) {
 		step_tests_run();
+	} else if (boot.valid && cmdline_value(boot.cmdline, "console", what, sizeof(what))) {
+		console_mode_run(what);
 	} else if (boot.valid && cmdline_value(boot.cmdline, "input", what, sizeof(what))) {
 		run_check("console-input", check_console_input);
 	} else if (boot.valid && pci_tests_wanted(boot.cmdline)) {

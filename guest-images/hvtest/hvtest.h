@@ -74,6 +74,9 @@ struct exit_meter {
 bool exits_start(struct exit_meter *m);
 bool exits_since(const struct exit_meter *m, uint32_t *exits);
 
+/* console=ticker|flood|ansi (conmodes.c): never returns. */
+__attribute__((noreturn)) void console_mode_run(const char *mode);
+
 /* apic=check (apic.c): the boot CPU's APIC ID, and xAPIC mode. */
 void check_apic_id(void);
 void check_xapic(void);

@@ -64,6 +64,7 @@ void shell_close(void)
 	if (!open)
 		return;
 	open = false;
+	echo("\n", 1);		/* the prompt line ends: not drawn again */
 	pr_info("shell: closed\n");
 	conout_hold_all(false);
 }

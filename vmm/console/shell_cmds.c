@@ -152,11 +152,10 @@ static void cmd_info(int argc, char **argv)
 			d->vpci.funcs[i].devfn >> 3, d->vpci.funcs[i].devfn & 7,
 			(unsigned long long)d->dma_faults);
 	}
-	domain_print_exits(d);
-	pr_info("domain %s refused: ports=%llu msrs=%llu ipis=%llu mmio=%llu pci=%llu dma-faults=%llu\n",
-		d->name, (unsigned long long)d->io_refused, (unsigned long long)d->msr_refused,
-		(unsigned long long)d->ipi_refused, (unsigned long long)d->mmio_refused,
-		(unsigned long long)d->vpci.refused, (unsigned long long)d->dma_faults);
+	domain_print_exits(d);	/* with the refused line, when anything was */
+	if (!d->io_refused && !d->msr_refused && !d->ipi_refused && !d->mmio_refused &&
+	    !d->vpci.refused)
+		pr_info("domain %s refused: nothing\n", d->name);
 }
 
 static void cmd_focus(int argc, char **argv)
@@ -219,8 +218,9 @@ static void lifecycle(char **argv, int (*op)(struct domain *, char *, size_t))
 
 	if (!d)
 		return;
-	int err = op(d, msg, sizeof(msg));
-	pr_info("%s%s\n", err ? "shell: not done: " : "", msg);
+	/* Done: the lifecycle's own lines say how it goes. */
+	if (op(d, msg, sizeof(msg)))
+		pr_info("shell: not done: %s\n", msg);
 }
 
 static void cmd_stop(int argc, char **argv) { (void)argc; lifecycle(argv, domain_op_stop); }
