@@ -41,7 +41,10 @@ def build_cmd(*, esp=None, iso=None, kernel=None, firmware=None, machine="q35", 
               cpu="max", kvm=False, serial="stdio", workdir=None, extra=()):
     """Return the argument list. serial: "stdio" (console on the terminal,
     with QEMU's monitor on Ctrl-A c), "socket:SOCKET,LOG" (a unix socket to
-    type into, output also logged to LOG) or a file path to log into.
+    type into, output also logged to LOG by QEMU), "socket-wait:SOCKET" (the
+    same, QEMU waiting for its client, which keeps the log: QEMU 10's
+    logfile sometimes has a byte twice that the socket had once) or a file
+    path to log into.
     kernel: (ELF, command line) booted with QEMU's -kernel and -append
     instead of an image (a multiboot test guest without the hypervisor)."""
     if (esp is not None) + (iso is not None) + (kernel is not None) != 1:
@@ -75,6 +78,10 @@ def build_cmd(*, esp=None, iso=None, kernel=None, firmware=None, machine="q35", 
         # everything it prints also logged to serial_log.
         sock, log = serial[len("socket:"):].split(",", 1)
         cmd += ["-chardev", f"socket,id=con0,path={sock},server=on,wait=off,logfile={log}",
+                "-serial", "chardev:con0", "-monitor", "none"]
+    elif serial.startswith("socket-wait:"):
+        sock = serial[len("socket-wait:"):]
+        cmd += ["-chardev", f"socket,id=con0,path={sock},server=on,wait=on",
                 "-serial", "chardev:con0", "-monitor", "none"]
     else:
         cmd += ["-serial", f"file:{serial}", "-monitor", "none"]

@@ -45,6 +45,18 @@ void domain_lifecycle_add(struct domain *d)
 	__atomic_add_fetch(&live_domains, 1, __ATOMIC_ACQ_REL);
 }
 
+/* One domain fewer live; after the last, on_idle -- unless the operator
+ * stopped it: they are at the console. */
+static void domain_gone(bool by_operator)
+{
+	if (__atomic_sub_fetch(&live_domains, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (by_operator)
+		pr_info("all domains stopped (the shell stays: start NAME, or poweroff)\n");
+	else if (domain_all_stopped)
+		domain_all_stopped();
+}
+
 static uint32_t state_of(const struct domain *d)
 {
 	return __atomic_load_n(&d->state, __ATOMIC_ACQUIRE);
@@ -94,17 +106,10 @@ static void domain_end(struct domain *d, const char *why, bool restart, bool cra
 	hv_snprintf(d->stop_reason, sizeof(d->stop_reason), "%s", why);
 	pr_info("domain %s stopped: %s\n", d->name, why);
 	domain_print_exits(d);
-	if (restart) {
+	if (restart)
 		pr_info("domain %s restarting\n", d->name);
-		return;
-	}
-	if (__atomic_sub_fetch(&live_domains, 1, __ATOMIC_ACQ_REL) == 0) {
-		/* The operator who stopped the last one is at the console. */
-		if (by_operator)
-			pr_info("all domains stopped (the shell stays: start NAME, or poweroff)\n");
-		else if (domain_all_stopped)
-			domain_all_stopped();
-	}
+	else
+		domain_gone(by_operator);
 }
 
 void domain_stop(struct domain *d, const char *why) { domain_end(d, why, false, false, false); }
@@ -213,8 +218,8 @@ static bool lead_start(struct domain *d)
 				    "its images could not be loaded (error %d)", err);
 			pr_err("domain %s: not started (error %d)\n", d->name, err);
 			domain_scrub(d);
-			__atomic_sub_fetch(&live_domains, 1, __ATOMIC_ACQ_REL);
 			set_state(d, DOMAIN_STOPPED);
+			domain_gone(false);
 			return false;
 		}
 	}

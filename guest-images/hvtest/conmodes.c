@@ -7,11 +7,13 @@
  *           "hvtest: flood done", then ticks as `ticker`.
  *   ansi    prints colour, cursor movement and the alternate screen, then
  *           ticks as `ticker`.
+ *   spin    says so, then spins with interrupts off and no exit at all:
+ *           only an NMI takes its CPU back.
  */
 #include "hvtest.h"
 #include "io.h"
 
-#define FLOOD_LINES 10000
+#define FLOOD_LINES 4000
 #define TICK_TSC (1ull << 29)
 
 static uint64_t tsc(void)
@@ -75,5 +77,10 @@ __attribute__((noreturn)) void console_mode_run(const char *mode)
 		flood();
 	else if (str_eq(mode, "ansi"))
 		ansi();
+	else if (str_eq(mode, "spin")) {
+		con_printf("hvtest: spinning with interrupts off\n");
+		for (;;)
+			__asm__ volatile("cli" ::: "memory");
+	}
 	ticker();
 }
