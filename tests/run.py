@@ -563,19 +563,6 @@ def console_cases(cases):
                               r"hv: domain small restarted",
                               r"hv: domain later stopped: stopped by the operator",
                               r"hv: power: powering off"]))
-    # The same on VT-x, once: stop, start and restart beside a ticker.
-    cases.append(Case("bochs-shell", image="iso", firmware="bios", emulator="bochs", smp=2,
-                      mem=256, config="tests/configs/shell-bochs.toml", timeout=600,
-                      forbid=(PANIC, r"hvtest: FAIL"),
-                      console_input=[(r"\[small\] hvtest: tick 1\b", shell_open + b"stop small\r"),
-                                     (r"hv: domain small: memory scrubbed", b"start small\r"),
-                                     (r"hv: domain small started", b"restart small\r"),
-                                     (r"hv: domain small restarted", b"list\r"),
-                                     (r"hv: small\s+running", b"exit\r"),
-                                     (r"hv: shell: closed(.|\n)*\[small\] hvtest: tick 1\b", b"quit\r")],
-                      expect=[r"hv: cpu: VT-x with EPT", r"hv: domain small stopped: stopped by the operator",
-                              r"hv: domain small started", r"hv: domain small restarted",
-                              r"\[ticker\] hvtest: got 'quit'"]))
     # The domain in focus drives the terminal: its sequences pass, the
     # other's are neutralised, the terminal is reset before anything else
     # prints, and a line that starts like the hypervisor's keeps its tag.

@@ -55,8 +55,10 @@ struct domain {
 	bool loaded;			/* its RAM holds a fresh image, never run */
 	bool scrubbed;			/* its RAM is all zero */
 	bool restart;			/* the next start is a restart */
+	bool op_start;			/* the next start is the operator's */
+	bool end_done;			/* domain_end has finished its part */
 	bool entered;			/* its first vCPU has entered the guest once */
-	uint32_t parked;		/* vCPUs out of the guest, waiting */
+	uint32_t parked;		/* secondary vCPUs parked for a stop */
 	uint32_t starts;		/* times it started (1 at the first) */
 	uint64_t started_tsc;		/* when it last started */
 	char stop_reason[96];		/* why it last stopped ("" never) */

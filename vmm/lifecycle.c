@@ -95,20 +95,22 @@ static void domain_end(struct domain *d, const char *why, bool restart, bool cra
 		__atomic_store_n(&d->vcpus[i].state, VCPU_STOPPED, __ATOMIC_RELEASE);
 		vcpu_kick(&d->vcpus[i]);
 	}
+	/* Its devices stop DMA before anything else, then what they tried
+	 * outside its memory is reported. */
+	passthrough_quiesce(d);
+	iommu_poll_faults();
 	spin_lock(&d->lock);
 	vuart_flush(&d->uart);
 	spin_unlock(&d->lock);
-	/* Its devices stop DMA before its memory is scrubbed or reused;
-	 * what they tried outside it is reported first. */
-	passthrough_quiesce(d);
-	iommu_poll_faults();
 	d->crashed = crash;
 	hv_snprintf(d->stop_reason, sizeof(d->stop_reason), "%s", why);
 	pr_info("domain %s stopped: %s\n", d->name, why);
 	domain_print_exits(d);
 	if (restart)
 		pr_info("domain %s restarting\n", d->name);
-	else
+	/* Its leader scrubs only now: the devices are quiet, the lines out. */
+	__atomic_store_n(&d->end_done, true, __ATOMIC_RELEASE);
+	if (!restart)
 		domain_gone(by_operator);
 }
 
@@ -131,11 +133,17 @@ static int start_from(struct domain *d, uint32_t from)
 {
 	bool was_stopped = from == DOMAIN_STOPPED;
 
-	if (!__atomic_compare_exchange_n(&d->state, &from, DOMAIN_STARTING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return -EBUSY;
-	if (was_stopped)	/* one waiting for its first start is counted */
+	/* Counted before its leader can see it (and fail to load it); one
+	 * waiting for its first start is counted already. */
+	if (was_stopped)
 		__atomic_add_fetch(&live_domains, 1, __ATOMIC_ACQ_REL);
+	d->op_start = true;
+	if (!__atomic_compare_exchange_n(&d->state, &from, DOMAIN_STARTING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (was_stopped)
+			__atomic_sub_fetch(&live_domains, 1, __ATOMIC_ACQ_REL);
+		return -EBUSY;
+	}
 	vcpu_kick(&d->vcpus[0]);
 	return 0;
 }
@@ -218,15 +226,24 @@ static bool lead_start(struct domain *d)
 				    "its images could not be loaded (error %d)", err);
 			pr_err("domain %s: not started (error %d)\n", d->name, err);
 			domain_scrub(d);
+			d->restart = false;
 			set_state(d, DOMAIN_STOPPED);
-			domain_gone(false);
+			domain_gone(d->op_start);	/* the operator's start: they are there */
+			d->op_start = false;
 			return false;
 		}
 	}
 	d->loaded = false;
+	d->op_start = false;
 	for (uint32_t i = 1; i < d->nvcpus; i++) {
 		__atomic_store_n(&d->vcpus[i].state, VCPU_WAIT_SIPI, __ATOMIC_RELEASE);
 		vcpu_kick(&d->vcpus[i]);	/* parked, halted */
+	}
+	/* Every parked vCPU has left its wait before the guest can stop
+	 * again: each then parks, and is counted, once per stop. */
+	while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE)) {
+		conin_on_nmi();
+		cpu_relax();
 	}
 	d->started_tsc = rdtsc();
 	d->crashed = false;
@@ -252,12 +269,14 @@ static __attribute__((noreturn)) void lead(struct vcpu *v)
 			break;
 		case DOMAIN_STOPPING:
 		case DOMAIN_RESTARTING:
-			/* Every other vCPU out of the guest first. */
-			while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE) < d->nvcpus - 1) {
+			/* Every other vCPU out of the guest, and the stop's
+			 * own work (devices quiesced, its lines) done first. */
+			while (__atomic_load_n(&d->parked, __ATOMIC_ACQUIRE) < d->nvcpus - 1 ||
+			       !__atomic_load_n(&d->end_done, __ATOMIC_ACQUIRE)) {
 				conin_on_nmi();
 				cpu_relax();
 			}
-			d->parked = 0;
+			d->end_done = false;
 			domain_scrub(d);
 			d->restart = s == DOMAIN_RESTARTING;
 			if (s == DOMAIN_STOPPING)
@@ -288,9 +307,11 @@ void domain_vcpu_run(struct vcpu *v)
 	for (;;) {
 		uint32_t s = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
 		if (s == VCPU_STOPPED) {
-			/* Parked once per stop; the leader sets it going again. */
+			/* Parked once per stop; the leader sets it going again
+			 * and waits until every parked vCPU has left. */
 			__atomic_add_fetch(&v->dom->parked, 1, __ATOMIC_ACQ_REL);
 			wait_on((const volatile uint32_t *)&v->state, VCPU_STOPPED);
+			__atomic_sub_fetch(&v->dom->parked, 1, __ATOMIC_ACQ_REL);
 		} else if (s == VCPU_WAIT_SIPI) {
 			/* Halted until the guest's SIPI (or a stop). */
 			wait_on((const volatile uint32_t *)&v->state, VCPU_WAIT_SIPI);

@@ -61,6 +61,8 @@ static void csi_done(struct domain *d, uint8_t final)
 	struct conlog *l = &d->log;
 	bool alt = param_is(l, "?1049") || param_is(l, "?1047") || param_is(l, "?47");
 
+	if (d != focus)
+		return;		/* the focus moved while this was printed */
 	if ((final == 'h' && alt) || (final == 'J' && param_is(l, "2")) || final == 'H' ||
 	    final == 'f')
 		screen = d;
@@ -170,8 +172,14 @@ void vuart_output(struct vuart *u, const char *text, size_t len, bool eol)
 		log_put(l, (uint8_t)text[i]);
 	if (eol)
 		log_put(l, '\n');
-	if (!held(d))
-		show(d, UINT64_MAX);
+	if (held(d))
+		return;
+	/* Its own text and a little of what waited: a long backlog goes out
+	 * from the console's side (release_all), a piece per lock hold, not
+	 * all at once while this domain's lock is held. */
+	show(d, len + 1 + RELEASE_BYTES);
+	if (l->shown < l->head)
+		__atomic_store_n(&release_wanted, true, __ATOMIC_RELEASE);
 }
 
 /* Show what waited, a little at a time per domain (its vCPU may be
@@ -200,10 +208,10 @@ void conout_hold_all(bool hold)
 
 void conout_focus(struct domain *d)
 {
-	if (screen) {
-		screen->log.esc = 0;
-		screen = NULL;
-	}
+	screen = NULL;
+	if (focus)
+		focus->log.esc = 0;
+	d->log.esc = 0;		/* a sequence begun earlier means nothing now */
 	focus = d;
 	release_all();
 }

@@ -50,6 +50,7 @@ void shell_open(void)
 	if (!enabled || open)
 		return;
 	open = true;
+	shell_forget();
 	conout_hold_all(true);
 	len = 0;
 	overlong = false;

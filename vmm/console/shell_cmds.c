@@ -379,12 +379,15 @@ static void confirmed(enum confirm what, const char *answer)
 	}
 }
 
+void shell_forget(void) { pending = CONFIRM_NONE; }
+
 void shell_run_line(const char *text)
 {
 	char buf[SHELL_LINE_MAX + 1], *argv[MAX_ARGS + 1];
 	int argc = 0;
 	enum confirm what = pending;
 
+	pending = CONFIRM_NONE;		/* a confirmation is the very next line */
 	hv_snprintf(buf, sizeof(buf), "%s", text);
 	for (char *p = buf; *p;) {
 		while (*p == ' ' || *p == '\t')
@@ -399,7 +402,6 @@ void shell_run_line(const char *text)
 		while (*p && *p != ' ' && *p != '\t')
 			p++;
 	}
-	pending = CONFIRM_NONE;
 	if (what != CONFIRM_NONE) {
 		confirmed(what, argc ? argv[0] : "");
 		return;

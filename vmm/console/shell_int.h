@@ -9,5 +9,7 @@
 extern const struct shell_host *shell_host;
 void shell_prompt(void);
 void shell_leave(void);
+/* Forget a question asked (reboot, poweroff) when the shell opens. */
+void shell_forget(void);
 
 #endif
