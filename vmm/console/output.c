@@ -41,6 +41,12 @@ static bool held(const struct domain *d)
 	return hold_all || (screen && screen != d);
 }
 
+/* A byte as a domain without the terminal may show it: text, or '.' */
+static char neutral(uint8_t c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\t' ? (char)c : '.';
+}
+
 static void log_put(struct conlog *l, uint8_t c)
 {
 	l->buf[l->head++ % l->size] = c;
@@ -155,7 +161,7 @@ static void show(struct domain *d, uint64_t budget)
 					flags |= CON_CONTROL;
 				out[n++] = (char)c;
 			} else if (c != '\r') {
-				out[n++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? (char)c : '.';
+				out[n++] = neutral(c);
 			}
 		}
 		console_write_domain(d->name, out, n, flags);
@@ -256,7 +262,7 @@ void conout_print_log(struct domain *d, uint32_t lines)
 				break;
 			}
 			if (c != '\r')
-				out[n++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? (char)c : '.';
+				out[n++] = neutral(c);
 		}
 		spin_unlock(&d->lock);
 		console_write_domain(d->name, out, n, flags | (pos == head ? CON_EOL : 0));
